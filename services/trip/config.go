@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// config is the service's whole configuration, read from the environment
+// once, by loadConfig.
+type config struct {
+	Host            string        // APP_HOST: address to listen on
+	Port            int           // APP_PORT
+	DaprHost        string        // DAPR_HOST
+	DaprGRPCPort    int           // DAPR_GRPC_PORT
+	DaprHTTPPort    int           // DAPR_HTTP_PORT
+	PubSub          string        // PUBSUB_NAME: the pub/sub component
+	StateStore      string        // STATESTORE_NAME: the service's own state store
+	SidecarWait     time.Duration // SIDECAR_WAIT: how long to wait for the sidecar at start
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: graceful shutdown budget
+	LogLevel        zerolog.Level // LOG_LEVEL
+}
+
+// loadConfig reads the configuration, applying defaults, and reports every
+// invalid value at once.
+func loadConfig(getenv func(string) string) (config, error) {
+	p := parser{getenv: getenv}
+	cfg := config{
+		Host:            p.str("APP_HOST", "127.0.0.1"),
+		Port:            p.port("APP_PORT", 8080),
+		DaprHost:        p.str("DAPR_HOST", "127.0.0.1"),
+		DaprGRPCPort:    p.port("DAPR_GRPC_PORT", 50001),
+		DaprHTTPPort:    p.port("DAPR_HTTP_PORT", 3500),
+		PubSub:          p.str("PUBSUB_NAME", "pubsub"),
+		StateStore:      p.str("STATESTORE_NAME", "trip-store"),
+		SidecarWait:     p.duration("SIDECAR_WAIT", 60*time.Second),
+		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 4*time.Second),
+		LogLevel:        p.level("LOG_LEVEL", zerolog.InfoLevel),
+	}
+	return cfg, errors.Join(p.errs...)
+}
+
+// parser reads environment variables and collects what is wrong with them.
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) str(name, def string) string {
+	if v := p.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) port(name string, def int) int {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 65535 {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a port number from 1 to 65535", name, v))
+	}
+	return n
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a positive duration such as 5s", name, v))
+	}
+	return d
+}
+
+func (p *parser) level(name string, def zerolog.Level) zerolog.Level {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	l, err := zerolog.ParseLevel(v)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want debug, info, warn or error", name, v))
+	}
+	return l
+}

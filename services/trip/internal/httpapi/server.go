@@ -1,0 +1,67 @@
+// Package httpapi is the trip service's HTTP surface: the Trip API, health
+// endpoints and the routes on which the Dapr sidecar delivers events. Every
+// route is listed in routes.go.
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+
+	"github.com/ride-choreography/services/trip/internal/trip"
+)
+
+// Trips is what the Trip API needs of the app.
+type Trips interface {
+	Order(ctx context.Context, o trip.Order, idempotencyKey string) (t trip.Trip, replayed bool, err error)
+	Trip(ctx context.Context, id string) (trip.Trip, error)
+}
+
+// Subscriber serves Dapr's subscription protocol (internal/dapr).
+type Subscriber interface {
+	Subscriptions() http.Handler
+	DriverAssigned() http.Handler
+	DriverNotFound() http.Handler
+}
+
+// ReadyFunc reports why the service cannot take work, or nil when it can.
+type ReadyFunc func(ctx context.Context) error
+
+// NewServer returns the service's HTTP handler.
+func NewServer(logger zerolog.Logger, trips Trips, subscriber Subscriber, ready ReadyFunc) http.Handler {
+	r := mux.NewRouter()
+	addRoutes(r, logger, trips, subscriber, ready)
+	r.NotFoundHandler = handleNotFound(logger)
+	r.MethodNotAllowedHandler = handleMethodNotAllowed(logger)
+	return logRequests(logger, r)
+}
+
+// logRequests logs every request at debug level; errors are logged once,
+// by writeError.
+func logRequests(logger zerolog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		logger.Debug().
+			Str("method", r.Method).
+			Str("path", r.URL.Path).
+			Int("status", rec.status).
+			Dur("duration", time.Since(start)).
+			Str("traceId", traceID(r.Header.Get("traceparent"))).
+			Msg("request")
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	s.status = status
+	s.ResponseWriter.WriteHeader(status)
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/ride-choreography/services/trip/internal/app"
+	"github.com/ride-choreography/services/trip/internal/dapr"
+	"github.com/ride-choreography/services/trip/internal/httpapi"
+)
+
+// run starts the service and blocks until ctx is cancelled (SIGTERM), then
+// shuts down gracefully: readiness turns 503, in-flight requests and event
+// deliveries finish, and run returns within the shutdown budget.
+func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "trip: invalid configuration:\n%v\n", err)
+		return err
+	}
+	logger := zerolog.New(stdout).Level(cfg.LogLevel).With().Timestamp().Str("service", "trip").Logger()
+
+	sidecar, err := dapr.NewSidecar(dapr.SidecarOptions{
+		Host:       cfg.DaprHost,
+		GRPCPort:   cfg.DaprGRPCPort,
+		HTTPPort:   cfg.DaprHTTPPort,
+		StateStore: cfg.StateStore,
+	})
+	if err != nil {
+		logger.Error().Err(err).Msg("cannot start")
+		return err
+	}
+	defer sidecar.Close()
+
+	trips := app.New(dapr.NewTripStore(sidecar), time.Now, uuid.NewString)
+	var draining atomic.Bool
+	ready := func(ctx context.Context) error {
+		if draining.Load() {
+			return errors.New("shutting down")
+		}
+		return sidecar.Ready(ctx)
+	}
+	srv := &http.Server{
+		Handler:           httpapi.NewServer(logger, trips, dapr.NewSubscriber(logger, cfg.PubSub, trips), ready),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		logger.Error().Err(err).Msg("cannot listen")
+		return err
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info().Str("addr", ln.Addr().String()).Msg("listening")
+
+	waitCtx, cancel := context.WithTimeout(ctx, cfg.SidecarWait)
+	err = sidecar.WaitReady(waitCtx)
+	cancel()
+	switch {
+	case ctx.Err() != nil:
+		// Stopped while waiting: shut down below.
+	case err != nil:
+		logger.Error().Err(err).Dur("waited", cfg.SidecarWait).Msg("sidecar not ready, giving up")
+		srv.Close()
+		return err
+	default:
+		logger.Info().Msg("sidecar ready")
+	}
+
+	select {
+	case err := <-serveErr:
+		logger.Error().Err(err).Msg("server stopped")
+		return err
+	case <-ctx.Done():
+	}
+
+	draining.Store(true)
+	logger.Info().Dur("budget", cfg.ShutdownTimeout).Msg("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		// In-flight work did not finish in time; closing its connections
+		// makes the sidecar redeliver the events it was handling.
+		srv.Close()
+		logger.Error().Err(err).Msg("shutdown budget exceeded, connections closed")
+		return err
+	}
+	logger.Info().Msg("stopped")
+	return nil
+}
