@@ -132,6 +132,8 @@ func decodeError(err error) error {
 		return badRequest(fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("malformed JSON: the body ends too early")
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return badRequest("the body must be a JSON object")
 	case errors.As(err, &typeErr):
 		return badRequest(fmt.Sprintf("field %s must be a %s", typeErr.Field, typeErr.Type))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

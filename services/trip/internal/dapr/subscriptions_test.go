@@ -1,0 +1,180 @@
+package dapr
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+
+	"github.com/ride-choreography/services/trip/internal/app"
+	"github.com/ride-choreography/services/trip/internal/contracttest"
+	"github.com/ride-choreography/services/trip/internal/trip"
+)
+
+// recordingEvents records the events the subscriber hands to the app and
+// answers with err.
+type recordingEvents struct {
+	assigned []app.DriverAssigned
+	notFound []app.DriverNotFound
+	err      error
+}
+
+func (r *recordingEvents) DriverAssigned(_ context.Context, e app.DriverAssigned) (bool, error) {
+	r.assigned = append(r.assigned, e)
+	return r.err == nil, r.err
+}
+
+func (r *recordingEvents) DriverNotFound(_ context.Context, e app.DriverNotFound) (bool, error) {
+	r.notFound = append(r.notFound, e)
+	return r.err == nil, r.err
+}
+
+func deliver(t *testing.T, h http.Handler, body string) string {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/events/x", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/cloudevents+json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("HTTP status %d, want 200 with the outcome in the body", rec.Code)
+	}
+	var got struct{ Status string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatalf("answer %q: %v", rec.Body, err)
+	}
+	return got.Status
+}
+
+func example(t *testing.T, name string) string {
+	t.Helper()
+	return string(contracttest.Example(t, name))
+}
+
+const exampleTripID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
+
+func TestSubscriptions(t *testing.T) {
+	s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{})
+	rec := httptest.NewRecorder()
+	s.Subscriptions().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
+	var got []subscription
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []subscription{
+		{PubsubName: "pubsub", Topic: "driver-assigned", Route: "/events/driver-assigned"},
+		{PubsubName: "pubsub", Topic: "driver-not-found", Route: "/events/driver-not-found"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("subscriptions (-want +got):\n%s", diff)
+	}
+}
+
+func TestDriverAssignedExample(t *testing.T) {
+	events := &recordingEvents{}
+	s := NewSubscriber(zerolog.Nop(), "pubsub", events)
+	if got := deliver(t, s.DriverAssigned(), example(t, "driver-assigned")); got != statusSuccess {
+		t.Fatalf("outcome = %s, want SUCCESS", got)
+	}
+	want := []app.DriverAssigned{{
+		TripID:     exampleTripID,
+		Driver:     trip.Driver{ID: "jarda", Name: "Jarda", Car: trip.Car{Make: "Toyota", Model: "Corolla", Color: "blue", Plate: "1AB 2345"}},
+		ETASeconds: 240,
+		AssignedAt: time.Date(2026, 11, 27, 9, 30, 1, 0, time.UTC),
+	}}
+	if diff := cmp.Diff(want, events.assigned); diff != "" {
+		t.Errorf("event handed to the app (-want +got):\n%s", diff)
+	}
+}
+
+func TestDriverNotFoundExample(t *testing.T) {
+	events := &recordingEvents{}
+	s := NewSubscriber(zerolog.Nop(), "pubsub", events)
+	if got := deliver(t, s.DriverNotFound(), example(t, "driver-not-found")); got != statusSuccess {
+		t.Fatalf("outcome = %s, want SUCCESS", got)
+	}
+	want := []app.DriverNotFound{{TripID: exampleTripID, DecidedAt: time.Date(2026, 11, 27, 9, 31, 0, 0, time.UTC)}}
+	if diff := cmp.Diff(want, events.notFound); diff != "" {
+		t.Errorf("event handed to the app (-want +got):\n%s", diff)
+	}
+}
+
+// envelope wraps data the way Dapr does.
+func envelope(data string) string {
+	return `{"specversion":"1.0","id":"e-1","source":"driver","type":"com.dapr.event.sent","datacontenttype":"application/json","data":` + data + `}`
+}
+
+const assignedData = `{"tripId":"` + exampleTripID + `","riderId":"r","driver":{"id":"jarda","name":"Jarda","car":{"make":"Toyota","model":"Corolla","color":"blue","plate":"1AB 2345"}},"etaSeconds":240,"assignedAt":"2026-11-27T09:30:01Z"}`
+
+func TestDriverAssignedOutcomes(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		appErr   error
+		want     string
+		wantCall bool
+	}{
+		{name: "valid", body: envelope(assignedData), want: statusSuccess, wantCall: true},
+		{name: "data as a JSON string (outbox relay)", body: envelope(strings.ReplaceAll(`"`+strings.ReplaceAll(assignedData, `"`, `\"`)+`"`, "\n", "")), want: statusSuccess, wantCall: true},
+		{name: "unknown properties are ignored", body: envelope(strings.Replace(assignedData, `{"tripId"`, `{"surge":1.5,"tripId"`, 1)), want: statusSuccess, wantCall: true},
+		{name: "duplicate changes nothing but succeeds", body: envelope(assignedData), appErr: nil, want: statusSuccess, wantCall: true},
+		{name: "malformed JSON", body: `{"specversion":"1.0",`, want: statusDrop},
+		{name: "not a CloudEvent", body: `{"tripId":"` + exampleTripID + `"}`, want: statusDrop},
+		{name: "CloudEvent without id", body: `{"specversion":"1.0","data":` + assignedData + `}`, want: statusDrop},
+		{name: "no data", body: envelope(`null`), want: statusDrop},
+		{name: "data not an object", body: envelope(`[1,2]`), want: statusDrop},
+		{name: "missing driver", body: envelope(`{"tripId":"` + exampleTripID + `","riderId":"r","etaSeconds":1,"assignedAt":"2026-11-27T09:30:01Z"}`), want: statusDrop},
+		{name: "missing car plate", body: envelope(strings.Replace(assignedData, `,"plate":"1AB 2345"`, ``, 1)), want: statusDrop},
+		{name: "negative eta", body: envelope(strings.Replace(assignedData, `240`, `-1`, 1)), want: statusDrop},
+		{name: "fractional eta", body: envelope(strings.Replace(assignedData, `240`, `1.5`, 1)), want: statusDrop},
+		{name: "trip id not a uuid", body: envelope(strings.Replace(assignedData, exampleTripID, "trip-1", 1)), want: statusDrop},
+		{name: "bad timestamp", body: envelope(strings.Replace(assignedData, `2026-11-27T09:30:01Z`, `yesterday`, 1)), want: statusDrop},
+		{name: "oversized", body: envelope(`{"pad":"` + strings.Repeat("x", maxEventBytes) + `"}`), want: statusDrop},
+		{name: "state store down", body: envelope(assignedData), appErr: errors.New("connection refused"), want: statusRetry, wantCall: true},
+		{name: "conflicts exhausted", body: envelope(assignedData), appErr: app.ErrConflict, want: statusRetry, wantCall: true},
+		{name: "unknown trip", body: envelope(assignedData), appErr: trip.ErrNotFound, want: statusDrop, wantCall: true},
+		{name: "contradicts final status", body: envelope(assignedData), appErr: trip.ErrOutcomeConflict, want: statusDrop, wantCall: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events := &recordingEvents{err: tt.appErr}
+			s := NewSubscriber(zerolog.Nop(), "pubsub", events)
+			if got := deliver(t, s.DriverAssigned(), tt.body); got != tt.want {
+				t.Errorf("outcome = %s, want %s", got, tt.want)
+			}
+			if called := len(events.assigned) == 1; called != tt.wantCall {
+				t.Errorf("app called %d times, want call=%v", len(events.assigned), tt.wantCall)
+			}
+		})
+	}
+}
+
+func TestDriverNotFoundOutcomes(t *testing.T) {
+	const data = `{"tripId":"` + exampleTripID + `","riderId":"r","reason":"no driver became free within 60s","decidedAt":"2026-11-27T09:31:00Z"}`
+	tests := []struct {
+		name   string
+		body   string
+		appErr error
+		want   string
+	}{
+		{name: "valid", body: envelope(data), want: statusSuccess},
+		{name: "missing reason", body: envelope(strings.Replace(data, `"reason":"no driver became free within 60s",`, ``, 1)), want: statusDrop},
+		{name: "empty rider", body: envelope(strings.Replace(data, `"riderId":"r"`, `"riderId":""`, 1)), want: statusDrop},
+		{name: "missing decidedAt", body: envelope(strings.Replace(data, `,"decidedAt":"2026-11-27T09:31:00Z"`, ``, 1)), want: statusDrop},
+		{name: "state store down", body: envelope(data), appErr: errors.New("timeout"), want: statusRetry},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{err: tt.appErr})
+			if got := deliver(t, s.DriverNotFound(), tt.body); got != tt.want {
+				t.Errorf("outcome = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
