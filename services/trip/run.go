@@ -28,7 +28,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "trip: invalid configuration:\n%v\n", err)
 		return err
 	}
-	logger := zerolog.New(stdout).Level(cfg.LogLevel).With().Timestamp().Str("service", "trip").Logger()
+	logger := zerolog.New(zerolog.SyncWriter(stdout)).Level(cfg.LogLevel).With().Timestamp().Str("service", "trip").Logger()
 
 	sidecar, err := dapr.NewSidecar(dapr.SidecarOptions{
 		Host:       cfg.DaprHost,

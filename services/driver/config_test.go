@@ -1,0 +1,103 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(name string) string { return vars[name] }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	got, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatalf("loadConfig() error = %v", err)
+	}
+
+	want := config{
+		Host:            "127.0.0.1",
+		Port:            8081,
+		DaprHost:        "127.0.0.1",
+		DaprGRPCPort:    50001,
+		DaprHTTPPort:    3500,
+		PubSub:          "pubsub",
+		StateStore:      "driver-store",
+		SidecarWait:     60 * time.Second,
+		ShutdownTimeout: 4 * time.Second,
+		AssignDeadline:  60 * time.Second,
+		LogLevel:        zerolog.InfoLevel,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("loadConfig() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadConfigFromEnvironment(t *testing.T) {
+	got, err := loadConfig(env(map[string]string{
+		"APP_HOST":         "0.0.0.0",
+		"APP_PORT":         "9000",
+		"DAPR_HOST":        "sidecar",
+		"DAPR_GRPC_PORT":   "50002",
+		"DAPR_HTTP_PORT":   "3501",
+		"PUBSUB_NAME":      "bus",
+		"STATESTORE_NAME":  "drivers",
+		"SIDECAR_WAIT":     "5s",
+		"SHUTDOWN_TIMEOUT": "2500ms",
+		"ASSIGN_DEADLINE":  "2m",
+		"LOG_LEVEL":        "debug",
+	}))
+	if err != nil {
+		t.Fatalf("loadConfig() error = %v", err)
+	}
+
+	want := config{
+		Host:            "0.0.0.0",
+		Port:            9000,
+		DaprHost:        "sidecar",
+		DaprGRPCPort:    50002,
+		DaprHTTPPort:    3501,
+		PubSub:          "bus",
+		StateStore:      "drivers",
+		SidecarWait:     5 * time.Second,
+		ShutdownTimeout: 2500 * time.Millisecond,
+		AssignDeadline:  2 * time.Minute,
+		LogLevel:        zerolog.DebugLevel,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("loadConfig() mismatch (-want +got):\n%s", diff)
+	}
+	if got.Addr() != "0.0.0.0:9000" {
+		t.Errorf("Addr() = %q, want 0.0.0.0:9000", got.Addr())
+	}
+}
+
+func TestLoadConfigRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		name, value string
+	}{
+		{name: "APP_PORT", value: "http"},
+		{name: "APP_PORT", value: "70000"},
+		{name: "DAPR_GRPC_PORT", value: "-1"},
+		{name: "DAPR_HTTP_PORT", value: "3500x"},
+		{name: "SIDECAR_WAIT", value: "60"},
+		{name: "SHUTDOWN_TIMEOUT", value: "-4s"},
+		{name: "ASSIGN_DEADLINE", value: "a minute"},
+		{name: "LOG_LEVEL", value: "loud"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			_, err := loadConfig(env(map[string]string{tt.name: tt.value}))
+			if err == nil {
+				t.Fatal("loadConfig() error = nil, want one")
+			}
+			if msg := err.Error(); !strings.Contains(msg, tt.name) || !strings.Contains(msg, `"`+tt.value+`"`) {
+				t.Errorf("error %q does not name %s and %q", msg, tt.name, tt.value)
+			}
+		})
+	}
+}

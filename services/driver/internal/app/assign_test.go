@@ -1,0 +1,438 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/app/apptest"
+	"github.com/ride-choreography/services/driver/internal/driver"
+)
+
+const (
+	tripID   = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
+	deadline = 60 * time.Second
+)
+
+var (
+	requestedAt = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+	// atJarda is a pickup right where Jarda waits, so Jarda is nearest.
+	atJarda = driver.Position{Lat: 50.0755, Lon: 14.4378}
+)
+
+// fixture is a Service over recording fakes, with a clock the test moves.
+type fixture struct {
+	store     *apptest.Store
+	publisher *apptest.Publisher
+	service   *app.Service
+	now       time.Time
+}
+
+func newFixture(drivers ...driver.Driver) *fixture {
+	f := &fixture{
+		store:     apptest.NewStore(drivers...),
+		publisher: &apptest.Publisher{},
+		now:       requestedAt.Add(time.Second),
+	}
+	f.service = app.NewService(f.store, f.publisher, driver.DefaultPool(), deadline, func() time.Time { return f.now })
+	return f
+}
+
+func trip(id string) app.TripCreated {
+	return app.TripCreated{
+		TripID:      id,
+		RiderID:     "rider-42",
+		Pickup:      atJarda,
+		Dropoff:     driver.Position{Lat: 50.1, Lon: 14.26},
+		RequestedAt: requestedAt,
+	}
+}
+
+// assigned is the DriverAssigned event for trip id with the pool driver
+// driverID, assigned at the given time.
+func assigned(t *testing.T, id, driverID string, at time.Time) app.DriverAssigned {
+	t.Helper()
+	d := poolDriver(t, driverID)
+	return app.DriverAssigned{
+		TripID:     id,
+		RiderID:    "rider-42",
+		Driver:     app.EventDriver{ID: d.ID, Name: d.Name, Car: app.EventCar{Make: d.Car.Make, Model: d.Car.Model, Color: d.Car.Color, Plate: d.Car.Plate}},
+		ETASeconds: int(driver.ETA(driver.Distance(d.Position, atJarda)) / time.Second),
+		AssignedAt: at,
+	}
+}
+
+func poolDriver(t *testing.T, id string) driver.Driver {
+	t.Helper()
+	for _, d := range driver.DefaultPool() {
+		if d.ID == id {
+			return d
+		}
+	}
+	t.Fatalf("no driver %q in the default pool", id)
+	return driver.Driver{}
+}
+
+// onTrip returns the pool with the given drivers on the given trips.
+func onTrip(t *testing.T, tripsByDriver map[string]string) []driver.Driver {
+	t.Helper()
+	pool := driver.DefaultPool()
+	for i, d := range pool {
+		if tid, ok := tripsByDriver[d.ID]; ok {
+			reserved, err := d.Reserve(tid)
+			if err != nil {
+				t.Fatalf("reserve %s: %v", d.ID, err)
+			}
+			pool[i] = reserved
+		}
+	}
+	return pool
+}
+
+// tripsByDriver returns which driver of the store carries which trip.
+func tripsByDriver(s *apptest.Store) map[string]string {
+	out := map[string]string{}
+	for id, d := range s.Pool() {
+		if d.Status == driver.StatusOnTrip {
+			out[id] = d.TripID
+		}
+	}
+	return out
+}
+
+// take reserves driverID for tripID directly in the store, as a rival
+// replica would.
+func take(t *testing.T, s *apptest.Store, driverID, tripID string) {
+	t.Helper()
+	stored, err := s.Drivers(context.Background(), []string{driverID})
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("rival reads %s: %v, %d found", driverID, err, len(stored))
+	}
+	reserved, err := stored[0].Driver.Reserve(tripID)
+	if err != nil {
+		t.Fatalf("rival reserves %s: %v", driverID, err)
+	}
+	if err := s.SaveDriver(context.Background(), reserved, stored[0].ETag); err != nil {
+		t.Fatalf("rival saves %s: %v", driverID, err)
+	}
+}
+
+func TestAssignDriverReservesNearestFreeDriver(t *testing.T) {
+	f := newFixture(driver.DefaultPool()...)
+
+	got, err := f.service.AssignDriver(context.Background(), trip(tripID))
+	if err != nil {
+		t.Fatalf("AssignDriver() error = %v", err)
+	}
+
+	want := assigned(t, tripID, "jarda", f.now)
+	if diff := cmp.Diff(app.Assignment{Assigned: &want}, got); diff != "" {
+		t.Errorf("assignment mismatch (-want +got):\n%s", diff)
+	}
+	if want.ETASeconds != 60 {
+		t.Errorf("ETASeconds = %d, want the minimum of 60 for a pickup next to the driver", want.ETASeconds)
+	}
+	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: want}}
+	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
+		t.Errorf("published mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store)); diff != "" {
+		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
+	}
+	recorded, ok := f.store.Recorded(tripID)
+	if !ok {
+		t.Fatal("no assignment recorded")
+	}
+	if diff := cmp.Diff(got, recorded); diff != "" {
+		t.Errorf("recorded assignment mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestAssignDriverRedeliveryPublishesSameEvent(t *testing.T) {
+	f := newFixture(driver.DefaultPool()...)
+	firstAt := f.now
+
+	for range 3 {
+		if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
+			t.Fatalf("AssignDriver() error = %v", err)
+		}
+		f.now = f.now.Add(10 * time.Second)
+	}
+
+	want := apptest.Message{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "jarda", firstAt)}
+	if diff := cmp.Diff([]apptest.Message{want, want, want}, f.publisher.Published()); diff != "" {
+		t.Errorf("published mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store)); diff != "" {
+		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestAssignDriverRecoversDriverReservedBeforeCrash(t *testing.T) {
+	// Petra was reserved for the trip, then the handler died before it
+	// recorded the outcome. Jarda is nearer, but the trip keeps Petra.
+	f := newFixture(onTrip(t, map[string]string{"petra": tripID})...)
+
+	if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
+		t.Fatalf("AssignDriver() error = %v", err)
+	}
+
+	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "petra", f.now)}}
+	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
+		t.Errorf("published mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"petra": tripID}, tripsByDriver(f.store)); diff != "" {
+		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
+	}
+	if _, ok := f.store.Recorded(tripID); !ok {
+		t.Error("no assignment recorded")
+	}
+}
+
+func TestAssignDriverRetriesWithFreshStateAfterETagConflict(t *testing.T) {
+	f := newFixture(driver.DefaultPool()...)
+	rivalDone := false
+	f.store.BeforeSaveDriver = func() {
+		if !rivalDone {
+			rivalDone = true
+			take(t, f.store, "jarda", "rival-trip")
+		}
+	}
+
+	if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
+		t.Fatalf("AssignDriver() error = %v", err)
+	}
+
+	// Petra is the next nearest to Jarda's corner.
+	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "petra", f.now)}}
+	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
+		t.Errorf("published mismatch (-want +got):\n%s", diff)
+	}
+	want := map[string]string{"jarda": "rival-trip", "petra": tripID}
+	if diff := cmp.Diff(want, tripsByDriver(f.store)); diff != "" {
+		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestAssignDriverReleasesDriverWhenAnotherDeliveryRecordedFirst(t *testing.T) {
+	// Two deliveries of the same trip race: the other one reserved Petra and
+	// recorded its outcome while this one was reserving Jarda.
+	f := newFixture(driver.DefaultPool()...)
+	rival := assigned(t, tripID, "petra", f.now.Add(-time.Second))
+	rivalDone := false
+	f.store.BeforeCreateAssignment = func() {
+		if !rivalDone {
+			rivalDone = true
+			take(t, f.store, "petra", tripID)
+			if err := f.store.CreateAssignment(context.Background(), tripID, app.Assignment{Assigned: &rival}); err != nil {
+				t.Fatalf("rival records: %v", err)
+			}
+		}
+	}
+
+	if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
+		t.Fatalf("AssignDriver() error = %v", err)
+	}
+
+	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: rival}}
+	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
+		t.Errorf("published mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"petra": tripID}, tripsByDriver(f.store)); diff != "" {
+		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestAssignDriverWithNoDriverFree(t *testing.T) {
+	allBusy := map[string]string{}
+	for i, d := range driver.DefaultPool() {
+		allBusy[d.ID] = fmt.Sprintf("other-trip-%d", i)
+	}
+	notFound := func(at time.Time) apptest.Message {
+		return apptest.Message{Topic: app.TopicDriverNotFound, Event: app.DriverNotFound{
+			TripID:    tripID,
+			RiderID:   "rider-42",
+			Reason:    "no driver became free within 60s",
+			DecidedAt: at,
+		}}
+	}
+
+	tests := []struct {
+		name          string
+		waited        time.Duration
+		wantErr       error
+		wantPublished []apptest.Message
+	}{
+		{name: "just requested: retry", waited: 0, wantErr: driver.ErrNoDriverFree},
+		{name: "a moment before the deadline: retry", waited: deadline - time.Millisecond, wantErr: driver.ErrNoDriverFree},
+		{name: "at the deadline: not found", waited: deadline, wantPublished: []apptest.Message{notFound(requestedAt.Add(deadline))}},
+		{name: "long after the deadline: not found", waited: time.Hour, wantPublished: []apptest.Message{notFound(requestedAt.Add(time.Hour))}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(onTrip(t, allBusy)...)
+			f.now = requestedAt.Add(tt.waited)
+
+			_, err := f.service.AssignDriver(context.Background(), trip(tripID))
+
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("AssignDriver() error = %v, want %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.wantPublished, f.publisher.Published()); diff != "" {
+				t.Errorf("published mismatch (-want +got):\n%s", diff)
+			}
+			if _, recorded := f.store.Recorded(tripID); recorded != (tt.wantErr == nil) {
+				t.Errorf("outcome recorded = %v, want %v", recorded, tt.wantErr == nil)
+			}
+			if diff := cmp.Diff(allBusy, tripsByDriver(f.store)); diff != "" {
+				t.Errorf("drivers on trips changed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAssignDriverNotFoundIsRepublishedUnchanged(t *testing.T) {
+	allBusy := map[string]string{}
+	for i, d := range driver.DefaultPool() {
+		allBusy[d.ID] = fmt.Sprintf("other-trip-%d", i)
+	}
+	f := newFixture(onTrip(t, allBusy)...)
+	f.now = requestedAt.Add(deadline)
+	decidedAt := f.now
+
+	for range 2 {
+		if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
+			t.Fatalf("AssignDriver() error = %v", err)
+		}
+		f.now = f.now.Add(time.Minute)
+	}
+
+	want := apptest.Message{Topic: app.TopicDriverNotFound, Event: app.DriverNotFound{
+		TripID: tripID, RiderID: "rider-42", Reason: "no driver became free within 60s", DecidedAt: decidedAt,
+	}}
+	if diff := cmp.Diff([]apptest.Message{want, want}, f.publisher.Published()); diff != "" {
+		t.Errorf("published mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestAssignDriverPublishFailureIsRetriedWithoutSecondDriver(t *testing.T) {
+	f := newFixture(driver.DefaultPool()...)
+	errSidecar := errors.New("sidecar unavailable")
+	f.publisher.Err = errSidecar
+	firstAt := f.now
+
+	_, err := f.service.AssignDriver(context.Background(), trip(tripID))
+	if !errors.Is(err, errSidecar) {
+		t.Fatalf("AssignDriver() error = %v, want %v", err, errSidecar)
+	}
+	if len(f.publisher.Published()) != 0 {
+		t.Fatalf("published %v, want nothing", f.publisher.Published())
+	}
+
+	f.publisher.Err = nil
+	f.now = f.now.Add(10 * time.Second)
+	if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
+		t.Fatalf("AssignDriver() on redelivery error = %v", err)
+	}
+
+	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "jarda", firstAt)}}
+	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
+		t.Errorf("published mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store)); diff != "" {
+		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestAssignDriverFailsWithoutState(t *testing.T) {
+	errStore := errors.New("state store unavailable")
+	tests := []struct {
+		name    string
+		store   func() *apptest.Store
+		wantErr error
+	}{
+		{
+			name: "store unreachable",
+			store: func() *apptest.Store {
+				s := apptest.NewStore(driver.DefaultPool()...)
+				s.Err = errStore
+				return s
+			},
+			wantErr: errStore,
+		},
+		{
+			name:    "pool not seeded",
+			store:   func() *apptest.Store { return apptest.NewStore(driver.DefaultPool()[:2]...) },
+			wantErr: app.ErrPoolNotSeeded,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			publisher := &apptest.Publisher{}
+			service := app.NewService(tt.store(), publisher, driver.DefaultPool(), deadline, func() time.Time { return requestedAt })
+
+			_, err := service.AssignDriver(context.Background(), trip(tripID))
+
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("AssignDriver() error = %v, want %v", err, tt.wantErr)
+			}
+			if len(publisher.Published()) != 0 {
+				t.Errorf("published %v, want nothing", publisher.Published())
+			}
+		})
+	}
+}
+
+func TestAssignDriverConcurrentTripsNeverShareADriver(t *testing.T) {
+	f := newFixture(driver.DefaultPool()...)
+	pool := len(driver.DefaultPool())
+
+	var wg sync.WaitGroup
+	errs := make(chan error, pool)
+	for i := range pool {
+		wg.Go(func() {
+			_, err := f.service.AssignDriver(context.Background(), trip(fmt.Sprintf("trip-%d", i)))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("AssignDriver() error = %v", err)
+		}
+	}
+
+	onTrips := tripsByDriver(f.store)
+	trips := map[string]bool{}
+	for _, tid := range onTrips {
+		trips[tid] = true
+	}
+	if len(onTrips) != pool || len(trips) != pool {
+		t.Errorf("%d drivers carry %d distinct trips, want %d each: %v", len(onTrips), len(trips), pool, onTrips)
+	}
+	if _, err := f.service.AssignDriver(context.Background(), trip("one-too-many")); !errors.Is(err, driver.ErrNoDriverFree) {
+		t.Errorf("AssignDriver() with the pool busy error = %v, want %v", err, driver.ErrNoDriverFree)
+	}
+}
+
+func TestAssignDriverContinuesTrace(t *testing.T) {
+	f := newFixture(driver.DefaultPool()...)
+	const traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+	ctx := app.WithTraceParent(context.Background(), traceParent)
+	if _, err := f.service.AssignDriver(ctx, trip(tripID)); err != nil {
+		t.Fatalf("AssignDriver() error = %v", err)
+	}
+
+	published := f.publisher.Published()
+	if len(published) != 1 || published[0].TraceParent != traceParent {
+		t.Errorf("published %+v, want one message with traceparent %s", published, traceParent)
+	}
+}

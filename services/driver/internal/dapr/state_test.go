@@ -1,0 +1,164 @@
+package dapr_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/dapr"
+	"github.com/ride-choreography/services/driver/internal/dapr/daprtest"
+	"github.com/ride-choreography/services/driver/internal/driver"
+)
+
+const storeName = "driver-store"
+
+// connect returns a Sidecar connected to a fresh fake sidecar.
+func connect(t *testing.T) (*dapr.Sidecar, *daprtest.Sidecar) {
+	t.Helper()
+	fake := daprtest.Start(t, storeName)
+	sidecar, err := dapr.Connect(dapr.Address{Host: "127.0.0.1", GRPCPort: fake.GRPCPort, HTTPPort: fake.HTTPPort}, storeName)
+	if err != nil {
+		t.Fatalf("Connect() error = %v", err)
+	}
+	t.Cleanup(sidecar.Close)
+	return sidecar, fake
+}
+
+func TestStateStoreDrivers(t *testing.T) {
+	sidecar, fake := connect(t)
+	store := dapr.NewStateStore(sidecar, storeName)
+	ctx := context.Background()
+	pool := driver.DefaultPool()
+
+	for _, d := range []driver.Driver{pool[0], pool[2]} {
+		if err := store.SaveDriver(ctx, d, ""); err != nil {
+			t.Fatalf("SaveDriver(%s) error = %v", d.ID, err)
+		}
+	}
+
+	got, err := store.Drivers(ctx, []string{"tomas", "petra", "jarda"})
+	if err != nil {
+		t.Fatalf("Drivers() error = %v", err)
+	}
+	want := []app.StoredDriver{{Driver: pool[2], ETag: "1"}, {Driver: pool[0], ETag: "1"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Drivers() mismatch (-want +got):\n%s", diff)
+	}
+
+	raw, _ := fake.Value("driver-jarda")
+	var stored map[string]any
+	if err := json.Unmarshal(raw, &stored); err != nil {
+		t.Fatalf("driver-jarda holds %q: %v", raw, err)
+	}
+	if stored["status"] != "free" || stored["tripId"] != nil {
+		t.Errorf("driver-jarda = %s, want status free and no tripId", raw)
+	}
+}
+
+func TestStateStoreSaveDriverIsConditional(t *testing.T) {
+	jarda := driver.DefaultPool()[0]
+	onTrip, err := jarda.Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name    string
+		etag    string
+		wantErr error
+	}{
+		{name: "with the current ETag", etag: "1"},
+		{name: "with a stale ETag", etag: "7", wantErr: app.ErrConflict},
+		{name: "as new while it exists", etag: "", wantErr: app.ErrConflict},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sidecar, _ := connect(t)
+			store := dapr.NewStateStore(sidecar, storeName)
+			ctx := context.Background()
+			if err := store.SaveDriver(ctx, jarda, ""); err != nil {
+				t.Fatalf("seed: %v", err)
+			}
+
+			err := store.SaveDriver(ctx, onTrip, tt.etag)
+
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("SaveDriver() error = %v, want %v", err, tt.wantErr)
+			}
+			got, err := store.Drivers(ctx, []string{"jarda"})
+			if err != nil || len(got) != 1 {
+				t.Fatalf("Drivers() = %v, %v", got, err)
+			}
+			want := jarda
+			if tt.wantErr == nil {
+				want = onTrip
+			}
+			if diff := cmp.Diff(want, got[0].Driver); diff != "" {
+				t.Errorf("stored driver mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStateStoreAssignment(t *testing.T) {
+	sidecar, _ := connect(t)
+	store := dapr.NewStateStore(sidecar, storeName)
+	ctx := context.Background()
+	const tripID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
+	notFound := app.Assignment{NotFound: &app.DriverNotFound{
+		TripID: tripID, RiderID: "rider-42", Reason: "no driver became free within 60s",
+		DecidedAt: time.Date(2026, 11, 27, 9, 31, 0, 0, time.UTC),
+	}}
+	assigned := app.Assignment{Assigned: &app.DriverAssigned{
+		TripID: tripID, RiderID: "rider-42",
+		Driver:     app.EventDriver{ID: "jarda", Name: "Jarda", Car: app.EventCar{Make: "Toyota", Model: "Corolla", Color: "blue", Plate: "1AB 2345"}},
+		ETASeconds: 240, AssignedAt: time.Date(2026, 11, 27, 9, 30, 1, 500, time.UTC),
+	}}
+
+	if _, found, err := store.Assignment(ctx, tripID); err != nil || found {
+		t.Fatalf("Assignment() before any = found %v, error %v; want none", found, err)
+	}
+	if err := store.CreateAssignment(ctx, tripID, assigned); err != nil {
+		t.Fatalf("CreateAssignment() error = %v", err)
+	}
+	if err := store.CreateAssignment(ctx, tripID, notFound); !errors.Is(err, app.ErrConflict) {
+		t.Fatalf("second CreateAssignment() error = %v, want %v", err, app.ErrConflict)
+	}
+	got, found, err := store.Assignment(ctx, tripID)
+	if err != nil || !found {
+		t.Fatalf("Assignment() = found %v, error %v", found, err)
+	}
+	if diff := cmp.Diff(assigned, got); diff != "" {
+		t.Errorf("Assignment() mismatch (-want +got):\n%s", diff)
+	}
+
+	if err := store.CreateAssignment(ctx, "other", notFound); err != nil {
+		t.Fatalf("CreateAssignment(not found) error = %v", err)
+	}
+	got, _, err = store.Assignment(ctx, "other")
+	if err != nil {
+		t.Fatalf("Assignment(other) error = %v", err)
+	}
+	if diff := cmp.Diff(notFound, got); diff != "" {
+		t.Errorf("Assignment(other) mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestStateStoreFailsWithoutStore(t *testing.T) {
+	sidecar, _ := connect(t)
+	store := dapr.NewStateStore(sidecar, "no-such-store")
+
+	err := store.SaveDriver(context.Background(), driver.DefaultPool()[0], "")
+
+	if err == nil || errors.Is(err, app.ErrConflict) {
+		t.Errorf("SaveDriver() error = %v, want a failure that is not a conflict", err)
+	}
+	if _, err := store.Drivers(context.Background(), []string{"jarda"}); err == nil {
+		t.Error("Drivers() error = nil, want a failure")
+	}
+}

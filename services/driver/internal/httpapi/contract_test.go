@@ -1,0 +1,147 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/driver"
+)
+
+const schemasDir = "../../../../contracts/schemas"
+
+// schemaFor compiles the contract schema of a topic, e.g. trip-created.
+func schemaFor(t *testing.T, topic string) *jsonschema.Schema {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	files, err := filepath.Glob(filepath.Join(schemasDir, "*.schema.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no schemas in %s: %v", schemasDir, err)
+	}
+	ids := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatalf("read schema: %v", err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("parse %s: %v", f, err)
+		}
+		id, _ := doc.(map[string]any)["$id"].(string)
+		if err := c.AddResource(id, doc); err != nil {
+			t.Fatalf("add %s: %v", f, err)
+		}
+		ids[filepath.Base(f)] = id
+	}
+	sch, err := c.Compile(ids[topic+".schema.json"])
+	if err != nil {
+		t.Fatalf("compile schema of %s: %v", topic, err)
+	}
+	return sch
+}
+
+// validate returns the schema's verdict on a JSON document.
+func validate(t *testing.T, sch *jsonschema.Schema, doc []byte) error {
+	t.Helper()
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	return sch.Validate(v)
+}
+
+// TestPublishedEventsMatchContract checks every event the service publishes
+// against the schema of its topic.
+func TestPublishedEventsMatchContract(t *testing.T) {
+	allBusy := driver.DefaultPool()
+	for i, d := range allBusy {
+		allBusy[i], _ = d.Reserve(fmt.Sprintf("other-trip-%d", i))
+	}
+
+	tests := []struct {
+		name      string
+		server    *testServer
+		wantTopic string
+	}{
+		{name: "driver assigned", server: newTestServer(requestedAt.Add(time.Second), driver.DefaultPool()...), wantTopic: app.TopicDriverAssigned},
+		{name: "no driver found", server: newTestServer(requestedAt.Add(time.Hour), allBusy...), wantTopic: app.TopicDriverNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.server.postEvent(t, readExample(t, "trip-created.json")); got != "SUCCESS" {
+				t.Fatalf("status = %s, want SUCCESS", got)
+			}
+			published := tt.server.publisher.Published()
+			if len(published) != 1 || published[0].Topic != tt.wantTopic {
+				t.Fatalf("published %+v, want one event on %s", published, tt.wantTopic)
+			}
+
+			doc, err := json.Marshal(published[0].Event)
+			if err != nil {
+				t.Fatalf("encode event: %v", err)
+			}
+			if err := validate(t, schemaFor(t, tt.wantTopic), doc); err != nil {
+				t.Errorf("%s event %s violates the contract: %v", tt.wantTopic, doc, err)
+			}
+		})
+	}
+}
+
+// TestAcceptedTripsMatchContract checks that the handler accepts exactly the
+// trip-created data that the contract allows, and drops the rest.
+func TestAcceptedTripsMatchContract(t *testing.T) {
+	var example struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(readExample(t, "trip-created.json")), &example); err != nil {
+		t.Fatalf("parse example: %v", err)
+	}
+	sch := schemaFor(t, app.TopicTripCreated)
+
+	datas := map[string]string{
+		"contract example":         string(example.Data),
+		"unknown property":         strings.Replace(validData, `{`, `{"promo":"SPRING",`, 1),
+		"edge coordinates":         strings.Replace(strings.Replace(validData, `"lat":50.08`, `"lat":-90`, 1), `"lon":14.26`, `"lon":180`, 1),
+		"longest riderId":          strings.Replace(validData, `"rider-42"`, `"`+strings.Repeat("r", 128)+`"`, 1),
+		"riderId too long":         strings.Replace(validData, `"rider-42"`, `"`+strings.Repeat("r", 129)+`"`, 1),
+		"empty riderId":            strings.Replace(validData, `"rider-42"`, `""`, 1),
+		"tripId not a UUID":        strings.Replace(validData, exampleTrip, "trip-1", 1),
+		"missing dropoff":          strings.Replace(validData, `,"dropoff":{"lat":50.1,"lon":14.26}`, ``, 1),
+		"latitude above 90":        strings.Replace(validData, `"lat":50.08`, `"lat":90.01`, 1),
+		"longitude below -180":     strings.Replace(validData, `"lon":14.26`, `"lon":-181`, 1),
+		"latitude as a string":     strings.Replace(validData, `"lat":50.08`, `"lat":"50.08"`, 1),
+		"pickup is null":           strings.Replace(validData, `{"lat":50.08,"lon":14.42}`, `null`, 1),
+		"requestedAt not a date":   strings.Replace(validData, `"2026-11-27T09:30:00Z"`, `"27.11.2026 09:30"`, 1),
+		"requestedAt is a number":  strings.Replace(validData, `"2026-11-27T09:30:00Z"`, `1795685400`, 1),
+		"missing requestedAt":      strings.Replace(validData, `,"requestedAt":"2026-11-27T09:30:00Z"`, ``, 1),
+		"data is an array":         `[` + validData + `]`,
+		"riderId with 128 runes":   strings.Replace(validData, `"rider-42"`, `"`+strings.Repeat("ř", 128)+`"`, 1),
+		"dropoff latitude missing": strings.Replace(validData, `{"lat":50.1,"lon":14.26}`, `{"lon":14.26}`, 1),
+	}
+	for name, data := range datas {
+		t.Run(name, func(t *testing.T) {
+			schemaErr := validate(t, sch, []byte(data))
+			want := "DROP"
+			if schemaErr == nil {
+				want = "SUCCESS"
+			}
+			for _, body := range []string{event(data), event(strconv.Quote(data))} {
+				s := newTestServer(requestedAt.Add(time.Second), driver.DefaultPool()...)
+				if got := s.postEvent(t, body); got != want {
+					t.Errorf("status = %s, want %s (schema says: %v); log:\n%s", got, want, schemaErr, s.logs)
+				}
+			}
+		})
+	}
+}

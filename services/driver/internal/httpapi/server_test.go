@@ -1,0 +1,250 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+
+	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/app/apptest"
+	"github.com/ride-choreography/services/driver/internal/driver"
+	"github.com/ride-choreography/services/driver/internal/httpapi"
+)
+
+// requestedAt is when the trip of the contract example was ordered.
+var requestedAt = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+
+// testServer is the HTTP handler over a real app.Service with recording
+// fakes of its ports.
+type testServer struct {
+	handler   http.Handler
+	store     *apptest.Store
+	publisher *apptest.Publisher
+	readiness *httpapi.Readiness
+	logs      *bytes.Buffer
+}
+
+// newTestServer returns a server whose store holds drivers and whose clock
+// stands at now.
+func newTestServer(now time.Time, drivers ...driver.Driver) *testServer {
+	s := &testServer{
+		store:     apptest.NewStore(drivers...),
+		publisher: &apptest.Publisher{},
+		readiness: httpapi.NewReadiness(func(context.Context) error { return nil }),
+		logs:      &bytes.Buffer{},
+	}
+	service := app.NewService(s.store, s.publisher, driver.DefaultPool(), time.Minute, func() time.Time { return now })
+	s.handler = httpapi.NewServer(zerolog.New(s.logs), "pubsub", service, service, s.readiness)
+	return s
+}
+
+// do sends a request and returns the response with its body read.
+func (s *testServer) do(t *testing.T, method, path, body string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	rec := httptest.NewRecorder()
+	s.handler.ServeHTTP(rec, req)
+	resp := rec.Result()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	return resp, string(b)
+}
+
+// assertJSON fails unless body is the same JSON value as want.
+func assertJSON(t *testing.T, want, body string) {
+	t.Helper()
+	var w, g any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("want is not JSON: %v", err)
+	}
+	if err := json.Unmarshal([]byte(body), &g); err != nil {
+		t.Fatalf("body %q is not JSON: %v", body, err)
+	}
+	if diff := cmp.Diff(w, g); diff != "" {
+		t.Errorf("body mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// assertProblem fails unless resp is an RFC 9457 problem with status.
+func assertProblem(t *testing.T, resp *http.Response, body string, status int) problem {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Errorf("status = %d, want %d", resp.StatusCode, status)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q, want application/problem+json", ct)
+	}
+	var p problem
+	if err := json.Unmarshal([]byte(body), &p); err != nil {
+		t.Fatalf("body %q is not a problem: %v", body, err)
+	}
+	if p.Type != "about:blank" || p.Title != http.StatusText(status) || p.Status != status || p.Detail == "" {
+		t.Errorf("problem = %+v, want about:blank, %q, %d and a detail", p, http.StatusText(status), status)
+	}
+	return p
+}
+
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+}
+
+func TestSubscribe(t *testing.T) {
+	s := newTestServer(requestedAt)
+
+	resp, body := s.do(t, http.MethodGet, "/dapr/subscribe", "")
+
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status = %d, want 200", resp.StatusCode)
+	}
+	assertJSON(t, `[{"pubsubname":"pubsub","topic":"trip-created","route":"/events/trip-created"}]`, body)
+}
+
+func TestHealthz(t *testing.T) {
+	s := newTestServer(requestedAt)
+
+	resp, body := s.do(t, http.MethodGet, "/healthz", "")
+
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status = %d, want 200", resp.StatusCode)
+	}
+	assertJSON(t, `{"status":"ok"}`, body)
+}
+
+func TestReadyz(t *testing.T) {
+	errSidecar := errors.New("sidecar health: connection refused")
+	tests := []struct {
+		name       string
+		check      error
+		start      bool
+		stop       bool
+		wantStatus int
+		wantDetail string
+	}{
+		{name: "starting", wantStatus: http.StatusServiceUnavailable, wantDetail: "not ready: starting"},
+		{name: "running with sidecar and store", start: true, wantStatus: http.StatusOK},
+		{name: "running without sidecar", start: true, check: errSidecar, wantStatus: http.StatusServiceUnavailable, wantDetail: "not ready: sidecar health: connection refused"},
+		{name: "shutting down", start: true, stop: true, wantStatus: http.StatusServiceUnavailable, wantDetail: "not ready: shutting down"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			readiness := httpapi.NewReadiness(func(context.Context) error { return tt.check })
+			handler := httpapi.NewServer(zerolog.Nop(), "pubsub", nil, nil, readiness)
+			if tt.start {
+				readiness.Start()
+			}
+			if tt.stop {
+				readiness.Stop()
+			}
+			s := &testServer{handler: handler}
+
+			resp, body := s.do(t, http.MethodGet, "/readyz", "")
+
+			if tt.wantStatus == http.StatusOK {
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("status = %d, want 200; body %s", resp.StatusCode, body)
+				}
+				assertJSON(t, `{"status":"ready"}`, body)
+				return
+			}
+			if p := assertProblem(t, resp, body, tt.wantStatus); p.Detail != tt.wantDetail {
+				t.Errorf("detail = %q, want %q", p.Detail, tt.wantDetail)
+			}
+		})
+	}
+}
+
+func TestListDrivers(t *testing.T) {
+	pool := driver.DefaultPool()
+	jarda, err := pool[0].Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool[0] = jarda
+	s := newTestServer(requestedAt, pool...)
+
+	resp, body := s.do(t, http.MethodGet, "/drivers", "")
+
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	assertJSON(t, `{"drivers":[
+		{"id":"jarda","name":"Jarda","car":{"make":"Toyota","model":"Corolla","color":"blue","plate":"1AB 2345"},"position":{"lat":50.0755,"lon":14.4378},"status":"on_trip","tripId":"0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"},
+		{"id":"petra","name":"Petra","car":{"make":"Skoda","model":"Octavia","color":"white","plate":"2AC 4411"},"position":{"lat":50.087,"lon":14.4208},"status":"free"},
+		{"id":"tomas","name":"Tomas","car":{"make":"Hyundai","model":"i30","color":"grey","plate":"3AD 1290"},"position":{"lat":50.103,"lon":14.392},"status":"free"},
+		{"id":"eva","name":"Eva","car":{"make":"Kia","model":"Ceed","color":"red","plate":"4AE 7763"},"position":{"lat":50.06,"lon":14.46},"status":"free"},
+		{"id":"marek","name":"Marek","car":{"make":"Volkswagen","model":"Passat","color":"black","plate":"5AF 3057"},"position":{"lat":50.095,"lon":14.47},"status":"free"}
+	]}`, body)
+}
+
+func TestListDriversFails(t *testing.T) {
+	tests := []struct {
+		name       string
+		server     func() *testServer
+		wantStatus int
+	}{
+		{
+			name:       "pool not seeded yet",
+			server:     func() *testServer { return newTestServer(requestedAt) },
+			wantStatus: http.StatusServiceUnavailable,
+		},
+		{
+			name: "store unreachable",
+			server: func() *testServer {
+				s := newTestServer(requestedAt, driver.DefaultPool()...)
+				s.store.Err = errors.New("connection refused")
+				return s
+			},
+			wantStatus: http.StatusInternalServerError,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := tt.server().do(t, http.MethodGet, "/drivers", "")
+
+			p := assertProblem(t, resp, body, tt.wantStatus)
+			if strings.Contains(p.Detail, "connection refused") {
+				t.Errorf("detail %q leaks an internal error", p.Detail)
+			}
+		})
+	}
+}
+
+func TestUnknownRoutes(t *testing.T) {
+	tests := []struct {
+		method, path string
+		wantStatus   int
+	}{
+		{method: http.MethodGet, path: "/nope", wantStatus: http.StatusNotFound},
+		{method: http.MethodGet, path: "/drivers/jarda", wantStatus: http.StatusNotFound},
+		{method: http.MethodPost, path: "/drivers", wantStatus: http.StatusMethodNotAllowed},
+		{method: http.MethodGet, path: "/events/trip-created", wantStatus: http.StatusMethodNotAllowed},
+		{method: http.MethodDelete, path: "/healthz", wantStatus: http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			s := newTestServer(requestedAt, driver.DefaultPool()...)
+
+			resp, body := s.do(t, tt.method, tt.path, "")
+
+			assertProblem(t, resp, body, tt.wantStatus)
+		})
+	}
+}

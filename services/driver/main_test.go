@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ride-choreography/services/driver/internal/dapr/daprtest"
+)
+
+// hangGuard ends a test that would otherwise wait forever.
+const hangGuard = 10 * time.Second
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return strconv.Itoa(lis.Addr().(*net.TCPAddr).Port)
+}
+
+// get returns the status and body of GET url, or 0 when nothing answers.
+func get(url string) (int, string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestRunServesUntilStopped(t *testing.T) {
+	fake := daprtest.Start(t, "driver-store")
+	port := freePort(t)
+	base := "http://127.0.0.1:" + port
+	getenv := env(map[string]string{
+		"APP_PORT":       port,
+		"DAPR_GRPC_PORT": strconv.Itoa(fake.GRPCPort),
+		"DAPR_HTTP_PORT": strconv.Itoa(fake.HTTPPort),
+	})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var logs bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, getenv, &logs, io.Discard) }()
+
+	deadline := time.Now().Add(hangGuard)
+	for status, _ := get(base + "/readyz"); status != http.StatusOK; status, _ = get(base + "/readyz") {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz never answered 200, last %d", status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	if status, body := get(base + "/drivers"); status != http.StatusOK || strings.Count(body, `"status":"free"`) != 5 {
+		t.Errorf("GET /drivers = %d %s, want the five seeded drivers, free", status, body)
+	}
+
+	example, err := os.ReadFile("../../contracts/examples/trip-created.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(base+"/events/trip-created", "application/cloudevents+json", bytes.NewReader(example))
+	if err != nil {
+		t.Fatalf("deliver trip-created: %v", err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.TrimSpace(string(answer)) != `{"status":"SUCCESS"}` {
+		t.Errorf("delivery answered %s, want SUCCESS", answer)
+	}
+	published := fake.Published()
+	if len(published) != 1 || published[0].Topic != "driver-assigned" || !bytes.Contains(published[0].Data, []byte(`"tripId":"0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"`)) {
+		t.Errorf("published %+v, want one driver-assigned for the example trip", published)
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run() error = %v, want nil after a graceful stop", err)
+		}
+	case <-time.After(hangGuard):
+		t.Fatal("run() did not return after stop")
+	}
+
+	var messages []string
+	for line := range strings.Lines(logs.String()) {
+		var entry struct {
+			Message string `json:"message"`
+			Service string `json:"service"`
+		}
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", line, err)
+		}
+		if entry.Service != "driver" {
+			t.Errorf("log line %q has no service=driver", line)
+		}
+		messages = append(messages, entry.Message)
+	}
+	for _, want := range []string{"listening", "ready", "driver assigned", "shutting down", "stopped"} {
+		if !strings.Contains(strings.Join(messages, "|"), want) {
+			t.Errorf("logs %q lack %q", messages, want)
+		}
+	}
+}
+
+func TestRunFailsWithoutSidecar(t *testing.T) {
+	getenv := env(map[string]string{
+		"APP_PORT":       freePort(t),
+		"DAPR_GRPC_PORT": freePort(t),
+		"DAPR_HTTP_PORT": freePort(t),
+		"SIDECAR_WAIT":   "300ms",
+	})
+
+	err := run(context.Background(), getenv, io.Discard, io.Discard)
+
+	if err == nil || !strings.Contains(err.Error(), "wait for sidecar") {
+		t.Errorf("run() error = %v, want one about waiting for the sidecar", err)
+	}
+}
+
+func TestRunStopsWhileWaitingForSidecar(t *testing.T) {
+	getenv := env(map[string]string{
+		"APP_PORT":       freePort(t),
+		"DAPR_GRPC_PORT": freePort(t),
+		"DAPR_HTTP_PORT": freePort(t),
+	})
+	ctx, stop := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer stop()
+
+	if err := run(ctx, getenv, io.Discard, io.Discard); err != nil {
+		t.Errorf("run() error = %v, want nil when stopped during start", err)
+	}
+}
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	err := run(context.Background(), env(map[string]string{"APP_PORT": "http"}), io.Discard, io.Discard)
+
+	if err == nil || !strings.Contains(err.Error(), "APP_PORT") {
+		t.Errorf("run() error = %v, want one naming APP_PORT", err)
+	}
+}
+
+func TestRunFinishesDeliveriesInFlightBeforeReturning(t *testing.T) {
+	fake := daprtest.Start(t, "driver-store")
+	entered, release := make(chan struct{}), make(chan struct{})
+	fake.BeforePublish = func() {
+		close(entered)
+		<-release
+	}
+	port := freePort(t)
+	base := "http://127.0.0.1:" + port
+	getenv := env(map[string]string{
+		"APP_PORT":       port,
+		"DAPR_GRPC_PORT": strconv.Itoa(fake.GRPCPort),
+		"DAPR_HTTP_PORT": strconv.Itoa(fake.HTTPPort),
+	})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, getenv, io.Discard, io.Discard) }()
+	deadline := time.Now().Add(hangGuard)
+	for status, _ := get(base + "/readyz"); status != http.StatusOK; status, _ = get(base + "/readyz") {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz never answered 200, last %d", status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	example, err := os.ReadFile("../../contracts/examples/trip-created.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := make(chan string, 1)
+	go func() {
+		resp, err := http.Post(base+"/events/trip-created", "application/cloudevents+json", bytes.NewReader(example))
+		if err != nil {
+			answer <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		answer <- strings.TrimSpace(string(b))
+	}()
+
+	<-entered
+	stop()
+	select {
+	case err := <-done:
+		t.Fatalf("run() returned %v with a delivery in flight", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+
+	if got := <-answer; got != `{"status":"SUCCESS"}` {
+		t.Errorf("delivery in flight answered %s, want SUCCESS", got)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run() error = %v, want nil", err)
+		}
+	case <-time.After(hangGuard):
+		t.Fatal("run() did not return after the delivery finished")
+	}
+}
