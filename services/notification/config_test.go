@@ -1,0 +1,88 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+)
+
+func TestLoadConfig(t *testing.T) {
+	defaults := config{
+		Host:            "127.0.0.1",
+		Port:            8082,
+		DaprHost:        "127.0.0.1",
+		DaprGRPCPort:    50001,
+		DaprHTTPPort:    3500,
+		PubSub:          "pubsub",
+		StateStore:      "notification-store",
+		SidecarWait:     60 * time.Second,
+		ShutdownTimeout: 4 * time.Second,
+		LogLevel:        zerolog.InfoLevel,
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want config
+	}{
+		{name: "nothing set", want: defaults},
+		{name: "empty values", env: map[string]string{"APP_PORT": "", "LOG_LEVEL": ""}, want: defaults},
+		{
+			name: "everything set",
+			env: map[string]string{
+				"APP_HOST": "0.0.0.0", "APP_PORT": "9000",
+				"DAPR_HOST": "dapr", "DAPR_GRPC_PORT": "50002", "DAPR_HTTP_PORT": "3501",
+				"PUBSUB_NAME": "servicebus", "STATESTORE_NAME": "notes",
+				"SIDECAR_WAIT": "2m", "SHUTDOWN_TIMEOUT": "1500ms", "LOG_LEVEL": "debug",
+			},
+			want: config{
+				Host: "0.0.0.0", Port: 9000,
+				DaprHost: "dapr", DaprGRPCPort: 50002, DaprHTTPPort: 3501,
+				PubSub: "servicebus", StateStore: "notes",
+				SidecarWait: 2 * time.Minute, ShutdownTimeout: 1500 * time.Millisecond, LogLevel: zerolog.DebugLevel,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := loadConfig(func(name string) string { return tt.env[name] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("config mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadConfigRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		name, value, wantErr string
+	}{
+		{name: "APP_PORT", value: "http", wantErr: `APP_PORT="http": want a port number from 1 to 65535`},
+		{name: "APP_PORT", value: "0", wantErr: `APP_PORT="0": want a port number from 1 to 65535`},
+		{name: "DAPR_GRPC_PORT", value: "65536", wantErr: `DAPR_GRPC_PORT="65536": want a port number from 1 to 65535`},
+		{name: "DAPR_HTTP_PORT", value: "-1", wantErr: `DAPR_HTTP_PORT="-1": want a port number from 1 to 65535`},
+		{name: "SIDECAR_WAIT", value: "60", wantErr: `SIDECAR_WAIT="60": want a positive duration such as 4s`},
+		{name: "SHUTDOWN_TIMEOUT", value: "-4s", wantErr: `SHUTDOWN_TIMEOUT="-4s": want a positive duration such as 4s`},
+		{name: "LOG_LEVEL", value: "loud", wantErr: `LOG_LEVEL="loud": want one of trace, debug, info, warn, error, fatal, panic, disabled`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			_, err := loadConfig(func(name string) string {
+				if name == tt.name {
+					return tt.value
+				}
+				return ""
+			})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if diff := cmp.Diff(tt.wantErr, err.Error()); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

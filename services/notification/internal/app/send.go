@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ride-choreography/services/notification/internal/notification"
+)
+
+// saveAttempts bounds the read-modify-write of a history that keeps losing
+// races with other writers; the caller then retries the whole event.
+const saveAttempts = 5
+
+// TripReceived tells rider riderID that their order for trip tripID arrived.
+func (s *Service) TripReceived(ctx context.Context, riderID, tripID string) error {
+	return s.send(ctx, riderID, notification.TripReceived(tripID, s.sentAt()))
+}
+
+// DriverAssigned tells rider riderID which driver comes for trip tripID and
+// when. It returns an error wrapping notification.ErrTripNotReceived while
+// the rider has not been told that the trip was received.
+func (s *Service) DriverAssigned(ctx context.Context, riderID, tripID string, d notification.Driver, eta time.Duration) error {
+	return s.send(ctx, riderID, notification.DriverAssigned(tripID, d, eta, s.sentAt()))
+}
+
+// NoDriver tells rider riderID that no driver was found for trip tripID. It
+// returns an error wrapping notification.ErrTripNotReceived while the rider
+// has not been told that the trip was received.
+func (s *Service) NoDriver(ctx context.Context, riderID, tripID string) error {
+	return s.send(ctx, riderID, notification.NoDriver(tripID, s.sentAt()))
+}
+
+// send tells the rider n by adding it to their history, unless the
+// history holds it already: a duplicate is not an error, the rider was
+// told already.
+func (s *Service) send(ctx context.Context, riderID string, n notification.Notification) error {
+	added, err := s.add(ctx, riderID, n)
+	if err != nil {
+		return fmt.Errorf("send %s to rider %s: %w", n.ID(), riderID, err)
+	}
+	if !added {
+		return nil
+	}
+	s.log.Info().
+		Str("riderId", riderID).
+		Str("tripId", n.TripID).
+		Str("kind", string(n.Kind)).
+		Str("traceId", TraceID(ctx)).
+		Msg("notification sent")
+	s.wakeups.wake(riderID)
+	return nil
+}
+
+// add stores n in the rider's history unless it is there already, and
+// reports whether it stored it. It loads the history again and retries when
+// another writer changed it in between, at most saveAttempts times.
+func (s *Service) add(ctx context.Context, riderID string, n notification.Notification) (bool, error) {
+	for attempt := 1; ; attempt++ {
+		h, etag, err := s.store.Load(ctx, riderID)
+		if err != nil {
+			return false, err
+		}
+		added, err := h.Add(n)
+		if err != nil || !added {
+			return false, err
+		}
+		err = s.store.Save(ctx, riderID, h, etag)
+		if errors.Is(err, ErrConflict) && attempt < saveAttempts {
+			continue
+		}
+		return err == nil, err
+	}
+}
+
+func (s *Service) sentAt() time.Time {
+	return s.now().UTC()
+}

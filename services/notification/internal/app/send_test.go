@@ -1,0 +1,261 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+
+	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/notification"
+)
+
+const (
+	riderID     = "rider-42"
+	tripID      = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
+	otherTripID = "6f1c8c0e-1b7a-4c1e-9f57-3f1d2b4a5c6d"
+)
+
+var (
+	now   = time.Date(2026, 11, 27, 9, 30, 2, 0, time.UTC)
+	jarda = notification.Driver{
+		Name: "Jarda",
+		Car:  notification.Car{Make: "Toyota", Model: "Corolla", Color: "blue", Plate: "1AB 2345"},
+	}
+)
+
+// newService returns a Service on store whose clock stands still at now,
+// and the buffer its logs go to.
+func newService(store app.Store) (*app.Service, *bytes.Buffer) {
+	var logs bytes.Buffer
+	clock := func() time.Time { return now.In(time.FixedZone("CET", 3600)) }
+	return app.New(store, clock, zerolog.New(&logs)), &logs
+}
+
+type logLine struct {
+	Level   string `json:"level"`
+	Message string `json:"message"`
+	RiderID string `json:"riderId"`
+	TripID  string `json:"tripId"`
+	Kind    string `json:"kind"`
+	TraceID string `json:"traceId"`
+}
+
+func logLines(t *testing.T, logs *bytes.Buffer) []logLine {
+	t.Helper()
+	var lines []logLine
+	for _, raw := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if raw == "" {
+			continue
+		}
+		var l logLine
+		if err := json.Unmarshal([]byte(raw), &l); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", raw, err)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// events of one trip, in the order the rider should hear of them.
+var (
+	tripReceived = func(ctx context.Context, s *app.Service) error {
+		return s.TripReceived(ctx, riderID, tripID)
+	}
+	driverAssigned = func(ctx context.Context, s *app.Service) error {
+		return s.DriverAssigned(ctx, riderID, tripID, jarda, 240*time.Second)
+	}
+	noDriver = func(ctx context.Context, s *app.Service) error {
+		return s.NoDriver(ctx, riderID, tripID)
+	}
+)
+
+func TestSendStoresEachNotificationOnce(t *testing.T) {
+	type event func(context.Context, *app.Service) error
+	tests := []struct {
+		name   string
+		events []event
+		want   []notification.Notification
+	}{
+		{
+			name:   "trip received",
+			events: []event{tripReceived},
+			want:   []notification.Notification{notification.TripReceived(tripID, now)},
+		},
+		{
+			name:   "trip received, delivered three times",
+			events: []event{tripReceived, tripReceived, tripReceived},
+			want:   []notification.Notification{notification.TripReceived(tripID, now)},
+		},
+		{
+			name:   "driver assigned, delivered twice",
+			events: []event{tripReceived, driverAssigned, tripReceived, driverAssigned},
+			want: []notification.Notification{
+				notification.TripReceived(tripID, now),
+				notification.DriverAssigned(tripID, jarda, 240*time.Second, now),
+			},
+		},
+		{
+			name:   "no driver, delivered twice",
+			events: []event{tripReceived, noDriver, noDriver},
+			want: []notification.Notification{
+				notification.TripReceived(tripID, now),
+				notification.NoDriver(tripID, now),
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			svc, logs := newService(store)
+			for i, e := range tt.events {
+				if err := e(t.Context(), svc); err != nil {
+					t.Fatalf("event %d: %v", i, err)
+				}
+			}
+			if diff := cmp.Diff(tt.want, store.notifications(riderID)); diff != "" {
+				t.Errorf("stored notifications mismatch (-want +got):\n%s", diff)
+			}
+			var wantLogs []logLine
+			for _, n := range tt.want {
+				wantLogs = append(wantLogs, logLine{
+					Level: "info", Message: "notification sent",
+					RiderID: riderID, TripID: n.TripID, Kind: string(n.Kind),
+				})
+			}
+			if diff := cmp.Diff(wantLogs, logLines(t, logs)); diff != "" {
+				t.Errorf("logs mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSendLogsTheTraceID(t *testing.T) {
+	svc, logs := newService(newFakeStore())
+	ctx := app.WithTraceParent(t.Context(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	if err := svc.TripReceived(ctx, riderID, tripID); err != nil {
+		t.Fatal(err)
+	}
+	want := []logLine{{
+		Level: "info", Message: "notification sent", RiderID: riderID, TripID: tripID,
+		Kind: "trip_received", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
+	}}
+	if diff := cmp.Diff(want, logLines(t, logs)); diff != "" {
+		t.Errorf("logs mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestSendBeforeTripReceivedIsRetryable(t *testing.T) {
+	tests := []struct {
+		name  string
+		event func(context.Context, *app.Service) error
+	}{
+		{name: "driver assigned", event: driverAssigned},
+		{name: "no driver", event: noDriver},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			store.put(riderID, notification.TripReceived(otherTripID, now))
+			svc, logs := newService(store)
+
+			err := tt.event(t.Context(), svc)
+			if !errors.Is(err, notification.ErrTripNotReceived) {
+				t.Fatalf("error = %v, want %v", err, notification.ErrTripNotReceived)
+			}
+			if store.saves != 0 {
+				t.Errorf("saves = %d, want 0", store.saves)
+			}
+			if diff := cmp.Diff([]logLine(nil), logLines(t, logs)); diff != "" {
+				t.Errorf("logs mismatch (-want +got):\n%s", diff)
+			}
+
+			// Once the trip was received, the same event goes through.
+			if err := tripReceived(t.Context(), svc); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.event(t.Context(), svc); err != nil {
+				t.Errorf("after trip received: %v", err)
+			}
+		})
+	}
+}
+
+func TestSendRetriesAfterAConflict(t *testing.T) {
+	store := newFakeStore()
+	svc, logs := newService(store)
+	raced := false
+	store.beforeSave = func() {
+		if !raced {
+			raced = true
+			store.put(riderID, notification.TripReceived(otherTripID, now))
+		}
+	}
+
+	if err := svc.TripReceived(t.Context(), riderID, tripID); err != nil {
+		t.Fatal(err)
+	}
+
+	want := []notification.Notification{
+		notification.TripReceived(otherTripID, now),
+		notification.TripReceived(tripID, now),
+	}
+	if diff := cmp.Diff(want, store.notifications(riderID)); diff != "" {
+		t.Errorf("stored notifications mismatch (-want +got):\n%s", diff)
+	}
+	if store.saves != 2 {
+		t.Errorf("saves = %d, want 2", store.saves)
+	}
+	if got := len(logLines(t, logs)); got != 1 {
+		t.Errorf("%d log lines, want 1", got)
+	}
+}
+
+func TestSendGivesUpAfterRepeatedConflicts(t *testing.T) {
+	store := newFakeStore()
+	svc, logs := newService(store)
+	store.beforeSave = func() { store.put(riderID, notification.TripReceived(otherTripID, now)) }
+
+	err := svc.TripReceived(t.Context(), riderID, tripID)
+	if !errors.Is(err, app.ErrConflict) {
+		t.Fatalf("error = %v, want %v", err, app.ErrConflict)
+	}
+	if store.saves != 5 {
+		t.Errorf("saves = %d, want 5", store.saves)
+	}
+	if diff := cmp.Diff([]logLine(nil), logLines(t, logs)); diff != "" {
+		t.Errorf("logs mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestSendFailsWhenTheStoreFails(t *testing.T) {
+	errDown := errors.New("state store down")
+	tests := []struct {
+		name       string
+		breakStore func(*fakeStore)
+	}{
+		{name: "load", breakStore: func(s *fakeStore) { s.loadErr = errDown }},
+		{name: "save", breakStore: func(s *fakeStore) { s.saveErr = errDown }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			tt.breakStore(store)
+			svc, logs := newService(store)
+
+			err := svc.TripReceived(t.Context(), riderID, tripID)
+			if !errors.Is(err, errDown) {
+				t.Fatalf("error = %v, want %v", err, errDown)
+			}
+			if diff := cmp.Diff([]logLine(nil), logLines(t, logs)); diff != "" {
+				t.Errorf("logs mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,160 @@
+// Package daprtest runs a fake Dapr sidecar for tests: the parts of the
+// gRPC state API and the HTTP health endpoint that the service uses.
+package daprtest
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+
+	commonv1 "github.com/dapr/dapr/pkg/proto/common/v1"
+	runtimev1 "github.com/dapr/dapr/pkg/proto/runtime/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/ride-choreography/services/notification/internal/dapr"
+)
+
+// StateStore is the name of the only state store the fake sidecar has.
+const StateStore = "notification-store"
+
+// Sidecar is a fake Dapr sidecar. Its state store versions each key and
+// saves like Dapr's Redis store under first-write concurrency: only with
+// the key's current ETag, or with none for a key not stored yet; else it
+// answers codes.Aborted, as Dapr does for an ETag mismatch.
+type Sidecar struct {
+	runtimev1.UnimplementedDaprServer
+
+	mu           sync.Mutex
+	values       map[string][]byte
+	versions     map[string]int
+	healthStatus int
+	failWith     error
+	saves        []*commonv1.StateItem
+	traceParents []string
+}
+
+// Start serves a fake sidecar until the test ends, and returns it with the
+// configuration that reaches it.
+func Start(t testing.TB) (*Sidecar, dapr.Config) {
+	t.Helper()
+	s := &Sidecar{values: map[string][]byte{}, versions: map[string]int{}, healthStatus: http.StatusNoContent}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpcServer := grpc.NewServer()
+	runtimev1.RegisterDaprServer(grpcServer, s)
+	go func() { _ = grpcServer.Serve(ln) }()
+	t.Cleanup(grpcServer.Stop)
+
+	health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1.0/healthz/outbound" {
+			http.NotFound(w, r)
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		w.WriteHeader(s.healthStatus)
+	}))
+	t.Cleanup(health.Close)
+
+	return s, dapr.Config{
+		Host:       "127.0.0.1",
+		GRPCPort:   ln.Addr().(*net.TCPAddr).Port,
+		HTTPPort:   health.Listener.Addr().(*net.TCPAddr).Port,
+		StateStore: StateStore,
+	}
+}
+
+// SetHealth sets the HTTP status the health endpoint answers.
+func (s *Sidecar) SetHealth(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.healthStatus = status
+}
+
+// FailWith makes every state call fail with err; nil heals the store.
+func (s *Sidecar) FailWith(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failWith = err
+}
+
+// Put stores value under key, as another writer would.
+func (s *Sidecar) Put(key string, value []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.values[key] = value
+	s.versions[key]++
+}
+
+// Saves returns every item a SaveState call asked to save, in order.
+func (s *Sidecar) Saves() []*commonv1.StateItem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*commonv1.StateItem(nil), s.saves...)
+}
+
+// TraceParents returns the traceparent metadata of every state call.
+func (s *Sidecar) TraceParents() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.traceParents...)
+}
+
+// GetState implements the Dapr gRPC API.
+func (s *Sidecar) GetState(ctx context.Context, req *runtimev1.GetStateRequest) (*runtimev1.GetStateResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call(ctx, req.GetStoreName()); err != nil {
+		return nil, err
+	}
+	return &runtimev1.GetStateResponse{Data: s.values[req.GetKey()], Etag: s.etag(req.GetKey())}, nil
+}
+
+// SaveState implements the Dapr gRPC API.
+func (s *Sidecar) SaveState(ctx context.Context, req *runtimev1.SaveStateRequest) (*emptypb.Empty, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call(ctx, req.GetStoreName()); err != nil {
+		return nil, err
+	}
+	for _, item := range req.GetStates() {
+		s.saves = append(s.saves, item)
+		if item.GetEtag().GetValue() != s.etag(item.GetKey()) {
+			return nil, status.Error(codes.Aborted, "failed saving state in state store: possible etag mismatch")
+		}
+		s.values[item.GetKey()] = item.GetValue()
+		s.versions[item.GetKey()]++
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// call records a state call and returns the error it fails with, if any.
+func (s *Sidecar) call(ctx context.Context, store string) error {
+	md, _ := metadata.FromIncomingContext(ctx)
+	s.traceParents = append(s.traceParents, md.Get("traceparent")...)
+	if s.failWith != nil {
+		return s.failWith
+	}
+	if store != StateStore {
+		return status.Errorf(codes.InvalidArgument, "state store %s is not found", store)
+	}
+	return nil
+}
+
+func (s *Sidecar) etag(key string) string {
+	if s.versions[key] == 0 {
+		return ""
+	}
+	return strconv.Itoa(s.versions[key])
+}

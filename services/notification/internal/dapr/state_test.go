@@ -1,0 +1,157 @@
+package dapr_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	commonv1 "github.com/dapr/dapr/pkg/proto/common/v1"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/dapr"
+	"github.com/ride-choreography/services/notification/internal/dapr/daprtest"
+	"github.com/ride-choreography/services/notification/internal/notification"
+)
+
+const (
+	riderID = "rider-42"
+	tripID  = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
+)
+
+var sentAt = time.Date(2026, 11, 27, 9, 30, 2, 0, time.UTC)
+
+func dial(t *testing.T, cfg dapr.Config) *dapr.Sidecar {
+	t.Helper()
+	s, err := dapr.Dial(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestStateStoreSavesAndLoads(t *testing.T) {
+	fake, cfg := daprtest.Start(t)
+	store := dial(t, cfg).StateStore()
+
+	h, etag, err := store.Load(t.Context(), riderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Notifications()) != 0 || etag != "" {
+		t.Fatalf("unknown rider: history %v, etag %q, want empty", h.Notifications(), etag)
+	}
+
+	first := notification.TripReceived(tripID, sentAt)
+	if _, err := h.Add(first); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Save(t.Context(), riderID, h, etag); err != nil {
+		t.Fatal(err)
+	}
+	h, etag, err = store.Load(t.Context(), riderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]notification.Notification{first}, h.Notifications()); diff != "" {
+		t.Errorf("loaded history mismatch (-want +got):\n%s", diff)
+	}
+
+	second := notification.NoDriver(tripID, sentAt.Add(time.Minute))
+	if _, err := h.Add(second); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Save(t.Context(), riderID, h, etag); err != nil {
+		t.Fatalf("save with the loaded etag %q: %v", etag, err)
+	}
+
+	const (
+		received = `{"tripId":"` + tripID + `","kind":"trip_received","text":"We received your order and are looking for a driver.","sentAt":"2026-11-27T09:30:02Z"}`
+		noDriver = `{"tripId":"` + tripID + `","kind":"no_driver","text":"Sorry, no driver is free right now. Please order again in a few minutes.","sentAt":"2026-11-27T09:31:02Z"}`
+	)
+	firstWrite := &commonv1.StateOptions{
+		Concurrency: commonv1.StateOptions_CONCURRENCY_FIRST_WRITE,
+		Consistency: commonv1.StateOptions_CONSISTENCY_STRONG,
+	}
+	want := []*commonv1.StateItem{
+		{Key: "rider-rider-42", Value: []byte(`{"notifications":[` + received + `]}`), Options: firstWrite},
+		{Key: "rider-rider-42", Value: []byte(`{"notifications":[` + received + `,` + noDriver + `]}`), Etag: &commonv1.Etag{Value: "1"}, Options: firstWrite},
+	}
+	if diff := cmp.Diff(want, fake.Saves(), protocmp.Transform()); diff != "" {
+		t.Errorf("saves mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestStateStoreConflicts(t *testing.T) {
+	tests := []struct {
+		name string
+		etag string
+	}{
+		{name: "no etag, but the rider is stored", etag: ""},
+		{name: "an outdated etag", etag: "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, cfg := daprtest.Start(t)
+			store := dial(t, cfg).StateStore()
+			h := notification.NewHistory([]notification.Notification{notification.TripReceived(tripID, sentAt)})
+			for _, etag := range []string{"", "1"} {
+				if err := store.Save(t.Context(), riderID, h, etag); err != nil {
+					t.Fatalf("save with etag %q: %v", etag, err)
+				}
+			}
+
+			err := store.Save(t.Context(), riderID, h, tt.etag)
+			if !errors.Is(err, app.ErrConflict) {
+				t.Errorf("error = %v, want %v", err, app.ErrConflict)
+			}
+		})
+	}
+}
+
+func TestStateStoreFailures(t *testing.T) {
+	_, cfg := daprtest.Start(t)
+	cfg.StateStore = "missing-store"
+	store := dial(t, cfg).StateStore()
+
+	_, _, err := store.Load(t.Context(), riderID)
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("load: error = %v, want code InvalidArgument", err)
+	}
+	err = store.Save(t.Context(), riderID, notification.History{}, "")
+	if status.Code(err) != codes.InvalidArgument || errors.Is(err, app.ErrConflict) {
+		t.Errorf("save: error = %v, want code InvalidArgument and no conflict", err)
+	}
+}
+
+func TestStateStoreRejectsACorruptDocument(t *testing.T) {
+	fake, cfg := daprtest.Start(t)
+	fake.Put("rider-rider-42", []byte(`{"notifications":`))
+	store := dial(t, cfg).StateStore()
+
+	if _, _, err := store.Load(t.Context(), riderID); err == nil {
+		t.Error("load of a corrupt document: no error")
+	}
+}
+
+func TestStateStorePassesTheTraceParentOn(t *testing.T) {
+	fake, cfg := daprtest.Start(t)
+	store := dial(t, cfg).StateStore()
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	ctx := app.WithTraceParent(t.Context(), tp)
+
+	h, etag, err := store.Load(ctx, riderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Save(ctx, riderID, h, etag); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{tp, tp}, fake.TraceParents()); diff != "" {
+		t.Errorf("traceparent mismatch (-want +got):\n%s", diff)
+	}
+}

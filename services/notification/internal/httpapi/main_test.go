@@ -1,0 +1,235 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/httpapi"
+	"github.com/ride-choreography/services/notification/internal/notification"
+)
+
+// contractsDir is the repository's contracts folder, seen from this package.
+const contractsDir = "../../../../contracts"
+
+const (
+	riderID = "rider-42"
+	tripID  = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
+)
+
+var now = time.Date(2026, 11, 27, 9, 30, 2, 0, time.UTC)
+
+// fakeStore is an in-memory app.Store that checks ETags like the real one.
+type fakeStore struct {
+	mu        sync.Mutex
+	histories map[string]notification.History
+	versions  map[string]int
+	failWith  error
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{histories: map[string]notification.History{}, versions: map[string]int{}}
+}
+
+func (s *fakeStore) Load(_ context.Context, riderID string) (notification.History, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failWith != nil {
+		return notification.History{}, "", s.failWith
+	}
+	return s.histories[riderID], strconv.Itoa(s.versions[riderID]), nil
+}
+
+func (s *fakeStore) Save(_ context.Context, riderID string, h notification.History, etag string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failWith != nil {
+		return s.failWith
+	}
+	if etag != strconv.Itoa(s.versions[riderID]) {
+		return fmt.Errorf("etag %s: %w", etag, app.ErrConflict)
+	}
+	s.histories[riderID] = h
+	s.versions[riderID]++
+	return nil
+}
+
+func (s *fakeStore) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failWith = err
+}
+
+func (s *fakeStore) notifications(riderID string) []notification.Notification {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.histories[riderID].Notifications()
+}
+
+// syncBuffer is a bytes.Buffer that the server's goroutines and the test
+// can use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// lines returns the JSON log lines written so far whose message is msg.
+func (b *syncBuffer) lines(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var lines []map[string]any
+	for _, raw := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+		if raw == "" {
+			continue
+		}
+		var line map[string]any
+		if err := json.Unmarshal([]byte(raw), &line); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", raw, err)
+		}
+		if line["message"] == msg {
+			delete(line, "message")
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+// testServer is the HTTP API on an app.Service on a fake store.
+type testServer struct {
+	handler  http.Handler
+	store    *fakeStore
+	svc      *app.Service
+	logs     *syncBuffer
+	stopping chan struct{}
+}
+
+// newTestServer returns a server that is ready, polls every 20 ms, and
+// has the given changes to its dependencies.
+func newTestServer(t *testing.T, changes ...func(*httpapi.Deps)) *testServer {
+	t.Helper()
+	ts := &testServer{store: newFakeStore(), logs: &syncBuffer{}, stopping: make(chan struct{})}
+	logger := zerolog.New(ts.logs)
+	ts.svc = app.New(ts.store, func() time.Time { return now }, logger)
+	deps := httpapi.Deps{
+		Events:       ts.svc,
+		Riders:       ts.svc,
+		PubSub:       "pubsub",
+		Ready:        func(context.Context) error { return nil },
+		Stopping:     ts.stopping,
+		PollInterval: 20 * time.Millisecond,
+	}
+	for _, change := range changes {
+		change(&deps)
+	}
+	ts.handler = httpapi.NewServer(logger, deps)
+	return ts
+}
+
+// do serves one request and returns the response.
+func (ts *testServer) do(t *testing.T, method, path string, body []byte) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	if body != nil {
+		req.Header.Set("Content-Type", "application/cloudevents+json")
+	}
+	rec := httptest.NewRecorder()
+	ts.handler.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+// deliver posts a CloudEvent to the topic's route, as the sidecar does,
+// and returns the status the handler answered.
+func (ts *testServer) deliver(t *testing.T, topic string, body []byte) string {
+	t.Helper()
+	resp := ts.do(t, http.MethodPost, "/events/"+topic, body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /events/%s: HTTP status %d, want 200", topic, resp.StatusCode)
+	}
+	var got struct{ Status string }
+	decodeBody(t, resp, "application/json", &got)
+	return got.Status
+}
+
+func decodeBody(t *testing.T, resp *http.Response, contentType string, v any) {
+	t.Helper()
+	defer resp.Body.Close()
+	if got := resp.Header.Get("Content-Type"); got != contentType {
+		t.Errorf("Content-Type = %q, want %q", got, contentType)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("body %s: %v", body, err)
+	}
+}
+
+// example returns the example CloudEvent of a topic from contracts/.
+func example(t *testing.T, topic string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(contractsDir, "examples", topic+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// exampleData returns the data of the example CloudEvent of a topic.
+func exampleData(t *testing.T, topic string) map[string]any {
+	t.Helper()
+	var ce struct{ Data map[string]any }
+	if err := json.Unmarshal(example(t, topic), &ce); err != nil {
+		t.Fatal(err)
+	}
+	return ce.Data
+}
+
+// cloudEvent wraps data the way Dapr delivers it.
+func cloudEvent(t *testing.T, topic string, data any) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{
+		"specversion":     "1.0",
+		"id":              "event-" + topic,
+		"source":          "test",
+		"type":            "com.dapr.event.sent",
+		"datacontenttype": "application/json",
+		"topic":           topic,
+		"pubsubname":      "pubsub",
+		"traceparent":     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"data":            data,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// problem is an RFC 9457 problem details body.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+}

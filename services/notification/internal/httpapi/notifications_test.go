@@ -1,0 +1,151 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestHistory(t *testing.T) {
+	ts := newTestServer(t)
+	for _, topic := range []string{"trip-created", "driver-assigned"} {
+		if got := ts.deliver(t, topic, example(t, topic)); got != "SUCCESS" {
+			t.Fatalf("%s: status %s, want SUCCESS", topic, got)
+		}
+	}
+
+	tests := []struct {
+		name string
+		path string
+		want string
+	}{
+		{
+			name: "rider with notifications, oldest first",
+			path: "/riders/rider-42/notifications",
+			want: `{"riderId":"rider-42","notifications":[` +
+				`{"tripId":"` + tripID + `","kind":"trip_received","text":"We received your order and are looking for a driver.","sentAt":"2026-11-27T09:30:02Z"},` +
+				`{"tripId":"` + tripID + `","kind":"driver_assigned","text":"Jarda is on the way in a blue Toyota Corolla, 1AB 2345, about 4 min.","sentAt":"2026-11-27T09:30:02Z"}]}`,
+		},
+		{
+			name: "unknown rider",
+			path: "/riders/rider-7/notifications",
+			want: `{"riderId":"rider-7","notifications":[]}`,
+		},
+		{
+			name: "rider id with escaped characters",
+			path: "/riders/Jana%20Nov%C3%A1kov%C3%A1/notifications",
+			want: `{"riderId":"Jana Nováková","notifications":[]}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := ts.do(t, http.MethodGet, tt.path, nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("status %d, want 200", resp.StatusCode)
+			}
+			var got, want any
+			decodeBody(t, resp, "application/json", &got)
+			if err := json.Unmarshal([]byte(tt.want), &want); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("body mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHistoryStoreFailure(t *testing.T) {
+	ts := newTestServer(t)
+	ts.store.fail(errors.New("state store down"))
+	resp := ts.do(t, http.MethodGet, "/riders/rider-42/notifications", nil)
+
+	var got problem
+	decodeBody(t, resp, "application/problem+json", &got)
+	want := problem{
+		Type: "about:blank", Title: "Internal Server Error", Status: 500,
+		Detail: "the request could not be completed",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problem mismatch (-want +got):\n%s", diff)
+	}
+	if got := len(ts.logs.lines(t, "request failed")); got != 1 {
+		t.Errorf("%d request failed log lines, want 1", got)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	tests := []struct {
+		name      string
+		method    string
+		path      string
+		want      problem
+		wantAllow string
+	}{
+		{
+			name: "rider id too long", method: http.MethodGet,
+			path: "/riders/" + strings.Repeat("r", 129) + "/notifications",
+			want: problem{
+				Type: "about:blank", Title: "Bad Request", Status: 400,
+				Detail: "invalid rider id: 129 characters, want 1 to 128",
+			},
+		},
+		{
+			name: "rider id with a control character", method: http.MethodGet,
+			path: "/riders/rider%0A42/notifications",
+			want: problem{
+				Type: "about:blank", Title: "Bad Request", Status: 400,
+				Detail: "invalid rider id: control character U+000A",
+			},
+		},
+		{
+			name: "rider id not UTF-8, on the stream", method: http.MethodGet,
+			path: "/riders/rider%FF/notifications/stream",
+			want: problem{
+				Type: "about:blank", Title: "Bad Request", Status: 400,
+				Detail: "invalid rider id: not UTF-8",
+			},
+		},
+		{
+			name: "unknown path", method: http.MethodGet, path: "/trips/1",
+			want: problem{Type: "about:blank", Title: "Not Found", Status: 404, Detail: "no such resource"},
+		},
+		{
+			name: "posting to notifications", method: http.MethodPost, path: "/riders/rider-42/notifications",
+			want: problem{
+				Type: "about:blank", Title: "Method Not Allowed", Status: 405,
+				Detail: "method not allowed on this resource",
+			},
+			wantAllow: "GET",
+		},
+		{
+			name: "reading an event route", method: http.MethodGet, path: "/events/trip-created",
+			want: problem{
+				Type: "about:blank", Title: "Method Not Allowed", Status: 405,
+				Detail: "method not allowed on this resource",
+			},
+			wantAllow: "POST",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestServer(t)
+			resp := ts.do(t, tt.method, tt.path, nil)
+			if resp.StatusCode != tt.want.Status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.want.Status)
+			}
+			if got := resp.Header.Get("Allow"); got != tt.wantAllow {
+				t.Errorf("Allow = %q, want %q", got, tt.wantAllow)
+			}
+			var got problem
+			decodeBody(t, resp, "application/problem+json", &got)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("problem mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

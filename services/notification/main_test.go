@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ride-choreography/services/notification/internal/dapr/daprtest"
+)
+
+// syncBuffer is a bytes.Buffer that run and the test can use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// messages returns the message of every JSON log line written so far.
+func (b *syncBuffer) messages(t *testing.T) []string {
+	t.Helper()
+	var msgs []string
+	for _, raw := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		var line struct{ Message string }
+		if err := json.Unmarshal([]byte(raw), &line); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", raw, err)
+		}
+		msgs = append(msgs, line.Message)
+	}
+	return msgs
+}
+
+// freePort returns a TCP port that nothing listened on a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// service is run, started in the background by a test.
+type service struct {
+	url    string
+	stdout *syncBuffer
+	stop   context.CancelFunc
+	done   chan error
+}
+
+// start runs the service with env as its whole environment, and waits
+// until it answers /healthz.
+func start(t *testing.T, env map[string]string) *service {
+	t.Helper()
+	env["APP_PORT"] = freePort(t)
+	ctx, stop := context.WithCancel(t.Context())
+	s := &service{url: "http://127.0.0.1:" + env["APP_PORT"], stdout: &syncBuffer{}, stop: stop, done: make(chan error, 1)}
+	go func() { s.done <- run(ctx, func(name string) string { return env[name] }, s.stdout, io.Discard) }()
+	t.Cleanup(func() {
+		stop()
+		<-s.done
+	})
+	s.waitFor(t, "/healthz", http.StatusOK)
+	return s
+}
+
+// waitFor polls path until it answers status, for at most 10 s.
+func (s *service) waitFor(t *testing.T, path string, status int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(s.url + path)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == status {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s did not answer %d within 10 s (last error %v); logs:\n%s", path, status, err, s.stdout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// shutdown stops the service as SIGTERM would, and returns what run
+// returned.
+func (s *service) shutdown(t *testing.T) error {
+	t.Helper()
+	s.stop()
+	select {
+	case err := <-s.done:
+		s.done <- err // for the cleanup
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after the context was cancelled")
+		return nil
+	}
+}
+
+func sidecarEnv(t *testing.T) map[string]string {
+	t.Helper()
+	_, cfg := daprtest.Start(t)
+	return map[string]string{
+		"DAPR_HOST":       cfg.Host,
+		"DAPR_GRPC_PORT":  strconv.Itoa(cfg.GRPCPort),
+		"DAPR_HTTP_PORT":  strconv.Itoa(cfg.HTTPPort),
+		"STATESTORE_NAME": cfg.StateStore,
+	}
+}
+
+func TestRunHandlesEventsAndShutsDownWithAnOpenStream(t *testing.T) {
+	s := start(t, sidecarEnv(t))
+	s.waitFor(t, "/readyz", http.StatusOK)
+
+	example, err := os.ReadFile("../../contracts/examples/trip-created.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(s.url+"/events/trip-created", "application/cloudevents+json", bytes.NewReader(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct{ Status string }
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if answer.Status != "SUCCESS" {
+		t.Fatalf("trip-created: %s, want SUCCESS", answer.Status)
+	}
+
+	stream, err := http.Get(s.url + "/riders/rider-42/notifications/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	lines := bufio.NewScanner(stream.Body)
+	if !lines.Scan() || lines.Text() != "id: 0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10:trip_received" {
+		t.Fatalf("first line of the stream %q, want the id of the trip_received notification", lines.Text())
+	}
+
+	if err := s.shutdown(t); err != nil {
+		t.Fatalf("run() = %v, want nil", err)
+	}
+	for lines.Scan() {
+	}
+	if err := lines.Err(); err != nil {
+		t.Errorf("stream did not end cleanly: %v", err)
+	}
+	// Readiness polls that came before the sidecar was connected logged
+	// "request failed"; how many depends on timing.
+	got := slices.DeleteFunc(s.stdout.messages(t), func(msg string) bool { return msg == "request failed" })
+	want := []string{"listening", "sidecar connected, ready", "notification sent", "shutting down", "stopped"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("log messages mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunServesBeforeTheSidecarIsThere(t *testing.T) {
+	s := start(t, map[string]string{"DAPR_GRPC_PORT": freePort(t), "DAPR_HTTP_PORT": freePort(t)})
+
+	resp, err := http.Get(s.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var problem struct{ Status int }
+	if err := json.NewDecoder(resp.Body).Decode(&problem); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || problem.Status != http.StatusServiceUnavailable {
+		t.Errorf("/readyz: %d, want 503", resp.StatusCode)
+	}
+	s.waitFor(t, "/dapr/subscribe", http.StatusOK)
+
+	if err := s.shutdown(t); err != nil {
+		t.Errorf("run() = %v, want nil", err)
+	}
+}
+
+func TestRunFailsWhenTheSidecarNeverComes(t *testing.T) {
+	s := start(t, map[string]string{"DAPR_GRPC_PORT": freePort(t), "DAPR_HTTP_PORT": freePort(t), "SIDECAR_WAIT": "1s"})
+
+	select {
+	case err := <-s.done:
+		s.done <- err
+		if err == nil || !strings.Contains(err.Error(), "sidecar not ready within 1s") {
+			t.Errorf("run() = %v, want sidecar not ready within 1s", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not give up on the sidecar")
+	}
+	want := []string{"listening", "stopped", "service stopped"}
+	if diff := cmp.Diff(want, s.stdout.messages(t)); diff != "" {
+		t.Errorf("log messages mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunRejectsBadConfiguration(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	getenv := func(name string) string {
+		if name == "APP_PORT" {
+			return "http"
+		}
+		return ""
+	}
+	if err := run(t.Context(), getenv, &stdout, &stderr); err == nil {
+		t.Fatal("run() = nil, want an error")
+	}
+	if diff := cmp.Diff("notification: configuration: APP_PORT=\"http\": want a port number from 1 to 65535\n", stderr.String()); diff != "" {
+		t.Errorf("stderr mismatch (-want +got):\n%s", diff)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout %q, want nothing", stdout.String())
+	}
+}
