@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Prints the path of a daprd (the Dapr sidecar) of version 1.17, the runtime
+# this project pins:
+#   1. $DAPRD, when set;
+#   2. ~/.dapr/bin/daprd, when `dapr init` installed a 1.17.x there;
+#   3. a build from the Go module proxy, cached in
+#      ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin/daprd-1.17.0
+#      (built by tools/daprd on first use, about 5 minutes on 2 cores).
+# Progress and errors go to stderr; stdout carries only the path.
+set -euo pipefail
+
+version=1.17.0
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin
+say() { printf 'daprd.sh: %s\n' "$*" >&2; }
+
+# reports_version BINARY: does BINARY say it is daprd 1.17.x?
+reports_version() { [[ "$("$1" --version 2>/dev/null || true)" == 1.17.* ]]; }
+
+if [[ -n "${DAPRD:-}" ]]; then
+	if [[ ! -x "$DAPRD" ]]; then
+		say "DAPRD=$DAPRD is not an executable file; unset DAPRD to use or build daprd $version"
+		exit 1
+	fi
+	reports_version "$DAPRD" || say "warning: DAPRD=$DAPRD does not report version 1.17.x; using it anyway"
+	echo "$DAPRD"
+	exit 0
+fi
+
+installed=$HOME/.dapr/bin/daprd
+if [[ -x $installed ]] && reports_version "$installed"; then
+	echo "$installed"
+	exit 0
+fi
+
+cached=$cache/daprd-$version
+if [[ -x $cached ]] && reports_version "$cached"; then
+	echo "$cached"
+	exit 0
+fi
+
+if ! command -v go >/dev/null; then
+	say "no daprd $version found and no Go toolchain to build one; install Go 1.26 or set DAPRD"
+	exit 1
+fi
+mkdir -p "$cache"
+# One build at a time (parallel make, CI), and the binary appears whole or
+# not at all: built in a temporary directory, then renamed.
+exec 9>"$cache/.daprd-$version.lock"
+flock 9
+if [[ -x $cached ]] && reports_version "$cached"; then
+	echo "$cached"
+	exit 0
+fi
+say "building daprd $version from the Go module proxy, about 5 minutes, cached afterwards in $cached"
+tmp=$(mktemp -d "$cache/.daprd-build.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+start=$SECONDS
+(
+	cd "$root/tools/daprd"
+	# Static, like Dapr's own release builds, and no C compiler needed.
+	GOWORK=off CGO_ENABLED=0 go build -tags stablecomponents \
+		-ldflags "-X github.com/dapr/dapr/pkg/buildinfo.version=$version" \
+		-o "$tmp/daprd" github.com/dapr/dapr/cmd/daprd
+)
+if ! reports_version "$tmp/daprd"; then
+	say "the build in tools/daprd did not produce a daprd that reports version $version"
+	exit 1
+fi
+mv "$tmp/daprd" "$cached"
+say "built daprd $version in $((SECONDS - start))s"
+echo "$cached"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Makes sure a Redis answers on 127.0.0.1:6379, the address the components in
+# components/ use by default (what `dapr init` gives every Dapr user):
+#   - installs redis-server from Debian packages when it is missing (as root;
+#     otherwise says how to install it);
+#   - uses a Redis that already listens there;
+#   - else starts one, daemonized, with its pidfile, log and data in
+#     ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/redis (so trips and
+#     notifications survive a restart; delete that folder to start afresh).
+# Stop the one this script started with: redis-cli -p 6379 shutdown
+set -euo pipefail
+
+host=127.0.0.1
+port=6379
+dir=${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/redis
+say() { printf 'redis.sh: %s\n' "$*" >&2; }
+
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+	if [[ $(id -u) -ne 0 ]]; then
+		say "redis-server is not installed. Install it, then run this again:"
+		say "    sudo apt-get update && sudo apt-get install -y redis-server"
+		say "(or run any Redis you like on $host:$port)"
+		exit 1
+	fi
+	say "installing redis-server from Debian packages"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
+
+# listening: does anything accept TCP connections on host:port?
+listening() { (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; }
+
+if listening; then
+	if [[ "$(redis-cli -h "$host" -p "$port" ping 2>/dev/null)" == PONG ]]; then
+		say "using the Redis already listening on $host:$port"
+		exit 0
+	fi
+	say "something listens on $host:$port but does not answer PING like Redis; stop it or free the port"
+	exit 1
+fi
+
+mkdir -p "$dir"
+say "starting redis-server on $host:$port (log: $dir/redis.log)"
+redis-server --bind "$host" --port "$port" --daemonize yes \
+	--pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" \
+	--save 60 1 --appendonly no
+for _ in $(seq 1 50); do
+	if [[ "$(redis-cli -h "$host" -p "$port" ping 2>/dev/null)" == PONG ]]; then
+		exit 0
+	fi
+	sleep 0.1
+done
+say "redis-server did not answer on $host:$port within 5s; see $dir/redis.log"
+exit 1

@@ -1,0 +1,277 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+)
+
+// No container engine runs where these tests run, so the two other ways to
+// run the system locally, docker-compose.yml and dapr.yaml, are checked
+// against the conventions the services follow.
+
+// conventionApp is one row of the module table in docs/conventions.md.
+type conventionApp struct {
+	id, dir string
+	port    int
+}
+
+// conventionApps reads the services' app ids, folders and ports from
+// docs/conventions.md, the page the team agreed on.
+func conventionApps(t *testing.T) []conventionApp {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "conventions.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apps []conventionApp
+	for line := range strings.Lines(string(doc)) {
+		if !strings.HasPrefix(line, "| `github.com/ride-choreography/services/") {
+			continue
+		}
+		// | module | folder | default port | Dapr app id | state store |
+		cells := strings.Split(strings.ReplaceAll(line, "`", ""), "|")
+		if len(cells) < 6 {
+			t.Fatalf("conventions.md: cannot read the module table row %q", line)
+		}
+		port, err := strconv.Atoi(strings.TrimSpace(cells[3]))
+		if err != nil {
+			t.Fatalf("conventions.md: port in %q: %v", line, err)
+		}
+		apps = append(apps, conventionApp{id: strings.TrimSpace(cells[4]), dir: strings.TrimSpace(cells[2]), port: port})
+	}
+	if len(apps) != len(services) {
+		t.Fatalf("conventions.md names %d services (%v), want %d", len(apps), apps, len(services))
+	}
+	return apps
+}
+
+func TestComposeGivesEveryServiceASidecar(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
+		cli.WithWorkingDirectory(root), cli.WithName("ride-choreography"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("load docker-compose.yml: %v", err)
+	}
+	if _, ok := project.Services["redis"]; !ok {
+		t.Errorf("docker-compose.yml has no redis service")
+	}
+
+	for _, a := range conventionApps(t) {
+		t.Run(a.id, func(t *testing.T) {
+			svc, ok := project.Services[a.id]
+			if !ok {
+				t.Fatalf("no service %q", a.id)
+			}
+			if svc.Build == nil || svc.Build.Context != root || svc.Build.Dockerfile != a.dir+"/Dockerfile" {
+				t.Errorf("build = %+v, want context %s (the repository) and dockerfile %s/Dockerfile", svc.Build, root, a.dir)
+			}
+			if _, err := os.Stat(filepath.Join(root, a.dir, "Dockerfile")); err != nil {
+				t.Errorf("the image cannot be built: %v", err)
+			}
+			appPort := env(svc, "APP_PORT")
+			if appPort != strconv.Itoa(a.port) {
+				t.Errorf("APP_PORT = %q, want %d (conventions.md)", appPort, a.port)
+			}
+			published := slices.ContainsFunc(svc.Ports, func(p types.ServicePortConfig) bool {
+				return strconv.Itoa(int(p.Target)) == appPort && p.Published == appPort
+			})
+			if !published {
+				t.Errorf("port %s is not published: %+v", appPort, svc.Ports)
+			}
+
+			var sidecars []types.ServiceConfig
+			for _, s := range project.Services {
+				if s.NetworkMode == "service:"+a.id {
+					sidecars = append(sidecars, s)
+				}
+			}
+			if len(sidecars) != 1 {
+				t.Fatalf("want one service with network_mode service:%s (the sidecar), got %d", a.id, len(sidecars))
+			}
+			sidecar := sidecars[0]
+			if sidecar.Image != "daprio/daprd:1.17.0" {
+				t.Errorf("sidecar %s: image %q, want daprio/daprd:1.17.0", sidecar.Name, sidecar.Image)
+			}
+			args := flags(sidecar.Command)
+			want := map[string]string{"--app-id": a.id, "--app-port": appPort}
+			got := map[string]string{"--app-id": args["--app-id"], "--app-port": args["--app-port"]}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("sidecar %s flags (-want +got):\n%s", sidecar.Name, diff)
+			}
+			components := mountedAt(sidecar, args["--resources-path"])
+			if components == nil || components.Source != filepath.Join(root, "components") || !components.ReadOnly {
+				t.Errorf("sidecar %s: --resources-path %q is %+v, want ./components mounted read-only",
+					sidecar.Name, args["--resources-path"], components)
+			}
+			if config := args["--config"]; config != args["--resources-path"]+"/config.yaml" {
+				t.Errorf("sidecar %s: --config %q, want config.yaml from the components", sidecar.Name, config)
+			}
+			if got := env(sidecar, "REDIS_HOST"); got != "redis:6379" {
+				t.Errorf("sidecar %s: REDIS_HOST = %q, want redis:6379 (the components read it)", sidecar.Name, got)
+			}
+			if _, ok := sidecar.DependsOn["redis"]; !ok {
+				t.Errorf("sidecar %s does not depend on redis", sidecar.Name)
+			}
+		})
+	}
+}
+
+// env returns the value of a service's environment variable, or "".
+func env(s types.ServiceConfig, name string) string {
+	if v := s.Environment[name]; v != nil {
+		return *v
+	}
+	return ""
+}
+
+// flags maps each --flag of a command to the argument after it.
+func flags(command []string) map[string]string {
+	m := map[string]string{}
+	for i, arg := range command {
+		if strings.HasPrefix(arg, "--") && i+1 < len(command) {
+			m[arg] = command[i+1]
+		}
+	}
+	return m
+}
+
+// mountedAt returns the volume a service mounts at target, or nil.
+func mountedAt(s types.ServiceConfig, target string) *types.ServiceVolumeConfig {
+	for _, v := range s.Volumes {
+		if v.Target == target {
+			return &v
+		}
+	}
+	return nil
+}
+
+// runTemplate is the part of a Dapr multi-app run template (dapr.yaml) that
+// this project uses. Decoding rejects any other key: the CLI silently
+// ignores a misspelt one (appId for appID runs the app under a made-up id).
+type runTemplate struct {
+	Version int `yaml:"version"`
+	Common  struct {
+		ResourcesPath  string `yaml:"resourcesPath"`
+		ConfigFilePath string `yaml:"configFilePath"`
+		AppProtocol    string `yaml:"appProtocol"`
+		LogLevel       string `yaml:"logLevel"`
+	} `yaml:"common"`
+	Apps []runApp `yaml:"apps"`
+}
+
+type runApp struct {
+	AppID        string   `yaml:"appID"`
+	AppDirPath   string   `yaml:"appDirPath"`
+	AppPort      int      `yaml:"appPort"`
+	DaprHTTPPort int      `yaml:"daprHTTPPort"`
+	DaprGRPCPort int      `yaml:"daprGRPCPort"`
+	Command      []string `yaml:"command"`
+}
+
+func TestDaprRunTemplateMatchesConventions(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "dapr.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var tmpl runTemplate
+	if err := dec.Decode(&tmpl); err != nil {
+		t.Fatalf("dapr.yaml: %v", err)
+	}
+	if tmpl.Version != 1 {
+		t.Errorf("version = %d, want 1", tmpl.Version)
+	}
+	for _, path := range []string{tmpl.Common.ResourcesPath, tmpl.Common.ConfigFilePath} {
+		if path == "" {
+			t.Errorf("common: resourcesPath and configFilePath must be set (no dapr init here): %+v", tmpl.Common)
+		} else if _, err := os.Stat(filepath.Join("..", path)); err != nil {
+			t.Errorf("common: %v", err)
+		}
+	}
+
+	var want []runApp
+	for _, a := range conventionApps(t) {
+		want = append(want, runApp{AppID: a.id, AppDirPath: a.dir, AppPort: a.port, Command: []string{"go", "run", "."}})
+	}
+	got := slices.Clone(tmpl.Apps)
+	ports := map[int]string{}
+	for i, a := range got {
+		for _, p := range []int{a.AppPort, a.DaprHTTPPort, a.DaprGRPCPort} {
+			if other, taken := ports[p]; taken || p == 0 {
+				t.Errorf("app %s: port %d is unset or also used by %s", a.AppID, p, other)
+			}
+			ports[p] = a.AppID
+		}
+		got[i].DaprHTTPPort, got[i].DaprGRPCPort = 0, 0 // checked above
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("dapr.yaml apps (-want +got):\n%s", diff)
+	}
+}
+
+// The sidecars find Redis at a different address in each way of running
+// (localhost for make run and dapr run -f, the redis container under
+// compose, a free port in these tests), and all of them load the same
+// component files. So no component may name the address; each reads it from
+// REDIS_HOST, which whoever starts the sidecar sets.
+func TestComponentsTakeRedisFromTheEnvironment(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "components", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c struct {
+			Kind     string `yaml:"kind"`
+			Metadata struct {
+				Name string `yaml:"name"`
+			} `yaml:"metadata"`
+			Spec struct {
+				Metadata []struct {
+					Name   string `yaml:"name"`
+					Value  any    `yaml:"value"`
+					EnvRef string `yaml:"envRef"`
+				} `yaml:"metadata"`
+			} `yaml:"spec"`
+		}
+		if err := yaml.Unmarshal(b, &c); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, m := range c.Spec.Metadata {
+			if c.Kind != "Component" || m.Name != "redisHost" {
+				continue
+			}
+			checked++
+			if m.EnvRef != "REDIS_HOST" || m.Value != nil {
+				t.Errorf("component %s (%s): redisHost is value %v, envRef %q; want envRef REDIS_HOST and no value",
+					c.Metadata.Name, filepath.Base(f), m.Value, m.EnvRef)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Errorf("no component in ../components names a redisHost")
+	}
+}

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package e2e
+
+import "syscall"
+
+// processGroup puts a child in a process group of its own, so that stop
+// reaches everything it starts.
+func processGroup() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
