@@ -13,10 +13,12 @@ SERVICE_MODULES := $(addprefix services/,$(SERVICES))
 MODULES     := $(SERVICE_MODULES) test
 # staticcheck 2026.2 (v0.8.x) understands Go 1.26.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# How long each fuzz target runs in make test / make fuzz.
+FUZZTIME    ?= 10s
 # Extra flags for the end-to-end run, e.g. make e2e E2E_FLAGS='-v -run TestIdempotency'
 E2E_FLAGS   ?=
 
-.PHONY: help run test unit e2e lint build tidy daprd dapr-cli redis clean
+.PHONY: help run test unit fuzz e2e lint build tidy daprd dapr-cli redis clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,13 +26,16 @@ help: ## List the targets
 run: ## Run Redis and the three services with their Dapr sidecars until Ctrl-C (dapr run -f .)
 	@scripts/run.sh
 
-test: unit e2e ## Unit tests of every module, then the end-to-end suite
+test: unit fuzz e2e ## Unit tests of every module, a short fuzz run, then the end-to-end suite
 
 unit: ## Unit tests of each service module, in the workspace and alone (GOWORK=off, as container builds)
 	@for m in $(SERVICE_MODULES); do \
 		echo "== $$m"; \
 		(cd $$m && go test ./... && echo "-- $$m with GOWORK=off" && GOWORK=off go test ./...); \
 	done
+
+fuzz: ## Run every fuzz target for FUZZTIME (default 10s); crashers land in testdata/fuzz
+	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 e2e: ## End-to-end suite: real Redis, daprd sidecars and service binaries (finds or builds daprd 1.17)
 	@echo "== test (end to end)"

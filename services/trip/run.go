@@ -43,6 +43,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer sidecar.Close()
 
 	trips := app.New(dapr.NewTripStore(sidecar), time.Now, uuid.NewString)
+	deadLetters := app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now)
 	var draining atomic.Bool
 	ready := func(ctx context.Context) error {
 		if draining.Load() {
@@ -51,7 +52,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return sidecar.Ready(ctx)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.NewServer(logger, trips, dapr.NewSubscriber(logger, cfg.PubSub, trips), ready),
+		Handler: httpapi.NewServer(logger, trips, deadLetters,
+			dapr.NewSubscriber(logger, cfg.PubSub, trips, deadLetters), ready),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 

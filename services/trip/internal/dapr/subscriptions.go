@@ -21,8 +21,13 @@ const (
 	TopicDriverAssigned = "driver-assigned"
 	TopicDriverNotFound = "driver-not-found"
 
+	// TopicDeadLetters receives the events the service dropped; the
+	// sidecar forwards them there.
+	TopicDeadLetters = "trip-dead-letters"
+
 	RouteDriverAssigned = "/events/" + TopicDriverAssigned
 	RouteDriverNotFound = "/events/" + TopicDriverNotFound
+	RouteDeadLetters    = "/events/dead-letters"
 )
 
 // maxEventBytes bounds a delivered CloudEvent; ours are well under 1 KiB.
@@ -35,32 +40,42 @@ type TripEvents interface {
 	DriverNotFound(ctx context.Context, e app.DriverNotFound) (bool, error)
 }
 
+// DeadLetters stores dead letters; it reports whether the letter was new.
+type DeadLetters interface {
+	Store(ctx context.Context, dl app.DeadLetter) (bool, error)
+}
+
 // Subscriber serves Dapr's subscription protocol: GET /dapr/subscribe lists
 // the subscriptions, and each event arrives as a CloudEvent POSTed to its
 // route and is answered SUCCESS, RETRY or DROP.
 type Subscriber struct {
-	logger zerolog.Logger
-	pubsub string
-	events TripEvents
+	logger      zerolog.Logger
+	pubsub      string
+	events      TripEvents
+	deadLetters DeadLetters
 }
 
 // NewSubscriber returns the subscriber for the pub/sub component pubsub.
-func NewSubscriber(logger zerolog.Logger, pubsub string, events TripEvents) *Subscriber {
-	return &Subscriber{logger: logger, pubsub: pubsub, events: events}
+func NewSubscriber(logger zerolog.Logger, pubsub string, events TripEvents, deadLetters DeadLetters) *Subscriber {
+	return &Subscriber{logger: logger, pubsub: pubsub, events: events, deadLetters: deadLetters}
 }
 
 // subscription is one entry of the GET /dapr/subscribe answer.
 type subscription struct {
-	PubsubName string `json:"pubsubname"`
-	Topic      string `json:"topic"`
-	Route      string `json:"route"`
+	PubsubName      string `json:"pubsubname"`
+	Topic           string `json:"topic"`
+	Route           string `json:"route"`
+	DeadLetterTopic string `json:"deadLetterTopic,omitempty"`
 }
 
-// Subscriptions answers GET /dapr/subscribe.
+// Subscriptions answers GET /dapr/subscribe. An event the service drops
+// goes to its dead-letter topic, which the service itself subscribes to
+// (without a dead-letter topic of its own: a dead letter is never dropped).
 func (s *Subscriber) Subscriptions() http.Handler {
 	subs := []subscription{
-		{PubsubName: s.pubsub, Topic: TopicDriverAssigned, Route: RouteDriverAssigned},
-		{PubsubName: s.pubsub, Topic: TopicDriverNotFound, Route: RouteDriverNotFound},
+		{PubsubName: s.pubsub, Topic: TopicDriverAssigned, Route: RouteDriverAssigned, DeadLetterTopic: TopicDeadLetters},
+		{PubsubName: s.pubsub, Topic: TopicDriverNotFound, Route: RouteDriverNotFound, DeadLetterTopic: TopicDeadLetters},
+		{PubsubName: s.pubsub, Topic: TopicDeadLetters, Route: RouteDeadLetters},
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -60,7 +60,7 @@ func example(t *testing.T, name string) string {
 const exampleTripID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
 
 func TestSubscriptions(t *testing.T) {
-	s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{})
+	s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{}, &recordingDeadLetters{})
 	rec := httptest.NewRecorder()
 	s.Subscriptions().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
 	var got []subscription
@@ -68,8 +68,9 @@ func TestSubscriptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []subscription{
-		{PubsubName: "pubsub", Topic: "driver-assigned", Route: "/events/driver-assigned"},
-		{PubsubName: "pubsub", Topic: "driver-not-found", Route: "/events/driver-not-found"},
+		{PubsubName: "pubsub", Topic: "driver-assigned", Route: "/events/driver-assigned", DeadLetterTopic: "trip-dead-letters"},
+		{PubsubName: "pubsub", Topic: "driver-not-found", Route: "/events/driver-not-found", DeadLetterTopic: "trip-dead-letters"},
+		{PubsubName: "pubsub", Topic: "trip-dead-letters", Route: "/events/dead-letters"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("subscriptions (-want +got):\n%s", diff)
@@ -78,7 +79,7 @@ func TestSubscriptions(t *testing.T) {
 
 func TestDriverAssignedExample(t *testing.T) {
 	events := &recordingEvents{}
-	s := NewSubscriber(zerolog.Nop(), "pubsub", events)
+	s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
 	if got := deliver(t, s.DriverAssigned(), example(t, "driver-assigned")); got != statusSuccess {
 		t.Fatalf("outcome = %s, want SUCCESS", got)
 	}
@@ -95,7 +96,7 @@ func TestDriverAssignedExample(t *testing.T) {
 
 func TestDriverNotFoundExample(t *testing.T) {
 	events := &recordingEvents{}
-	s := NewSubscriber(zerolog.Nop(), "pubsub", events)
+	s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
 	if got := deliver(t, s.DriverNotFound(), example(t, "driver-not-found")); got != statusSuccess {
 		t.Fatalf("outcome = %s, want SUCCESS", got)
 	}
@@ -144,7 +145,7 @@ func TestDriverAssignedOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			events := &recordingEvents{err: tt.appErr}
-			s := NewSubscriber(zerolog.Nop(), "pubsub", events)
+			s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
 			if got := deliver(t, s.DriverAssigned(), tt.body); got != tt.want {
 				t.Errorf("outcome = %s, want %s", got, tt.want)
 			}
@@ -171,7 +172,7 @@ func TestDriverNotFoundOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{err: tt.appErr})
+			s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{err: tt.appErr}, &recordingDeadLetters{})
 			if got := deliver(t, s.DriverNotFound(), tt.body); got != tt.want {
 				t.Errorf("outcome = %s, want %s", got, tt.want)
 			}

@@ -61,12 +61,21 @@ type stubSubscriber struct{}
 func (stubSubscriber) Subscriptions() http.Handler  { return http.NotFoundHandler() }
 func (stubSubscriber) DriverAssigned() http.Handler { return http.NotFoundHandler() }
 func (stubSubscriber) DriverNotFound() http.Handler { return http.NotFoundHandler() }
+func (stubSubscriber) DeadLetter() http.Handler     { return http.NotFoundHandler() }
+
+// fakeDeadLetters lists a fixed box.
+type fakeDeadLetters struct {
+	box app.DeadLetters
+	err error
+}
+
+func (f fakeDeadLetters) List(context.Context) (app.DeadLetters, error) { return f.box, f.err }
 
 func newTestServer(trips Trips, ready ReadyFunc) http.Handler {
 	if ready == nil {
 		ready = func(context.Context) error { return nil }
 	}
-	return NewServer(zerolog.Nop(), trips, stubSubscriber{}, ready)
+	return NewServer(zerolog.Nop(), trips, fakeDeadLetters{}, stubSubscriber{}, ready)
 }
 
 func do(h http.Handler, method, path, contentType, body string, header ...string) *httptest.ResponseRecorder {
@@ -297,4 +306,25 @@ func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) problem {
 		t.Errorf("problem status %d != HTTP status %d", p.Status, rec.Code)
 	}
 	return p
+}
+
+func TestDeadLetters(t *testing.T) {
+	box := app.DeadLetters{Count: 7, Items: []app.DeadLetter{{
+		ID: "e-1", Topic: "driver-assigned", ReceivedAt: requestedAt, Reason: "invalid event: driver is required",
+		Event: json.RawMessage(`{"id":"e-1"}`),
+	}}}
+	h := NewServer(zerolog.Nop(), &fakeTrips{}, fakeDeadLetters{box: box}, stubSubscriber{}, func(context.Context) error { return nil })
+	rec := do(h, http.MethodGet, "/dead-letters", "", "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d; body %s", rec.Code, rec.Body)
+	}
+	want := `{"count":7,"deadLetters":[{"id":"e-1","topic":"driver-assigned","receivedAt":"2026-11-27T09:30:00Z","reason":"invalid event: driver is required","event":{"id":"e-1"}}]}` + "\n"
+	if diff := cmp.Diff(want, rec.Body.String()); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+
+	h = NewServer(zerolog.Nop(), &fakeTrips{}, fakeDeadLetters{err: errors.New("down")}, stubSubscriber{}, func(context.Context) error { return nil })
+	if got := decodeProblem(t, do(h, http.MethodGet, "/dead-letters", "", "")); got.Status != http.StatusServiceUnavailable {
+		t.Errorf("store down: status %d, want 503", got.Status)
+	}
 }

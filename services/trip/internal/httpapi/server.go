@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/ride-choreography/services/trip/internal/app"
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
 
@@ -25,15 +26,21 @@ type Subscriber interface {
 	Subscriptions() http.Handler
 	DriverAssigned() http.Handler
 	DriverNotFound() http.Handler
+	DeadLetter() http.Handler
+}
+
+// DeadLetters lists the events the service dropped.
+type DeadLetters interface {
+	List(ctx context.Context) (app.DeadLetters, error)
 }
 
 // ReadyFunc reports why the service cannot take work, or nil when it can.
 type ReadyFunc func(ctx context.Context) error
 
 // NewServer returns the service's HTTP handler.
-func NewServer(logger zerolog.Logger, trips Trips, subscriber Subscriber, ready ReadyFunc) http.Handler {
+func NewServer(logger zerolog.Logger, trips Trips, deadLetters DeadLetters, subscriber Subscriber, ready ReadyFunc) http.Handler {
 	r := mux.NewRouter()
-	addRoutes(r, logger, trips, subscriber, ready)
+	addRoutes(r, logger, trips, deadLetters, subscriber, ready)
 	r.NotFoundHandler = handleNotFound(logger)
 	r.MethodNotAllowedHandler = handleMethodNotAllowed(logger)
 	return logRequests(logger, r)
