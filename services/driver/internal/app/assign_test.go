@@ -18,10 +18,12 @@ import (
 const (
 	tripID   = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
 	deadline = 60 * time.Second
+	ride     = 2 * time.Minute
 )
 
 var (
 	requestedAt = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+	timing      = app.Timing{AssignDeadline: deadline, RideDuration: ride}
 	// atJarda is a pickup right where Jarda waits, so Jarda is nearest.
 	atJarda = driver.Position{Lat: 50.0755, Lon: 14.4378}
 )
@@ -40,7 +42,7 @@ func newFixture(drivers ...driver.Driver) *fixture {
 		publisher: &apptest.Publisher{},
 		now:       requestedAt.Add(time.Second),
 	}
-	f.service = app.NewService(f.store, f.publisher, driver.DefaultPool(), deadline, func() time.Time { return f.now })
+	f.service = app.NewService(f.store, f.publisher, driver.DefaultPool(), timing, func() time.Time { return f.now })
 	return f
 }
 
@@ -79,13 +81,14 @@ func poolDriver(t *testing.T, id string) driver.Driver {
 	return driver.Driver{}
 }
 
-// onTrip returns the pool with the given drivers on the given trips.
-func onTrip(t *testing.T, tripsByDriver map[string]string) []driver.Driver {
+// onTrip returns the pool with the given drivers on the given trips, rides
+// that began at since.
+func onTrip(t *testing.T, since time.Time, tripsByDriver map[string]string) []driver.Driver {
 	t.Helper()
 	pool := driver.DefaultPool()
 	for i, d := range pool {
 		if tid, ok := tripsByDriver[d.ID]; ok {
-			reserved, err := d.Reserve(tid)
+			reserved, err := d.Reserve(tid, since, ride)
 			if err != nil {
 				t.Fatalf("reserve %s: %v", d.ID, err)
 			}
@@ -95,26 +98,26 @@ func onTrip(t *testing.T, tripsByDriver map[string]string) []driver.Driver {
 	return pool
 }
 
-// tripsByDriver returns which driver of the store carries which trip.
-func tripsByDriver(s *apptest.Store) map[string]string {
+// tripsByDriver returns which driver of the store is on which trip at now.
+func tripsByDriver(s *apptest.Store, now time.Time) map[string]string {
 	out := map[string]string{}
 	for id, d := range s.Pool() {
-		if d.Status == driver.StatusOnTrip {
+		if d = d.At(now); d.Status == driver.StatusOnTrip {
 			out[id] = d.TripID
 		}
 	}
 	return out
 }
 
-// take reserves driverID for tripID directly in the store, as a rival
-// replica would.
-func take(t *testing.T, s *apptest.Store, driverID, tripID string) {
+// take reserves driverID for tripID at now directly in the store, as a
+// rival replica would.
+func take(t *testing.T, s *apptest.Store, driverID, tripID string, now time.Time) {
 	t.Helper()
 	stored, err := s.Drivers(context.Background(), []string{driverID})
 	if err != nil || len(stored) != 1 {
 		t.Fatalf("rival reads %s: %v, %d found", driverID, err, len(stored))
 	}
-	reserved, err := stored[0].Driver.Reserve(tripID)
+	reserved, err := stored[0].Driver.Reserve(tripID, now, ride)
 	if err != nil {
 		t.Fatalf("rival reserves %s: %v", driverID, err)
 	}
@@ -142,7 +145,7 @@ func TestAssignDriverReservesNearestFreeDriver(t *testing.T) {
 	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
 		t.Errorf("published mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
 		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
 	}
 	recorded, ok := f.store.Recorded(tripID)
@@ -169,25 +172,26 @@ func TestAssignDriverRedeliveryPublishesSameEvent(t *testing.T) {
 	if diff := cmp.Diff([]apptest.Message{want, want, want}, f.publisher.Published()); diff != "" {
 		t.Errorf("published mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
 		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
 	}
 }
 
 func TestAssignDriverRecoversDriverReservedBeforeCrash(t *testing.T) {
 	// Petra was reserved for the trip, then the handler died before it
-	// recorded the outcome. Jarda is nearer, but the trip keeps Petra.
-	f := newFixture(onTrip(t, map[string]string{"petra": tripID})...)
+	// recorded the outcome. Jarda is nearer, but the trip keeps Petra, and
+	// the event says when she was reserved.
+	f := newFixture(onTrip(t, requestedAt, map[string]string{"petra": tripID})...)
 
 	if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
 		t.Fatalf("AssignDriver() error = %v", err)
 	}
 
-	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "petra", f.now)}}
+	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "petra", requestedAt)}}
 	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
 		t.Errorf("published mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]string{"petra": tripID}, tripsByDriver(f.store)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"petra": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
 		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
 	}
 	if _, ok := f.store.Recorded(tripID); !ok {
@@ -201,7 +205,7 @@ func TestAssignDriverRetriesWithFreshStateAfterETagConflict(t *testing.T) {
 	f.store.BeforeSaveDriver = func() {
 		if !rivalDone {
 			rivalDone = true
-			take(t, f.store, "jarda", "rival-trip")
+			take(t, f.store, "jarda", "rival-trip", f.now)
 		}
 	}
 
@@ -215,7 +219,7 @@ func TestAssignDriverRetriesWithFreshStateAfterETagConflict(t *testing.T) {
 		t.Errorf("published mismatch (-want +got):\n%s", diff)
 	}
 	want := map[string]string{"jarda": "rival-trip", "petra": tripID}
-	if diff := cmp.Diff(want, tripsByDriver(f.store)); diff != "" {
+	if diff := cmp.Diff(want, tripsByDriver(f.store, f.now)); diff != "" {
 		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -229,7 +233,7 @@ func TestAssignDriverReleasesDriverWhenAnotherDeliveryRecordedFirst(t *testing.T
 	f.store.BeforeCreateAssignment = func() {
 		if !rivalDone {
 			rivalDone = true
-			take(t, f.store, "petra", tripID)
+			take(t, f.store, "petra", tripID, f.now)
 			if err := f.store.CreateAssignment(context.Background(), tripID, app.Assignment{Assigned: &rival}); err != nil {
 				t.Fatalf("rival records: %v", err)
 			}
@@ -244,7 +248,7 @@ func TestAssignDriverReleasesDriverWhenAnotherDeliveryRecordedFirst(t *testing.T
 	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
 		t.Errorf("published mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]string{"petra": tripID}, tripsByDriver(f.store)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"petra": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
 		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -276,8 +280,9 @@ func TestAssignDriverWithNoDriverFree(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(onTrip(t, allBusy)...)
-			f.now = requestedAt.Add(tt.waited)
+			now := requestedAt.Add(tt.waited)
+			f := newFixture(onTrip(t, now, allBusy)...)
+			f.now = now
 
 			_, err := f.service.AssignDriver(context.Background(), trip(tripID))
 
@@ -290,7 +295,7 @@ func TestAssignDriverWithNoDriverFree(t *testing.T) {
 			if _, recorded := f.store.Recorded(tripID); recorded != (tt.wantErr == nil) {
 				t.Errorf("outcome recorded = %v, want %v", recorded, tt.wantErr == nil)
 			}
-			if diff := cmp.Diff(allBusy, tripsByDriver(f.store)); diff != "" {
+			if diff := cmp.Diff(allBusy, tripsByDriver(f.store, f.now)); diff != "" {
 				t.Errorf("drivers on trips changed (-want +got):\n%s", diff)
 			}
 		})
@@ -302,9 +307,9 @@ func TestAssignDriverNotFoundIsRepublishedUnchanged(t *testing.T) {
 	for i, d := range driver.DefaultPool() {
 		allBusy[d.ID] = fmt.Sprintf("other-trip-%d", i)
 	}
-	f := newFixture(onTrip(t, allBusy)...)
-	f.now = requestedAt.Add(deadline)
-	decidedAt := f.now
+	decidedAt := requestedAt.Add(deadline)
+	f := newFixture(onTrip(t, decidedAt, allBusy)...)
+	f.now = decidedAt
 
 	for range 2 {
 		if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
@@ -345,7 +350,7 @@ func TestAssignDriverPublishFailureIsRetriedWithoutSecondDriver(t *testing.T) {
 	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
 		t.Errorf("published mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
 		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -375,7 +380,7 @@ func TestAssignDriverFailsWithoutState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			publisher := &apptest.Publisher{}
-			service := app.NewService(tt.store(), publisher, driver.DefaultPool(), deadline, func() time.Time { return requestedAt })
+			service := app.NewService(tt.store(), publisher, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 			_, err := service.AssignDriver(context.Background(), trip(tripID))
 
@@ -409,7 +414,7 @@ func TestAssignDriverConcurrentTripsNeverShareADriver(t *testing.T) {
 		}
 	}
 
-	onTrips := tripsByDriver(f.store)
+	onTrips := tripsByDriver(f.store, f.now)
 	trips := map[string]bool{}
 	for _, tid := range onTrips {
 		trips[tid] = true

@@ -7,11 +7,12 @@ import (
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
-// Topics, as named in contracts/.
+// Topics, as named in contracts/, and the service's dead-letter topic.
 const (
 	TopicTripCreated    = "trip-created"
 	TopicDriverAssigned = "driver-assigned"
 	TopicDriverNotFound = "driver-not-found"
+	TopicDeadLetters    = "driver-dead-letters"
 )
 
 // TripCreated is a rider's order, as received on TopicTripCreated.

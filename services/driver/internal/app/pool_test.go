@@ -22,7 +22,7 @@ func TestSeedPool(t *testing.T) {
 	for id, d := range seeded {
 		jardaOnTrip[id] = d
 	}
-	jardaOnTrip["jarda"] = onTrip(t, map[string]string{"jarda": tripID})[0]
+	jardaOnTrip["jarda"] = onTrip(t, requestedAt, map[string]string{"jarda": tripID})[0]
 
 	tests := []struct {
 		name  string
@@ -35,9 +35,11 @@ func TestSeedPool(t *testing.T) {
 			want:  seeded,
 		},
 		{
-			name:  "a restart frees nobody",
-			store: func() *apptest.Store { return apptest.NewStore(onTrip(t, map[string]string{"jarda": tripID})[:1]...) },
-			want:  jardaOnTrip,
+			name: "a restart frees nobody",
+			store: func() *apptest.Store {
+				return apptest.NewStore(onTrip(t, requestedAt, map[string]string{"jarda": tripID})[:1]...)
+			},
+			want: jardaOnTrip,
 		},
 		{
 			name: "a replica seeding at the same moment",
@@ -47,7 +49,7 @@ func TestSeedPool(t *testing.T) {
 				s.BeforeSaveDriver = func() {
 					if !rivalDone {
 						rivalDone = true
-						if err := s.SaveDriver(context.Background(), onTrip(t, map[string]string{"jarda": tripID})[0], ""); err != nil {
+						if err := s.SaveDriver(context.Background(), onTrip(t, requestedAt, map[string]string{"jarda": tripID})[0], ""); err != nil {
 							t.Fatalf("rival seeds: %v", err)
 						}
 					}
@@ -60,7 +62,7 @@ func TestSeedPool(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := tt.store()
-			service := app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(), deadline, time.Now)
+			service := app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 			if err := service.SeedPool(context.Background()); err != nil {
 				t.Fatalf("SeedPool() error = %v", err)
@@ -77,7 +79,7 @@ func TestSeedPoolFailsWithoutStore(t *testing.T) {
 	errStore := errors.New("state store unavailable")
 	store := apptest.NewStore()
 	store.Err = errStore
-	service := app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(), deadline, time.Now)
+	service := app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 	if err := service.SeedPool(context.Background()); !errors.Is(err, errStore) {
 		t.Errorf("SeedPool() error = %v, want %v", err, errStore)
@@ -85,20 +87,23 @@ func TestSeedPoolFailsWithoutStore(t *testing.T) {
 }
 
 func TestDrivers(t *testing.T) {
-	withJardaOnTrip := onTrip(t, map[string]string{"jarda": tripID})
+	withJardaOnTrip := onTrip(t, requestedAt, map[string]string{"jarda": tripID})
 
 	tests := []struct {
 		name    string
 		stored  []driver.Driver
+		now     time.Time
 		want    []driver.Driver
 		wantErr error
 	}{
-		{name: "pool order with each driver's state", stored: reversed(withJardaOnTrip), want: withJardaOnTrip},
-		{name: "pool not seeded", stored: withJardaOnTrip[1:], wantErr: app.ErrPoolNotSeeded},
+		{name: "pool order with each driver's state", stored: reversed(withJardaOnTrip), now: requestedAt, want: withJardaOnTrip},
+		{name: "on the trip until a moment before the ride ends", stored: withJardaOnTrip, now: requestedAt.Add(ride - time.Nanosecond), want: withJardaOnTrip},
+		{name: "free once the ride has ended", stored: withJardaOnTrip, now: requestedAt.Add(ride), want: driver.DefaultPool()},
+		{name: "pool not seeded", stored: withJardaOnTrip[1:], now: requestedAt, wantErr: app.ErrPoolNotSeeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			service := app.NewService(apptest.NewStore(tt.stored...), &apptest.Publisher{}, driver.DefaultPool(), deadline, time.Now)
+			service := app.NewService(apptest.NewStore(tt.stored...), &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return tt.now })
 
 			got, err := service.Drivers(context.Background())
 

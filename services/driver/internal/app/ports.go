@@ -39,3 +39,14 @@ type Store interface {
 type Publisher interface {
 	Publish(ctx context.Context, topic string, event any) error
 }
+
+// DeadLetterStore keeps the dead letters.
+type DeadLetterStore interface {
+	// DeadLetters returns the dead letters kept and the ETag that a save
+	// must present; none and an empty ETag when nothing is kept yet.
+	DeadLetters(ctx context.Context) (DeadLetters, string, error)
+	// SaveDeadLetters saves dl if the stored ETag is still etag; an empty
+	// etag saves dl only if nothing is stored yet. A lost race returns
+	// ErrConflict.
+	SaveDeadLetters(ctx context.Context, dl DeadLetters, etag string) error
+}

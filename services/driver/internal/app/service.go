@@ -14,20 +14,30 @@ import (
 // ErrPoolNotSeeded means some drivers of the pool are not in the Store yet.
 var ErrPoolNotSeeded = errors.New("driver pool not seeded")
 
+// Timing holds the durations that assignment follows.
+type Timing struct {
+	// AssignDeadline is how long after it was requested a trip waits (its
+	// event is retried) for a free driver before it settles on
+	// DriverNotFound.
+	AssignDeadline time.Duration
+	// RideDuration is how long a driver stays on a trip; then they are free
+	// again.
+	RideDuration time.Duration
+}
+
 // Service assigns drivers from its pool to trips.
 type Service struct {
 	store     Store
 	publisher Publisher
 	pool      []driver.Driver
-	deadline  time.Duration
+	timing    Timing
 	now       func() time.Time
 }
 
-// NewService returns a Service over the drivers of pool. A trip that finds
-// no free driver waits (its event is retried) until deadline has passed
-// since it was requested; now is the clock.
-func NewService(store Store, publisher Publisher, pool []driver.Driver, deadline time.Duration, now func() time.Time) *Service {
-	return &Service{store: store, publisher: publisher, pool: pool, deadline: deadline, now: now}
+// NewService returns a Service over the drivers of pool that follows
+// timing; now is the clock.
+func NewService(store Store, publisher Publisher, pool []driver.Driver, timing Timing, now func() time.Time) *Service {
+	return &Service{store: store, publisher: publisher, pool: pool, timing: timing, now: now}
 }
 
 // SeedPool stores every driver of the pool that is not stored yet, free.
@@ -53,15 +63,17 @@ func (s *Service) SeedPool(ctx context.Context) error {
 	return nil
 }
 
-// Drivers returns the pool, in pool order, with each driver's current state.
+// Drivers returns the pool, in pool order, with each driver's state now:
+// a driver whose ride has ended is free.
 func (s *Service) Drivers(ctx context.Context) ([]driver.Driver, error) {
 	stored, err := s.storedPool(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list drivers: %w", err)
 	}
+	now := s.now()
 	drivers := make([]driver.Driver, len(stored))
 	for i, sd := range stored {
-		drivers[i] = sd.Driver
+		drivers[i] = sd.Driver.At(now)
 	}
 	return drivers, nil
 }

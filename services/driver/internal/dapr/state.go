@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc/codes"
@@ -19,8 +20,9 @@ const (
 	assignmentKeyPrefix = "assignment-"
 )
 
-// StateStore keeps the driver pool and the trips' outcomes in the
-// sidecar's state store. It implements app.Store.
+// StateStore keeps the driver pool, the trips' outcomes and the dead
+// letters in the sidecar's state store. It implements app.Store and
+// app.DeadLetterStore.
 //
 // Every write uses first-write concurrency: with an ETag it succeeds only
 // if the value is unchanged, without one only if there is no value yet.
@@ -34,14 +36,18 @@ func NewStateStore(sidecar *Sidecar, name string) *StateStore {
 	return &StateStore{client: sidecar.client, name: name}
 }
 
-// driverRecord is a driver as stored under driver-<id>.
+// driverRecord is a driver as stored under driver-<id>. Status is the
+// state the driver was saved in: one saved on_trip is free again from
+// BusyUntil on (and at once when BusyUntil is missing, as in records
+// written before rides ended).
 type driverRecord struct {
-	ID       string         `json:"id"`
-	Name     string         `json:"name"`
-	Car      carRecord      `json:"car"`
-	Position positionRecord `json:"position"`
-	Status   string         `json:"status"`
-	TripID   string         `json:"tripId,omitempty"`
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	Car       carRecord      `json:"car"`
+	Position  positionRecord `json:"position"`
+	Status    string         `json:"status"`
+	TripID    string         `json:"tripId,omitempty"`
+	BusyUntil time.Time      `json:"busyUntil,omitzero"`
 }
 
 type carRecord struct {
@@ -162,23 +168,25 @@ func (s *StateStore) exists(ctx context.Context, key string) bool {
 
 func newDriverRecord(d driver.Driver) driverRecord {
 	return driverRecord{
-		ID:       d.ID,
-		Name:     d.Name,
-		Car:      carRecord{Make: d.Car.Make, Model: d.Car.Model, Color: d.Car.Color, Plate: d.Car.Plate},
-		Position: positionRecord{Lat: d.Position.Lat, Lon: d.Position.Lon},
-		Status:   string(d.Status),
-		TripID:   d.TripID,
+		ID:        d.ID,
+		Name:      d.Name,
+		Car:       carRecord{Make: d.Car.Make, Model: d.Car.Model, Color: d.Car.Color, Plate: d.Car.Plate},
+		Position:  positionRecord{Lat: d.Position.Lat, Lon: d.Position.Lon},
+		Status:    string(d.Status),
+		TripID:    d.TripID,
+		BusyUntil: d.BusyUntil.UTC(),
 	}
 }
 
 func (r driverRecord) driver() driver.Driver {
 	return driver.Driver{
-		ID:       r.ID,
-		Name:     r.Name,
-		Car:      driver.Car{Make: r.Car.Make, Model: r.Car.Model, Color: r.Car.Color, Plate: r.Car.Plate},
-		Position: driver.Position{Lat: r.Position.Lat, Lon: r.Position.Lon},
-		Status:   driver.Status(r.Status),
-		TripID:   r.TripID,
+		ID:        r.ID,
+		Name:      r.Name,
+		Car:       driver.Car{Make: r.Car.Make, Model: r.Car.Model, Color: r.Car.Color, Plate: r.Car.Plate},
+		Position:  driver.Position{Lat: r.Position.Lat, Lon: r.Position.Lon},
+		Status:    driver.Status(r.Status),
+		TripID:    r.TripID,
+		BusyUntil: r.BusyUntil,
 	}
 }
 

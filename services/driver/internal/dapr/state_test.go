@@ -62,7 +62,7 @@ func TestStateStoreDrivers(t *testing.T) {
 
 func TestStateStoreSaveDriverIsConditional(t *testing.T) {
 	jarda := driver.DefaultPool()[0]
-	onTrip, err := jarda.Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10")
+	onTrip, err := jarda.Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", time.Date(2026, 11, 27, 9, 30, 1, 0, time.UTC), 2*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,5 +160,36 @@ func TestStateStoreFailsWithoutStore(t *testing.T) {
 	}
 	if _, err := store.Drivers(context.Background(), []string{"jarda"}); err == nil {
 		t.Error("Drivers() error = nil, want a failure")
+	}
+}
+
+func TestStateStoreKeepsWhenTheRideEnds(t *testing.T) {
+	sidecar, fake := connect(t)
+	store := dapr.NewStateStore(sidecar, storeName)
+	ctx := context.Background()
+	assignedAt := time.Date(2026, 11, 27, 10, 30, 1, 500, time.FixedZone("CET", 3600))
+	onTrip, err := driver.DefaultPool()[0].Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", assignedAt, 2*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := store.SaveDriver(ctx, onTrip, ""); err != nil {
+		t.Fatalf("SaveDriver() error = %v", err)
+	}
+
+	raw, _ := fake.Value("driver-jarda")
+	var stored map[string]any
+	if err := json.Unmarshal(raw, &stored); err != nil {
+		t.Fatalf("driver-jarda holds %q: %v", raw, err)
+	}
+	if stored["status"] != "on_trip" || stored["busyUntil"] != "2026-11-27T09:32:01.0000005Z" {
+		t.Errorf("driver-jarda = %s, want status on_trip and busyUntil 2026-11-27T09:32:01.0000005Z", raw)
+	}
+	got, err := store.Drivers(ctx, []string{"jarda"})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Drivers() = %v, %v", got, err)
+	}
+	if diff := cmp.Diff(onTrip, got[0].Driver); diff != "" {
+		t.Errorf("stored driver mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -6,6 +6,7 @@ package driver
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors of the domain.
@@ -35,24 +36,46 @@ type Car struct {
 	Plate string
 }
 
-// Driver is one driver of the pool and their current state.
+// Driver is one driver of the pool and their state when it was last saved.
+//
+// A ride ends on its own: a driver saved on a trip is free again once
+// BusyUntil has passed, with no write to mark it. Ask At, FreeAt or
+// Carries, which take the moment, rather than reading Status.
 type Driver struct {
 	ID       string
 	Name     string
 	Car      Car
 	Position Position
 	Status   Status
-	// TripID is the trip the driver is on; empty while the driver is free.
+	// TripID is the trip the driver took; empty while the driver is free.
 	TripID string
+	// BusyUntil is when the ride on TripID ends; zero while the driver is
+	// free.
+	BusyUntil time.Time
 }
 
-// Reserve returns d on the trip tripID, or ErrDriverBusy when d is not free.
-func (d Driver) Reserve(tripID string) (Driver, error) {
-	if d.Status != StatusFree {
+// At returns d as they are at now: a driver whose ride has ended is free.
+func (d Driver) At(now time.Time) Driver {
+	if d.Status == StatusOnTrip && !now.Before(d.BusyUntil) {
+		return d.Release()
+	}
+	return d
+}
+
+// FreeAt reports whether d can take a trip at now.
+func (d Driver) FreeAt(now time.Time) bool {
+	return d.At(now).Status == StatusFree
+}
+
+// Reserve returns d on the trip tripID from now until the ride, which
+// lasts ride, ends; or ErrDriverBusy when d is still on a trip at now.
+func (d Driver) Reserve(tripID string, now time.Time, ride time.Duration) (Driver, error) {
+	if !d.FreeAt(now) {
 		return Driver{}, fmt.Errorf("reserve %s for trip %s: %w", d.ID, tripID, ErrDriverBusy)
 	}
 	d.Status = StatusOnTrip
 	d.TripID = tripID
+	d.BusyUntil = now.Add(ride)
 	return d, nil
 }
 
@@ -60,10 +83,12 @@ func (d Driver) Reserve(tripID string) (Driver, error) {
 func (d Driver) Release() Driver {
 	d.Status = StatusFree
 	d.TripID = ""
+	d.BusyUntil = time.Time{}
 	return d
 }
 
-// Carries reports whether d is on the trip tripID.
-func (d Driver) Carries(tripID string) bool {
+// Carries reports whether d is on the trip tripID at now.
+func (d Driver) Carries(tripID string, now time.Time) bool {
+	d = d.At(now)
 	return d.Status == StatusOnTrip && d.TripID == tripID
 }

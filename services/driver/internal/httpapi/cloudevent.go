@@ -7,40 +7,50 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
-	"time"
-	"unicode/utf8"
-
-	"github.com/ride-choreography/services/driver/internal/app"
-	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
 // maxEventBytes is the largest event body accepted.
 const maxEventBytes = 64 << 10
 
+// errInvalidEvent marks an event that can never be handled: not a
+// CloudEvent, or data that violates the schema of its topic.
+var errInvalidEvent = errors.New("invalid event")
+
 // cloudEvent is the part of a CloudEvents 1.0 envelope (JSON format) that
 // the service reads; other attributes and extensions are ignored.
 type cloudEvent struct {
-	SpecVersion string          `json:"specversion"`
-	ID          string          `json:"id"`
-	Source      string          `json:"source"`
-	Type        string          `json:"type"`
-	TraceParent string          `json:"traceparent"`
-	Data        json.RawMessage `json:"data"`
+	SpecVersion string
+	ID          string
+	Source      string
+	Type        string
+	TraceParent string
+	Data        json.RawMessage
 }
 
-// decodeCloudEvent reads the request body as exactly one CloudEvent of at
-// most maxEventBytes with the required attributes and data. When the body
-// is JSON but not such an event, the event returned with the error holds
-// what was read, for the log.
-func decodeCloudEvent(w http.ResponseWriter, r *http.Request) (cloudEvent, error) {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEventBytes))
+// UnmarshalJSON decodes the attributes by their exact names.
+func (ce *cloudEvent) UnmarshalJSON(b []byte) error {
+	return decodeObject(b,
+		property{"specversion", &ce.SpecVersion},
+		property{"id", &ce.ID},
+		property{"source", &ce.Source},
+		property{"type", &ce.Type},
+		property{"traceparent", &ce.TraceParent},
+		property{"data", &ce.Data},
+	)
+}
+
+// decodeCloudEvent decodes body as exactly one CloudEvent of at most
+// maxEventBytes with the required attributes and data. When body is JSON
+// but not such an event, the event returned with the error holds what was
+// read, for the log.
+func decodeCloudEvent(body []byte) (cloudEvent, error) {
+	if len(body) > maxEventBytes {
+		return cloudEvent{}, fmt.Errorf("body is larger than %d bytes", maxEventBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	var ce cloudEvent
 	if err := dec.Decode(&ce); err != nil {
-		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
-			return cloudEvent{}, fmt.Errorf("body is larger than %d bytes", maxEventBytes)
-		}
 		return cloudEvent{}, fmt.Errorf("body is not a JSON CloudEvent: %w", err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
@@ -91,57 +101,4 @@ func traceID(traceParent string) string {
 		return ""
 	}
 	return parts[1]
-}
-
-// uuidPattern is the tripId pattern of contracts/schemas.
-var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
-// tripCreatedData is the data of a trip-created event as received
-// (contracts/schemas/trip-created.schema.json); unknown properties are
-// ignored.
-type tripCreatedData struct {
-	TripID      string     `json:"tripId"`
-	RiderID     string     `json:"riderId"`
-	Pickup      *pointData `json:"pickup"`
-	Dropoff     *pointData `json:"dropoff"`
-	RequestedAt string     `json:"requestedAt"`
-}
-
-type pointData struct {
-	Lat *float64 `json:"lat"`
-	Lon *float64 `json:"lon"`
-}
-
-// trip validates d against the schema and returns the trip it describes.
-func (d tripCreatedData) trip() (app.TripCreated, error) {
-	if !uuidPattern.MatchString(d.TripID) {
-		return app.TripCreated{}, fmt.Errorf("tripId %q is not a lowercase UUID", d.TripID)
-	}
-	if n := utf8.RuneCountInString(d.RiderID); n < 1 || n > 128 {
-		return app.TripCreated{}, fmt.Errorf("riderId has %d characters, want 1 to 128", n)
-	}
-	pickup, err := d.Pickup.position("pickup")
-	if err != nil {
-		return app.TripCreated{}, err
-	}
-	dropoff, err := d.Dropoff.position("dropoff")
-	if err != nil {
-		return app.TripCreated{}, err
-	}
-	requestedAt, err := time.Parse(time.RFC3339Nano, d.RequestedAt)
-	if err != nil {
-		return app.TripCreated{}, fmt.Errorf("requestedAt %q is not an RFC 3339 date-time", d.RequestedAt)
-	}
-	return app.TripCreated{TripID: d.TripID, RiderID: d.RiderID, Pickup: pickup, Dropoff: dropoff, RequestedAt: requestedAt}, nil
-}
-
-func (p *pointData) position(name string) (driver.Position, error) {
-	if p == nil || p.Lat == nil || p.Lon == nil {
-		return driver.Position{}, fmt.Errorf("%s needs lat and lon", name)
-	}
-	pos := driver.Position{Lat: *p.Lat, Lon: *p.Lon}
-	if err := pos.Validate(); err != nil {
-		return driver.Position{}, fmt.Errorf("%s: %w", name, err)
-	}
-	return pos, nil
 }

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -64,18 +63,13 @@ func validate(t *testing.T, sch *jsonschema.Schema, doc []byte) error {
 // TestPublishedEventsMatchContract checks every event the service publishes
 // against the schema of its topic.
 func TestPublishedEventsMatchContract(t *testing.T) {
-	allBusy := driver.DefaultPool()
-	for i, d := range allBusy {
-		allBusy[i], _ = d.Reserve(fmt.Sprintf("other-trip-%d", i))
-	}
-
 	tests := []struct {
 		name      string
 		server    *testServer
 		wantTopic string
 	}{
 		{name: "driver assigned", server: newTestServer(requestedAt.Add(time.Second), driver.DefaultPool()...), wantTopic: app.TopicDriverAssigned},
-		{name: "no driver found", server: newTestServer(requestedAt.Add(time.Hour), allBusy...), wantTopic: app.TopicDriverNotFound},
+		{name: "no driver found", server: newTestServer(requestedAt.Add(time.Hour), allBusy(t, requestedAt.Add(time.Hour))...), wantTopic: app.TopicDriverNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,6 +122,15 @@ func TestAcceptedTripsMatchContract(t *testing.T) {
 		"data is an array":         `[` + validData + `]`,
 		"riderId with 128 runes":   strings.Replace(validData, `"rider-42"`, `"`+strings.Repeat("ř", 128)+`"`, 1),
 		"dropoff latitude missing": strings.Replace(validData, `{"lat":50.1,"lon":14.26}`, `{"lon":14.26}`, 1),
+		// encoding/json alone matches names in any case; the schema does not.
+		"tripId spelled TripId":       strings.Replace(validData, `"tripId"`, `"TripId"`, 1),
+		"pickup latitude spelled Lat": strings.Replace(validData, `"lat":50.08`, `"Lat":50.08`, 1),
+		"TRIPID besides tripId":       strings.Replace(validData, `}`, `,"TRIPID":"not a uuid"}`, 1),
+		// time.Parse alone takes shapes that RFC 3339 does not, and refuses
+		// some that it does.
+		"requestedAt with lower-case t and z": strings.Replace(validData, `2026-11-27T09:30:00Z`, `2026-11-27t09:30:00z`, 1),
+		"requestedAt with a one-digit hour":   strings.Replace(validData, `2026-11-27T09:30:00Z`, `2026-11-27T9:30:00Z`, 1),
+		"requestedAt at offset +24:00":        strings.Replace(validData, `2026-11-27T09:30:00Z`, `2026-11-27T09:30:00+24:00`, 1),
 	}
 	for name, data := range datas {
 		t.Run(name, func(t *testing.T) {

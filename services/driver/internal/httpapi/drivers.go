@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -18,7 +19,9 @@ type driverResponse struct {
 	Car      carResponse      `json:"car"`
 	Position positionResponse `json:"position"`
 	Status   string           `json:"status"`
-	TripID   string           `json:"tripId,omitempty"`
+	// TripID and BusyUntil are set while the driver is on a trip.
+	TripID    string    `json:"tripId,omitempty"`
+	BusyUntil time.Time `json:"busyUntil,omitzero"`
 }
 
 type carResponse struct {
@@ -50,11 +53,12 @@ func handleListDrivers(logger zerolog.Logger, lister DriverLister) http.Handler 
 
 func toDriverResponse(d driver.Driver) driverResponse {
 	return driverResponse{
-		ID:       d.ID,
-		Name:     d.Name,
-		Car:      carResponse{Make: d.Car.Make, Model: d.Car.Model, Color: d.Car.Color, Plate: d.Car.Plate},
-		Position: positionResponse{Lat: d.Position.Lat, Lon: d.Position.Lon},
-		Status:   string(d.Status),
-		TripID:   d.TripID,
+		ID:        d.ID,
+		Name:      d.Name,
+		Car:       carResponse{Make: d.Car.Make, Model: d.Car.Model, Color: d.Car.Color, Plate: d.Car.Plate},
+		Position:  positionResponse{Lat: d.Position.Lat, Lon: d.Position.Lon},
+		Status:    string(d.Status),
+		TripID:    d.TripID,
+		BusyUntil: d.BusyUntil.UTC(),
 	}
 }

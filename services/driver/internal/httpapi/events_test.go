@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -46,7 +45,14 @@ func readExample(t *testing.T, name string) string {
 // returns the event status the service answered.
 func (s *testServer) postEvent(t *testing.T, body string) string {
 	t.Helper()
-	resp, respBody := s.do(t, http.MethodPost, "/events/trip-created", body)
+	return s.deliver(t, "/events/trip-created", body)
+}
+
+// deliver posts body to a subscription route as daprd does and returns the
+// event status the service answered.
+func (s *testServer) deliver(t *testing.T, route, body string) string {
+	t.Helper()
+	resp, respBody := s.do(t, http.MethodPost, route, body)
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("HTTP status = %d, want 200 whatever the outcome", resp.StatusCode)
 	}
@@ -146,11 +152,6 @@ func TestTripCreatedDuplicateIsPublishedAgainWithSameDriver(t *testing.T) {
 }
 
 func TestTripCreatedRetry(t *testing.T) {
-	allBusy := driver.DefaultPool()
-	for i, d := range allBusy {
-		allBusy[i], _ = d.Reserve(fmt.Sprintf("other-trip-%d", i))
-	}
-
 	tests := []struct {
 		name   string
 		server func() *testServer
@@ -177,7 +178,7 @@ func TestTripCreatedRetry(t *testing.T) {
 		},
 		{
 			name:   "no driver free before the deadline",
-			server: func() *testServer { return newTestServer(requestedAt.Add(30*time.Second), allBusy...) },
+			server: func() *testServer { return newTestServer(requestedAt.Add(30*time.Second), allBusy(t, requestedAt)...) },
 		},
 	}
 	for _, tt := range tests {
@@ -195,11 +196,7 @@ func TestTripCreatedRetry(t *testing.T) {
 }
 
 func TestTripCreatedAfterDeadlinePublishesDriverNotFound(t *testing.T) {
-	allBusy := driver.DefaultPool()
-	for i, d := range allBusy {
-		allBusy[i], _ = d.Reserve(fmt.Sprintf("other-trip-%d", i))
-	}
-	s := newTestServer(requestedAt.Add(2*time.Minute), allBusy...)
+	s := newTestServer(requestedAt.Add(2*time.Minute), allBusy(t, requestedAt.Add(time.Minute))...)
 
 	if got := s.postEvent(t, readExample(t, "trip-created.json")); got != "SUCCESS" {
 		t.Fatalf("status = %s, want SUCCESS; log:\n%s", got, s.logs)
@@ -261,7 +258,7 @@ func TestTripCreatedLogsEveryDropAndRetryOnce(t *testing.T) {
 			want: map[string]any{
 				"level": "warn", "status": "DROP", "topic": "trip-created", "eventId": "evt-1",
 				"tripId": exampleTrip, "traceId": "4bf92f3577b34da6a3ce929d0e0e4736",
-				"error": "pickup: invalid position: latitude 91 is outside [-90, 90]",
+				"error": "invalid event: pickup: invalid position: latitude 91 is outside [-90, 90]",
 			},
 		},
 		{

@@ -1,5 +1,6 @@
 // Package httpapi is the driver service's HTTP surface: the driver list,
-// health and readiness, and Dapr's programmatic subscription protocol.
+// the dead letters, health and readiness, and Dapr's programmatic
+// subscription protocol.
 package httpapi
 
 import (
@@ -23,10 +24,19 @@ type DriverLister interface {
 	Drivers(ctx context.Context) ([]driver.Driver, error)
 }
 
+// DeadLetters keeps and lists the events the service could never handle
+// (app.DeadLetterBox).
+type DeadLetters interface {
+	// Store keeps dl unless it is kept already, and reports whether it
+	// kept it.
+	Store(ctx context.Context, dl app.DeadLetter) (bool, error)
+	List(ctx context.Context) (app.DeadLetters, error)
+}
+
 // NewServer returns the service's HTTP handler. pubsubName is the Dapr
 // pub/sub component the service subscribes through.
-func NewServer(logger zerolog.Logger, pubsubName string, assigner Assigner, drivers DriverLister, readiness *Readiness) http.Handler {
+func NewServer(logger zerolog.Logger, pubsubName string, assigner Assigner, drivers DriverLister, deadLetters DeadLetters, readiness *Readiness) http.Handler {
 	router := mux.NewRouter()
-	addRoutes(router, logger, pubsubName, assigner, drivers, readiness)
+	addRoutes(router, logger, pubsubName, assigner, drivers, deadLetters, readiness)
 	return router
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +24,9 @@ import (
 
 // requestedAt is when the trip of the contract example was ordered.
 var requestedAt = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+
+// timing is the test server's: a minute to find a driver, two-minute rides.
+var timing = app.Timing{AssignDeadline: time.Minute, RideDuration: 2 * time.Minute}
 
 // testServer is the HTTP handler over a real app.Service with recording
 // fakes of its ports.
@@ -43,9 +47,25 @@ func newTestServer(now time.Time, drivers ...driver.Driver) *testServer {
 		readiness: httpapi.NewReadiness(func(context.Context) error { return nil }),
 		logs:      &bytes.Buffer{},
 	}
-	service := app.NewService(s.store, s.publisher, driver.DefaultPool(), time.Minute, func() time.Time { return now })
-	s.handler = httpapi.NewServer(zerolog.New(s.logs), "pubsub", service, service, s.readiness)
+	clock := func() time.Time { return now }
+	service := app.NewService(s.store, s.publisher, driver.DefaultPool(), timing, clock)
+	deadLetters := app.NewDeadLetterBox(s.store, clock)
+	s.handler = httpapi.NewServer(zerolog.New(s.logs), "pubsub", service, service, deadLetters, s.readiness)
 	return s
+}
+
+// allBusy returns the pool with every driver on a ride that began at since.
+func allBusy(t *testing.T, since time.Time) []driver.Driver {
+	t.Helper()
+	pool := driver.DefaultPool()
+	for i, d := range pool {
+		reserved, err := d.Reserve(fmt.Sprintf("other-trip-%d", i), since, timing.RideDuration)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool[i] = reserved
+	}
+	return pool
 }
 
 // do sends a request and returns the response with its body read.
@@ -111,7 +131,10 @@ func TestSubscribe(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("status = %d, want 200", resp.StatusCode)
 	}
-	assertJSON(t, `[{"pubsubname":"pubsub","topic":"trip-created","route":"/events/trip-created"}]`, body)
+	assertJSON(t, `[
+		{"pubsubname":"pubsub","topic":"trip-created","route":"/events/trip-created","deadLetterTopic":"driver-dead-letters"},
+		{"pubsubname":"pubsub","topic":"driver-dead-letters","route":"/events/dead-letters"}
+	]`, body)
 }
 
 func TestHealthz(t *testing.T) {
@@ -143,7 +166,7 @@ func TestReadyz(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			readiness := httpapi.NewReadiness(func(context.Context) error { return tt.check })
-			handler := httpapi.NewServer(zerolog.Nop(), "pubsub", nil, nil, readiness)
+			handler := httpapi.NewServer(zerolog.Nop(), "pubsub", nil, nil, nil, readiness)
 			if tt.start {
 				readiness.Start()
 			}
@@ -170,7 +193,7 @@ func TestReadyz(t *testing.T) {
 
 func TestListDrivers(t *testing.T) {
 	pool := driver.DefaultPool()
-	jarda, err := pool[0].Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10")
+	jarda, err := pool[0].Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", requestedAt, timing.RideDuration)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,12 +209,38 @@ func TestListDrivers(t *testing.T) {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
 	assertJSON(t, `{"drivers":[
-		{"id":"jarda","name":"Jarda","car":{"make":"Toyota","model":"Corolla","color":"blue","plate":"1AB 2345"},"position":{"lat":50.0755,"lon":14.4378},"status":"on_trip","tripId":"0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"},
+		{"id":"jarda","name":"Jarda","car":{"make":"Toyota","model":"Corolla","color":"blue","plate":"1AB 2345"},"position":{"lat":50.0755,"lon":14.4378},"status":"on_trip","tripId":"0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10","busyUntil":"2026-11-27T09:32:00Z"},
 		{"id":"petra","name":"Petra","car":{"make":"Skoda","model":"Octavia","color":"white","plate":"2AC 4411"},"position":{"lat":50.087,"lon":14.4208},"status":"free"},
 		{"id":"tomas","name":"Tomas","car":{"make":"Hyundai","model":"i30","color":"grey","plate":"3AD 1290"},"position":{"lat":50.103,"lon":14.392},"status":"free"},
 		{"id":"eva","name":"Eva","car":{"make":"Kia","model":"Ceed","color":"red","plate":"4AE 7763"},"position":{"lat":50.06,"lon":14.46},"status":"free"},
 		{"id":"marek","name":"Marek","car":{"make":"Volkswagen","model":"Passat","color":"black","plate":"5AF 3057"},"position":{"lat":50.095,"lon":14.47},"status":"free"}
 	]}`, body)
+}
+
+func TestListDriversShowsDriverFreeOnceTheRideEnded(t *testing.T) {
+	pool := driver.DefaultPool()
+	jarda, err := pool[0].Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", requestedAt, timing.RideDuration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool[0] = jarda
+	s := newTestServer(requestedAt.Add(timing.RideDuration), pool...)
+
+	resp, body := s.do(t, http.MethodGet, "/drivers", "")
+
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", resp.StatusCode, body)
+	}
+	var got struct {
+		Drivers []map[string]any `json:"drivers"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil || len(got.Drivers) != 5 {
+		t.Fatalf("body %s is not the pool: %v", body, err)
+	}
+	first := got.Drivers[0]
+	if first["id"] != "jarda" || first["status"] != "free" || first["tripId"] != nil || first["busyUntil"] != nil {
+		t.Errorf("first driver = %v, want Jarda, free, with no tripId or busyUntil", first)
+	}
 }
 
 func TestListDriversFails(t *testing.T) {

@@ -12,13 +12,20 @@ import (
 
 // subscription is one entry of the answer to GET /dapr/subscribe.
 type subscription struct {
-	PubsubName string `json:"pubsubname"`
-	Topic      string `json:"topic"`
-	Route      string `json:"route"`
+	PubsubName      string `json:"pubsubname"`
+	Topic           string `json:"topic"`
+	Route           string `json:"route"`
+	DeadLetterTopic string `json:"deadLetterTopic,omitempty"`
 }
 
 func handleSubscribe(pubsubName string) http.Handler {
-	subscriptions := []subscription{{PubsubName: pubsubName, Topic: app.TopicTripCreated, Route: routeTripCreated}}
+	subscriptions := []subscription{
+		// daprd forwards what the handler drops to the dead-letter topic.
+		{PubsubName: pubsubName, Topic: app.TopicTripCreated, Route: routeTripCreated, DeadLetterTopic: app.TopicDeadLetters},
+		// The dead letters themselves are never dropped: no dead-letter
+		// topic of their own.
+		{PubsubName: pubsubName, Topic: app.TopicDeadLetters, Route: routeDeadLetters},
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, subscriptions)
 	})
@@ -34,7 +41,7 @@ const (
 	// before the deadline), deliver again later.
 	statusRetry eventStatus = "RETRY"
 	// statusDrop: can never be handled (not a CloudEvent, data violating
-	// the schema); daprd sends it to the dead-letter topic, if any.
+	// the schema); daprd sends it to the dead-letter topic.
 	statusDrop eventStatus = "DROP"
 )
 
@@ -47,12 +54,19 @@ type eventStatusResponse struct {
 func handleTripCreated(logger zerolog.Logger, assigner Assigner) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		log := logger.With().Str("topic", app.TopicTripCreated).Logger()
-		trip, traceParent, err := decodeTripCreated(w, r, &log)
+		body, err := readBody(r, maxEventBytes+1)
+		if err != nil {
+			writeEventStatus(w, log, statusRetry, err)
+			return
+		}
+		ev, err := decodeTripCreated(body)
+		traceParent := ev.envelope.traceParent(r)
+		log = withEvent(log, ev, traceParent)
 		if err != nil {
 			writeEventStatus(w, log, statusDrop, err)
 			return
 		}
-		a, err := assigner.AssignDriver(app.WithTraceParent(r.Context(), traceParent), trip)
+		a, err := assigner.AssignDriver(app.WithTraceParent(r.Context(), traceParent), ev.trip)
 		if err != nil {
 			writeEventStatus(w, log, statusRetry, err)
 			return
@@ -66,29 +80,17 @@ func handleTripCreated(logger zerolog.Logger, assigner Assigner) http.Handler {
 	})
 }
 
-// decodeTripCreated reads a trip-created CloudEvent and returns the trip and
-// the event's traceparent. It adds the event id, trace id and trip id to log
-// as soon as it knows them; an error means the event can never be handled.
-func decodeTripCreated(w http.ResponseWriter, r *http.Request, log *zerolog.Logger) (app.TripCreated, string, error) {
-	ce, err := decodeCloudEvent(w, r)
-	log.UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("eventId", ce.ID) })
-	if err != nil {
-		return app.TripCreated{}, "", err
-	}
-	traceParent := ce.traceParent(r)
+// withEvent returns log with the event id, and the trace id and trip id
+// when the event names them.
+func withEvent(log zerolog.Logger, ev tripCreatedEvent, traceParent string) zerolog.Logger {
+	c := log.With().Str("eventId", ev.envelope.ID)
 	if id := traceID(traceParent); id != "" {
-		log.UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("traceId", id) })
+		c = c.Str("traceId", id)
 	}
-	var data tripCreatedData
-	if err := ce.decodeData(&data); err != nil {
-		return app.TripCreated{}, "", err
+	if ev.tripID != "" {
+		c = c.Str("tripId", ev.tripID)
 	}
-	log.UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("tripId", data.TripID) })
-	trip, err := data.trip()
-	if err != nil {
-		return app.TripCreated{}, "", err
-	}
-	return trip, traceParent, nil
+	return c.Logger()
 }
 
 // writeEventStatus answers daprd with status; a status other than SUCCESS

@@ -1,10 +1,11 @@
 // Package apptest provides hand-written, recording fakes of the app's
-// ports for tests: an in-memory Store with ETags and a Publisher that
-// remembers what it published.
+// ports for tests: an in-memory Store (also the DeadLetterStore) with ETags
+// and a Publisher that remembers what it published.
 package apptest
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -17,8 +18,8 @@ type storedDriver struct {
 	version int
 }
 
-// Store is an in-memory app.Store that checks ETags the way a Dapr state
-// store does.
+// Store is an in-memory app.Store and app.DeadLetterStore that checks
+// ETags the way a Dapr state store does.
 type Store struct {
 	// Err, when set, fails every call, as an unreachable sidecar would.
 	Err error
@@ -28,10 +29,15 @@ type Store struct {
 	// BeforeCreateAssignment, when set, runs at the start of every
 	// CreateAssignment, for the same purpose.
 	BeforeCreateAssignment func()
+	// BeforeSaveDeadLetters, when set, runs at the start of every
+	// SaveDeadLetters, for the same purpose.
+	BeforeSaveDeadLetters func()
 
-	mu          sync.Mutex
-	drivers     map[string]storedDriver
-	assignments map[string]app.Assignment
+	mu                 sync.Mutex
+	drivers            map[string]storedDriver
+	assignments        map[string]app.Assignment
+	deadLetters        app.DeadLetters
+	deadLettersVersion int
 }
 
 // NewStore returns a Store holding drivers.
@@ -102,6 +108,38 @@ func (s *Store) CreateAssignment(_ context.Context, tripID string, a app.Assignm
 		return app.ErrConflict
 	}
 	s.assignments[tripID] = a
+	return nil
+}
+
+// DeadLetters implements app.DeadLetterStore.
+func (s *Store) DeadLetters(context.Context) (app.DeadLetters, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return app.DeadLetters{}, "", s.Err
+	}
+	if s.deadLettersVersion == 0 {
+		return app.DeadLetters{}, "", nil
+	}
+	kept := app.DeadLetters{Count: s.deadLetters.Count, Items: slices.Clone(s.deadLetters.Items)}
+	return kept, strconv.Itoa(s.deadLettersVersion), nil
+}
+
+// SaveDeadLetters implements app.DeadLetterStore.
+func (s *Store) SaveDeadLetters(_ context.Context, dl app.DeadLetters, etag string) error {
+	if s.BeforeSaveDeadLetters != nil {
+		s.BeforeSaveDeadLetters()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if etag != "" && etag != strconv.Itoa(s.deadLettersVersion) || etag == "" && s.deadLettersVersion != 0 {
+		return app.ErrConflict
+	}
+	s.deadLetters = app.DeadLetters{Count: dl.Count, Items: slices.Clone(dl.Items)}
+	s.deadLettersVersion++
 	return nil
 }
 
