@@ -68,10 +68,11 @@ func serve(ctx context.Context, cfg config, logger zerolog.Logger) error {
 	stopping := make(chan struct{})
 	srv := &http.Server{
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
-			Events:   svc,
-			Riders:   svc,
-			PubSub:   cfg.PubSub,
-			Stopping: stopping,
+			Events:      svc,
+			Riders:      svc,
+			DeadLetters: app.NewDeadLetters(sidecar.DeadLetterStore(), time.Now, logger),
+			PubSub:      cfg.PubSub,
+			Stopping:    stopping,
 			Ready: func(ctx context.Context) error {
 				if !connected.Load() {
 					return errors.New("waiting for the sidecar")

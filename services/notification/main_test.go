@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +22,16 @@ import (
 
 	"github.com/ride-choreography/services/notification/internal/dapr/daprtest"
 )
+
+// TestMain lets a test run the service as a process of its own: this test
+// binary, started with NOTIFICATION_RUN_MAIN=1, is the service.
+func TestMain(m *testing.M) {
+	if os.Getenv("NOTIFICATION_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
 
 // syncBuffer is a bytes.Buffer that run and the test can use at once.
 type syncBuffer struct {
@@ -238,4 +250,142 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 	if stdout.Len() != 0 {
 		t.Errorf("stdout %q, want nothing", stdout.String())
 	}
+}
+
+// TestSIGTERMEndsStreamsAndFinishesAnEventInFlight runs the service as a
+// process, as a platform does, and sends it SIGTERM while notification
+// streams are open and an event handler waits on the state store. The
+// handler finishes and answers, the streams end cleanly, and the process
+// exits 0, which it does only when the shutdown finished within
+// SHUTDOWN_TIMEOUT (4 s, inside the 5 s that Container Apps gives).
+func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
+	fake, cfg := daprtest.Start(t)
+	port := freePort(t)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = []string{
+		"NOTIFICATION_RUN_MAIN=1",
+		"APP_PORT=" + port,
+		"DAPR_GRPC_PORT=" + strconv.Itoa(cfg.GRPCPort),
+		"DAPR_HTTP_PORT=" + strconv.Itoa(cfg.HTTPPort),
+		"STATESTORE_NAME=" + cfg.StateStore,
+		"SHUTDOWN_TIMEOUT=4s",
+	}
+	s := &service{url: "http://127.0.0.1:" + port, stdout: &syncBuffer{}}
+	cmd.Stdout, cmd.Stderr = s.stdout, s.stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // if the test failed before it exited
+		<-exited
+	})
+	s.waitFor(t, "/readyz", http.StatusOK)
+	if got := post(t, s.url+"/events/trip-created", contractExample(t, "trip-created")); got != "SUCCESS" {
+		t.Fatalf("trip-created: %s, want SUCCESS", got)
+	}
+
+	var streams []*bufio.Scanner
+	for _, rider := range []string{"rider-42", "rider-7", "rider-8"} {
+		resp, err := http.Get(s.url + "/riders/" + rider + "/notifications/stream")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		streams = append(streams, bufio.NewScanner(resp.Body))
+	}
+	if lines := streams[0]; !lines.Scan() || lines.Text() != "id: 0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10:trip_received" {
+		t.Fatalf("first line of the stream %q, want the id of the trip_received notification", lines.Text())
+	}
+
+	held, release := fake.Hold()
+	defer release()
+	answer := make(chan string, 1)
+	go func() { answer <- post(t, s.url+"/events/driver-assigned", contractExample(t, "driver-assigned")) }()
+	select {
+	case <-held:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the driver-assigned handler never reached the state store")
+	}
+
+	signalled := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	s.waitUntilClosed(t)
+	release()
+
+	if got := <-answer; got != "SUCCESS" {
+		t.Errorf("driver-assigned in flight at SIGTERM: %s, want SUCCESS", got)
+	}
+	select {
+	case err := <-exited:
+		exited <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("exit: %v, want status 0; logs:\n%s", err, s.stdout)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("still running 30 s after SIGTERM; logs:\n%s", s.stdout)
+	}
+	t.Logf("exited %s after SIGTERM", time.Since(signalled).Round(time.Millisecond))
+	for i, lines := range streams {
+		for lines.Scan() {
+		}
+		if err := lines.Err(); err != nil {
+			t.Errorf("stream %d did not end cleanly: %v", i, err)
+		}
+	}
+	got := slices.DeleteFunc(s.stdout.messages(t), func(msg string) bool { return msg == "request failed" })
+	want := []string{"listening", "sidecar connected, ready", "notification sent", "shutting down", "notification sent", "stopped"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("log messages mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// waitUntilClosed waits until the service refuses new connections, which
+// it does once its shutdown began, for at most 10 s.
+func (s *service) waitUntilClosed(t *testing.T) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Get(s.url + "/healthz")
+		if err != nil {
+			return
+		}
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the service still takes connections 10 s after SIGTERM")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// post delivers a CloudEvent as the sidecar does and returns the status
+// the service answered. It may run outside the test's goroutine: it
+// reports failures with t.Error.
+func post(t *testing.T, url string, event []byte) string {
+	resp, err := http.Post(url, "application/cloudevents+json", bytes.NewReader(event))
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	defer resp.Body.Close()
+	var answer struct{ Status string }
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		t.Error(err)
+	}
+	return answer.Status
+}
+
+// contractExample returns the example CloudEvent of a topic from
+// contracts/.
+func contractExample(t *testing.T, topic string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../contracts/examples/" + topic + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

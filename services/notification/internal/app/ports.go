@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 
+	"github.com/ride-choreography/services/notification/internal/deadletter"
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
 
-// ErrConflict means a Store.Save lost a race: the history changed since it
-// was loaded (its ETag no longer matches).
-var ErrConflict = errors.New("history changed concurrently")
+// ErrConflict means a Save lost a race: what it would overwrite changed
+// since it was loaded (its ETag no longer matches).
+var ErrConflict = errors.New("changed concurrently")
 
 // Store keeps each rider's notification history. Load returns an empty
 // history and an empty ETag for a rider it has never seen. Save writes h
@@ -18,4 +19,14 @@ var ErrConflict = errors.New("history changed concurrently")
 type Store interface {
 	Load(ctx context.Context, riderID string) (h notification.History, etag string, err error)
 	Save(ctx context.Context, riderID string, h notification.History, etag string) error
+}
+
+// DeadLetterStore keeps the service's one list of dead letters. Load
+// returns an empty list and an empty ETag when none is stored yet. Save
+// writes ls only if the stored list still has the given ETag (an empty
+// ETag: only if there is none yet), else it returns an error wrapping
+// ErrConflict.
+type DeadLetterStore interface {
+	Load(ctx context.Context) (ls deadletter.List, etag string, err error)
+	Save(ctx context.Context, ls deadletter.List, etag string) error
 }

@@ -1,6 +1,7 @@
 // Package app holds the notification service's use cases: telling riders
-// about their trips and reading back what they were told. It declares the
-// ports it needs; adapters in other packages satisfy them.
+// about their trips, reading back what they were told, and keeping the
+// events the service dropped. It declares the ports it needs; adapters in
+// other packages satisfy them.
 package app
 
 import (

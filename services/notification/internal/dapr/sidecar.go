@@ -1,6 +1,6 @@
 // Package dapr connects the service to its Dapr sidecar: the state store
-// adapter, and the sidecar's health. It is the only package that imports
-// the Dapr SDK.
+// adapters (riders' histories, dead letters), and the sidecar's health. It
+// is the only package that imports the Dapr SDK.
 package dapr
 
 import (
@@ -62,6 +62,12 @@ func Dial(cfg Config) (*Sidecar, error) {
 // StateStore returns the adapter to the service's own state store.
 func (s *Sidecar) StateStore() *StateStore {
 	return &StateStore{client: s.client, name: s.stateStore}
+}
+
+// DeadLetterStore returns the adapter to the list of dead letters in the
+// service's own state store.
+func (s *Sidecar) DeadLetterStore() *DeadLetterStore {
+	return &DeadLetterStore{client: s.client, name: s.stateStore}
 }
 
 // Check reports whether the sidecar is healthy and the service's state

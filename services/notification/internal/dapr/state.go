@@ -26,18 +26,18 @@ type StateStore struct {
 // for a rider not stored yet.
 func (s *StateStore) Load(ctx context.Context, riderID string) (notification.History, string, error) {
 	key := riderKey(riderID)
-	item, err := s.client.GetState(withTraceParent(ctx), s.name, key, nil)
+	value, etag, err := getState(ctx, s.client, s.name, key)
 	if err != nil {
-		return notification.History{}, "", fmt.Errorf("get state %s: %w", key, err)
+		return notification.History{}, "", err
 	}
-	if len(item.Value) == 0 {
-		return notification.History{}, item.Etag, nil
+	if len(value) == 0 {
+		return notification.History{}, etag, nil
 	}
-	h, err := decodeHistory(item.Value)
+	h, err := decodeHistory(value)
 	if err != nil {
 		return notification.History{}, "", fmt.Errorf("decode state %s: %w", key, err)
 	}
-	return h, item.Etag, nil
+	return h, etag, nil
 }
 
 // Save writes the rider's history if the stored one still has the given
@@ -45,11 +45,32 @@ func (s *StateStore) Load(ctx context.Context, riderID string) (notification.His
 // error wrapping app.ErrConflict.
 func (s *StateStore) Save(ctx context.Context, riderID string, h notification.History, etag string) error {
 	key := riderKey(riderID)
-	data, err := encodeHistory(h)
+	value, err := encodeHistory(h)
 	if err != nil {
 		return fmt.Errorf("encode state %s: %w", key, err)
 	}
-	err = s.client.SaveStateWithETag(withTraceParent(ctx), s.name, key, data, etag, nil,
+	return saveState(ctx, s.client, s.name, key, value, etag)
+}
+
+func riderKey(riderID string) string {
+	return "rider-" + riderID
+}
+
+// getState reads key from the state store, with its ETag: an empty value
+// and ETag when the key is not stored.
+func getState(ctx context.Context, c client.Client, store, key string) (value []byte, etag string, err error) {
+	item, err := c.GetState(withTraceParent(ctx), store, key, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("get state %s: %w", key, err)
+	}
+	return item.Value, item.Etag, nil
+}
+
+// saveState writes value under key if the stored value still has the given
+// ETag (with an empty ETag: if none is stored yet); else it returns an
+// error wrapping app.ErrConflict.
+func saveState(ctx context.Context, c client.Client, store, key string, value []byte, etag string) error {
+	err := c.SaveStateWithETag(withTraceParent(ctx), store, key, value, etag, nil,
 		client.WithConcurrency(client.StateConcurrencyFirstWrite),
 		client.WithConsistency(client.StateConsistencyStrong))
 	if status.Code(err) == codes.Aborted {
@@ -60,10 +81,6 @@ func (s *StateStore) Save(ctx context.Context, riderID string, h notification.Hi
 		return fmt.Errorf("save state %s: %w", key, err)
 	}
 	return nil
-}
-
-func riderKey(riderID string) string {
-	return "rider-" + riderID
 }
 
 // withTraceParent passes the trace context of the event being handled on

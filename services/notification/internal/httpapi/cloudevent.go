@@ -8,11 +8,14 @@ import (
 
 // cloudEvent is the envelope Dapr delivers events in (CloudEvents 1.0 in
 // JSON), reduced to what the service reads. Other attributes are ignored.
+// Topic, an attribute Dapr adds, names the topic the event was published
+// on: it tells which topic a dead letter comes from.
 type cloudEvent struct {
 	SpecVersion string          `json:"specversion"`
 	ID          string          `json:"id"`
 	Source      string          `json:"source"`
 	Type        string          `json:"type"`
+	Topic       string          `json:"topic"`
 	TraceParent string          `json:"traceparent"`
 	Data        json.RawMessage `json:"data"`
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/deadletter"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
@@ -80,6 +81,44 @@ func (s *fakeStore) notifications(riderID string) []notification.Notification {
 	return s.histories[riderID].Notifications()
 }
 
+// fakeDeadLetterStore is an in-memory app.DeadLetterStore that checks ETags
+// like the real one.
+type fakeDeadLetterStore struct {
+	mu       sync.Mutex
+	list     deadletter.List
+	version  int
+	failWith error
+}
+
+func (s *fakeDeadLetterStore) Load(context.Context) (deadletter.List, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failWith != nil {
+		return deadletter.List{}, "", s.failWith
+	}
+	return s.list, strconv.Itoa(s.version), nil
+}
+
+func (s *fakeDeadLetterStore) Save(_ context.Context, ls deadletter.List, etag string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failWith != nil {
+		return s.failWith
+	}
+	if etag != strconv.Itoa(s.version) {
+		return fmt.Errorf("etag %s: %w", etag, app.ErrConflict)
+	}
+	s.list = ls
+	s.version++
+	return nil
+}
+
+func (s *fakeDeadLetterStore) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failWith = err
+}
+
 // syncBuffer is a bytes.Buffer that the server's goroutines and the test
 // can use at once.
 type syncBuffer struct {
@@ -115,25 +154,34 @@ func (b *syncBuffer) lines(t *testing.T, msg string) []map[string]any {
 	return lines
 }
 
-// testServer is the HTTP API on an app.Service on a fake store.
+// testServer is the HTTP API on an app.Service and app.DeadLetters on
+// fake stores.
 type testServer struct {
-	handler  http.Handler
-	store    *fakeStore
-	svc      *app.Service
-	logs     *syncBuffer
-	stopping chan struct{}
+	handler         http.Handler
+	store           *fakeStore
+	deadLetterStore *fakeDeadLetterStore
+	svc             *app.Service
+	logs            *syncBuffer
+	stopping        chan struct{}
 }
 
 // newTestServer returns a server that is ready, polls every 20 ms, and
 // has the given changes to its dependencies.
-func newTestServer(t *testing.T, changes ...func(*httpapi.Deps)) *testServer {
+func newTestServer(t testing.TB, changes ...func(*httpapi.Deps)) *testServer {
 	t.Helper()
-	ts := &testServer{store: newFakeStore(), logs: &syncBuffer{}, stopping: make(chan struct{})}
+	ts := &testServer{
+		store:           newFakeStore(),
+		deadLetterStore: &fakeDeadLetterStore{},
+		logs:            &syncBuffer{},
+		stopping:        make(chan struct{}),
+	}
 	logger := zerolog.New(ts.logs)
-	ts.svc = app.New(ts.store, func() time.Time { return now }, logger)
+	clock := func() time.Time { return now }
+	ts.svc = app.New(ts.store, clock, logger)
 	deps := httpapi.Deps{
 		Events:       ts.svc,
 		Riders:       ts.svc,
+		DeadLetters:  app.NewDeadLetters(ts.deadLetterStore, clock, logger),
 		PubSub:       "pubsub",
 		Ready:        func(context.Context) error { return nil },
 		Stopping:     ts.stopping,
@@ -147,7 +195,7 @@ func newTestServer(t *testing.T, changes ...func(*httpapi.Deps)) *testServer {
 }
 
 // do serves one request and returns the response.
-func (ts *testServer) do(t *testing.T, method, path string, body []byte) *http.Response {
+func (ts *testServer) do(t testing.TB, method, path string, body []byte) *http.Response {
 	t.Helper()
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	if body != nil {
@@ -160,7 +208,7 @@ func (ts *testServer) do(t *testing.T, method, path string, body []byte) *http.R
 
 // deliver posts a CloudEvent to the topic's route, as the sidecar does,
 // and returns the status the handler answered.
-func (ts *testServer) deliver(t *testing.T, topic string, body []byte) string {
+func (ts *testServer) deliver(t testing.TB, topic string, body []byte) string {
 	t.Helper()
 	resp := ts.do(t, http.MethodPost, "/events/"+topic, body)
 	if resp.StatusCode != http.StatusOK {
@@ -171,7 +219,7 @@ func (ts *testServer) deliver(t *testing.T, topic string, body []byte) string {
 	return got.Status
 }
 
-func decodeBody(t *testing.T, resp *http.Response, contentType string, v any) {
+func decodeBody(t testing.TB, resp *http.Response, contentType string, v any) {
 	t.Helper()
 	defer resp.Body.Close()
 	if got := resp.Header.Get("Content-Type"); got != contentType {
@@ -187,7 +235,7 @@ func decodeBody(t *testing.T, resp *http.Response, contentType string, v any) {
 }
 
 // example returns the example CloudEvent of a topic from contracts/.
-func example(t *testing.T, topic string) []byte {
+func example(t testing.TB, topic string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(contractsDir, "examples", topic+".json"))
 	if err != nil {
@@ -197,7 +245,7 @@ func example(t *testing.T, topic string) []byte {
 }
 
 // exampleData returns the data of the example CloudEvent of a topic.
-func exampleData(t *testing.T, topic string) map[string]any {
+func exampleData(t testing.TB, topic string) map[string]any {
 	t.Helper()
 	var ce struct{ Data map[string]any }
 	if err := json.Unmarshal(example(t, topic), &ce); err != nil {
@@ -207,7 +255,7 @@ func exampleData(t *testing.T, topic string) map[string]any {
 }
 
 // cloudEvent wraps data the way Dapr delivers it.
-func cloudEvent(t *testing.T, topic string, data any) []byte {
+func cloudEvent(t testing.TB, topic string, data any) []byte {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{
 		"specversion":     "1.0",

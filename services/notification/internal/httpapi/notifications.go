@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -28,12 +30,25 @@ type historyJSON struct {
 	Notifications []notificationJSON `json:"notifications"`
 }
 
+// riderIDOf returns the rider id in the path of r, unescaped, if
+// ValidateRiderID accepts it.
+func riderIDOf(r *http.Request) (string, error) {
+	id, err := url.PathUnescape(mux.Vars(r)["riderId"])
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", notification.ErrInvalidRiderID, err)
+	}
+	if err := notification.ValidateRiderID(id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
 // handleHistory answers with the rider's notifications, oldest first; an
 // empty list for a rider who has none.
 func handleHistory(logger zerolog.Logger, riders Riders) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		riderID := mux.Vars(r)["riderId"]
-		if err := notification.ValidateRiderID(riderID); err != nil {
+		riderID, err := riderIDOf(r)
+		if err != nil {
 			writeError(w, r, logger, err)
 			return
 		}

@@ -40,6 +40,21 @@ func TestHistory(t *testing.T) {
 			path: "/riders/Jana%20Nov%C3%A1kov%C3%A1/notifications",
 			want: `{"riderId":"Jana Nováková","notifications":[]}`,
 		},
+		{
+			name: "rider id with an escaped slash",
+			path: "/riders/jana%2Fnovakova/notifications",
+			want: `{"riderId":"jana/novakova","notifications":[]}`,
+		},
+		{
+			name: "rider id of two dots",
+			path: "/riders/../notifications",
+			want: `{"riderId":"..","notifications":[]}`,
+		},
+		{
+			name: "rider id of two escaped dots",
+			path: "/riders/%2E%2E/notifications",
+			want: `{"riderId":"..","notifications":[]}`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +124,10 @@ func TestBadRequests(t *testing.T) {
 				Type: "about:blank", Title: "Bad Request", Status: 400,
 				Detail: "invalid rider id: not UTF-8",
 			},
+		},
+		{
+			name: "no rider id", method: http.MethodGet, path: "/riders//notifications",
+			want: problem{Type: "about:blank", Title: "Not Found", Status: 404, Detail: "no such resource"},
 		},
 		{
 			name: "unknown path", method: http.MethodGet, path: "/trips/1",

@@ -13,6 +13,13 @@ import (
 // The decoders check every required property, including those the service
 // does not use, so that what they accept is what the schemas accept.
 
+// decoders maps each subscribed topic to the decoder of its events' data.
+var decoders = map[string]decodeFunc{
+	topicTripCreated:    decodeTripCreated,
+	topicDriverAssigned: decodeDriverAssigned,
+	topicDriverNotFound: decodeDriverNotFound,
+}
+
 // tripIDPattern is the schemas' pattern of a trip id: a lower-case UUID.
 var tripIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 

@@ -25,10 +25,13 @@ func routes(logger zerolog.Logger, d Deps) []route {
 		{http.MethodGet, "/riders/{riderId}/notifications", handleHistory(logger, d.Riders)},
 		{http.MethodGet, "/riders/{riderId}/notifications/stream", handleStream(logger, d.Riders, d.Stopping, d.PollInterval, d.Heartbeat)},
 
+		{http.MethodGet, "/dead-letters", handleDeadLetters(logger, d.DeadLetters)},
+
 		{http.MethodGet, "/dapr/subscribe", handleSubscribe(d.PubSub)},
-		{http.MethodPost, eventPath(topicTripCreated), handleEvent(logger, topicTripCreated, decodeTripCreated, d.Events)},
-		{http.MethodPost, eventPath(topicDriverAssigned), handleEvent(logger, topicDriverAssigned, decodeDriverAssigned, d.Events)},
-		{http.MethodPost, eventPath(topicDriverNotFound), handleEvent(logger, topicDriverNotFound, decodeDriverNotFound, d.Events)},
+		{http.MethodPost, eventPath(topicTripCreated), handleEvent(logger, topicTripCreated, d.Events)},
+		{http.MethodPost, eventPath(topicDriverAssigned), handleEvent(logger, topicDriverAssigned, d.Events)},
+		{http.MethodPost, eventPath(topicDriverNotFound), handleEvent(logger, topicDriverNotFound, d.Events)},
+		{http.MethodPost, deadLetterPath, handleDeadLetter(logger, d.DeadLetters)},
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"regexp"
 	"strconv"
 	"time"
@@ -142,37 +141,45 @@ func (r *schemaReader) dateTime(o object, name string) string {
 	return s
 }
 
-// number reads a required number from min to max. Numbers are compared as
-// float64; one too large for float64 reads as an infinity.
-func (r *schemaReader) number(o object, name string, minimum, maximum float64) float64 {
+// number reads a required number from minimum to maximum, compared
+// exactly (see decimal), and returns it as the nearest float64.
+func (r *schemaReader) number(o object, name string, minimum, maximum int) float64 {
 	v, ok := r.value(o, name, "number")
 	if !ok {
 		return 0
 	}
-	// A json.Number is well-formed, so the only error is ErrRange, and the
-	// value is then the infinity the number stands beyond.
-	f, _ := strconv.ParseFloat(v.(json.Number).String(), 64)
-	if f < minimum || f > maximum {
-		r.fail(o, name, "is %s, want %g to %g", v, minimum, maximum)
+	n := v.(json.Number)
+	if d := parseDecimal(n); d.compare(decimalOf(minimum)) < 0 || d.compare(decimalOf(maximum)) > 0 {
+		r.fail(o, name, "is %s, want %d to %d", n, minimum, maximum)
 		return 0
 	}
-	return f
+	return nearestFloat(n)
 }
 
-// integer reads a required number with no fractional part, at least
-// minimum.
-func (r *schemaReader) integer(o object, name string, minimum float64) float64 {
-	f := r.number(o, name, math.Inf(-1), math.Inf(1))
-	switch {
-	case r.err != nil:
-		return 0
-	case f != math.Trunc(f):
-		r.fail(o, name, "is %g, want an integer", f)
-		return 0
-	case f < minimum:
-		r.fail(o, name, "is %g, want at least %g", f, minimum)
+// integer reads a required number with no fractional part (240, 240.0 or
+// 2.4e2), at least minimum, and returns it as the nearest float64.
+func (r *schemaReader) integer(o object, name string, minimum int) float64 {
+	v, ok := r.value(o, name, "number")
+	if !ok {
 		return 0
 	}
+	n := v.(json.Number)
+	switch d := parseDecimal(n); {
+	case !d.isInteger():
+		r.fail(o, name, "is %s, want an integer", n)
+		return 0
+	case d.compare(decimalOf(minimum)) < 0:
+		r.fail(o, name, "is %s, want at least %d", n, minimum)
+		return 0
+	}
+	return nearestFloat(n)
+}
+
+// nearestFloat returns the float64 nearest to n. A json.Number is
+// well-formed, so the only error is ErrRange, and the value is then the
+// infinity or zero that the number stands beyond.
+func nearestFloat(n json.Number) float64 {
+	f, _ := strconv.ParseFloat(n.String(), 64)
 	return f
 }
 

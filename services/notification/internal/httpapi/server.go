@@ -1,6 +1,6 @@
 // Package httpapi is the notification service's HTTP surface: the riders'
-// notification endpoints, health and readiness, and Dapr's programmatic
-// subscription protocol, all on one gorilla/mux router.
+// notification endpoints, the dead letters, health and readiness, and
+// Dapr's programmatic subscription protocol, all on one gorilla/mux router.
 package httpapi
 
 import (
@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/ride-choreography/services/notification/internal/deadletter"
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
 
@@ -28,10 +29,18 @@ type Riders interface {
 	Watch(riderID string) (wake <-chan struct{}, stop func())
 }
 
+// DeadLetters is what the dead-letter subscription keeps and the
+// dead-letter endpoint reads.
+type DeadLetters interface {
+	Keep(ctx context.Context, l deadletter.Letter) error
+	List(ctx context.Context) (deadletter.List, error)
+}
+
 // Deps is what the server needs.
 type Deps struct {
-	Events Events
-	Riders Riders
+	Events      Events
+	Riders      Riders
+	DeadLetters DeadLetters
 	// PubSub names the pub/sub component the subscriptions are on.
 	PubSub string
 	// Ready reports whether the sidecar and the state store can be used.
@@ -56,7 +65,10 @@ func NewServer(logger zerolog.Logger, d Deps) http.Handler {
 	if d.Heartbeat == 0 {
 		d.Heartbeat = 15 * time.Second
 	}
-	r := mux.NewRouter()
+	// Routes match the path as sent, escapes kept and unclean paths not
+	// redirected, so that a rider id may hold any character: "a%2Fb" is
+	// rider "a/b", "%2E%2E" or ".." rider "..".
+	r := mux.NewRouter().UseEncodedPath().SkipClean(true)
 	rs := routes(logger, d)
 	for _, rt := range rs {
 		r.Handle(rt.path, rt.handler).Methods(rt.method)

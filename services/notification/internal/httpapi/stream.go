@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/notification/internal/notification"
@@ -21,8 +20,8 @@ import (
 // goes away or stopping is closed.
 func handleStream(logger zerolog.Logger, riders Riders, stopping <-chan struct{}, poll, heartbeat time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		riderID := mux.Vars(r)["riderId"]
-		if err := notification.ValidateRiderID(riderID); err != nil {
+		riderID, err := riderIDOf(r)
+		if err != nil {
 			writeError(w, r, logger, err)
 			return
 		}

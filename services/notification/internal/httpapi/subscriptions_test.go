@@ -25,9 +25,10 @@ func TestSubscribeListsEveryTopic(t *testing.T) {
 	var got []map[string]string
 	decodeBody(t, resp, "application/json", &got)
 	want := []map[string]string{
-		{"pubsubname": "pubsub", "topic": "trip-created", "route": "/events/trip-created"},
-		{"pubsubname": "pubsub", "topic": "driver-assigned", "route": "/events/driver-assigned"},
-		{"pubsubname": "pubsub", "topic": "driver-not-found", "route": "/events/driver-not-found"},
+		{"pubsubname": "pubsub", "topic": "driver-assigned", "route": "/events/driver-assigned", "deadLetterTopic": "notification-dead-letters"},
+		{"pubsubname": "pubsub", "topic": "driver-not-found", "route": "/events/driver-not-found", "deadLetterTopic": "notification-dead-letters"},
+		{"pubsubname": "pubsub", "topic": "trip-created", "route": "/events/trip-created", "deadLetterTopic": "notification-dead-letters"},
+		{"pubsubname": "pubsub", "topic": "notification-dead-letters", "route": "/events/dead-letters"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("subscriptions mismatch (-want +got):\n%s", diff)

@@ -39,6 +39,9 @@ type Sidecar struct {
 	failWith     error
 	saves        []*commonv1.StateItem
 	traceParents []string
+	// While held, state calls wait for gate to close, and tell held.
+	gate chan struct{}
+	held chan struct{}
 }
 
 // Start serves a fake sidecar until the test ends, and returns it with the
@@ -89,6 +92,24 @@ func (s *Sidecar) FailWith(err error) {
 	s.failWith = err
 }
 
+// Hold makes state calls wait until release is called. held receives a
+// value for each call that starts waiting.
+func (s *Sidecar) Hold() (held <-chan struct{}, release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gate, s.held = make(chan struct{}), make(chan struct{}, 64)
+	gate := s.gate
+	var once sync.Once
+	return s.held, func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			close(gate)
+			s.gate = nil
+		})
+	}
+}
+
 // Put stores value under key, as another writer would.
 func (s *Sidecar) Put(key string, value []byte) {
 	s.mu.Lock()
@@ -113,6 +134,7 @@ func (s *Sidecar) TraceParents() []string {
 
 // GetState implements the Dapr gRPC API.
 func (s *Sidecar) GetState(ctx context.Context, req *runtimev1.GetStateRequest) (*runtimev1.GetStateResponse, error) {
+	s.wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.call(ctx, req.GetStoreName()); err != nil {
@@ -123,6 +145,7 @@ func (s *Sidecar) GetState(ctx context.Context, req *runtimev1.GetStateRequest) 
 
 // SaveState implements the Dapr gRPC API.
 func (s *Sidecar) SaveState(ctx context.Context, req *runtimev1.SaveStateRequest) (*emptypb.Empty, error) {
+	s.wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.call(ctx, req.GetStoreName()); err != nil {
@@ -137,6 +160,21 @@ func (s *Sidecar) SaveState(ctx context.Context, req *runtimev1.SaveStateRequest
 		s.versions[item.GetKey()]++
 	}
 	return &emptypb.Empty{}, nil
+}
+
+// wait holds a state call while the sidecar is held.
+func (s *Sidecar) wait() {
+	s.mu.Lock()
+	gate, held := s.gate, s.held
+	s.mu.Unlock()
+	if gate == nil {
+		return
+	}
+	select {
+	case held <- struct{}{}:
+	default: // no one is counting this many
+	}
+	<-gate
 }
 
 // call records a state call and returns the error it fails with, if any.
