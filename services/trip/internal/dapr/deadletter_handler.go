@@ -1,7 +1,6 @@
 package dapr
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,16 +11,23 @@ import (
 	"github.com/ride-choreography/services/trip/internal/app"
 )
 
-// maxDeadLetterBytes bounds a stored dead letter. It is larger than
-// maxEventBytes: an event dropped for being too large still arrives here.
-const maxDeadLetterBytes = 1 << 20
+const (
+	// maxDeadLetterBytes is how much of a dead letter's body is read; the
+	// rest is ignored, so that any body is stored, never retried for ever.
+	// It is well above maxEventBytes, so that an event dropped for its size
+	// still arrives whole, with its id, unless it is larger than this.
+	maxDeadLetterBytes = 1 << 20
+	// maxKeptEventBytes bounds the event kept with a dead letter, and so,
+	// with the number of dead letters kept, the record that holds them.
+	maxKeptEventBytes = 16 << 10
+)
 
 // DeadLetter handles the service's dead-letter topic: it keeps every
 // event the service dropped, with the reason, for GET /dead-letters. It
 // never drops: a dead letter that cannot be stored yet is retried.
 func (s *Subscriber) DeadLetter() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDeadLetterBytes))
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxDeadLetterBytes))
 		if err != nil {
 			s.logger.Error().Err(err).Str("topic", TopicDeadLetters).Msg("dead letter unreadable, will be redelivered")
 			writeStatus(w, statusRetry)
@@ -42,27 +48,34 @@ func (s *Subscriber) DeadLetter() http.Handler {
 	})
 }
 
-// deadLetterOf describes a forwarded event. The reason is found again by
-// running the topic's decoder on it: the same check that dropped it.
+// deadLetterOf describes a forwarded event: its CloudEvent id (or, without
+// one, an id made from its content), original topic, why it was dropped,
+// and the event to keep. The reason is found again by running the topic's
+// decoder on it: the same check that dropped it.
 func deadLetterOf(body []byte) app.DeadLetter {
-	var ce struct {
-		ID    string `json:"id"`
-		Topic string `json:"topic"`
+	var id, topic string
+	// What cannot be read stays empty; the reason says what is wrong.
+	_ = decodeObject(body, property{"id", &id}, property{"topic", &topic})
+	if id == "" {
+		id = contentID(body)
 	}
-	if !json.Valid(body) || json.Unmarshal(body, &ce) != nil {
-		raw, _ := json.Marshal(string(body))
-		return app.DeadLetter{ID: contentID(body), Reason: "not a JSON CloudEvent", Event: raw}
+	return app.DeadLetter{ID: id, Topic: topic, Reason: dropReason(topic, body), Event: keptEvent(body)}
+}
+
+// keptEvent returns body as a dead letter keeps it: the JSON as delivered,
+// or, when body is not JSON or is longer than maxKeptEventBytes, a JSON
+// string holding its start.
+func keptEvent(body []byte) json.RawMessage {
+	if len(body) <= maxKeptEventBytes && json.Valid(body) {
+		return body
 	}
-	dl := app.DeadLetter{ID: ce.ID, Topic: ce.Topic, Event: body}
-	if dl.ID == "" {
-		dl.ID = contentID(body)
-	}
-	dl.Reason = dropReason(ce.Topic, body)
-	return dl
+	// A Go string always encodes (invalid UTF-8 becomes U+FFFD).
+	s, _ := json.Marshal(string(body[:min(len(body), maxKeptEventBytes)]))
+	return s
 }
 
 func dropReason(topic string, body []byte) string {
-	event, err := decodeCloudEvent(bytes.NewReader(body))
+	event, err := decodeCloudEvent(body)
 	if err != nil {
 		return err.Error()
 	}

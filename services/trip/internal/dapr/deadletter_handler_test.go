@@ -2,10 +2,15 @@ package dapr
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/trip/internal/app"
@@ -47,7 +52,9 @@ func TestDeadLetterHandler(t *testing.T) {
 			wantReason: `not a topic the trip service handles: ""`},
 		{name: "valid driver-assigned for an unknown trip", body: strings.Replace(envelope(assignedData), `"id":"e-1"`, `"id":"e-2","topic":"driver-assigned"`, 1),
 			want: statusSuccess, wantID: "e-2", wantTopic: "driver-assigned", wantReason: "the event is valid, but names a trip"},
-		{name: "not JSON", body: `{{{`, want: statusSuccess, wantID: "sha256:", wantReason: "not a JSON CloudEvent"},
+		{name: "not JSON", body: `{{{`, want: statusSuccess, wantID: "sha256:", wantReason: "invalid event: not a JSON CloudEvent"},
+		{name: "attributes named in another case are not read", body: strings.Replace(strings.Replace(poison, `"id"`, `"ID"`, 1), `"topic"`, `"Topic"`, 1),
+			want: statusSuccess, wantID: "sha256:", wantReason: "invalid event: CloudEvent without id"},
 		{name: "store down", body: poison, storeErr: errors.New("connection refused"), want: statusRetry},
 	}
 	for _, tt := range tests {
@@ -70,6 +77,81 @@ func TestDeadLetterHandler(t *testing.T) {
 			// A redelivered dead letter is stored once.
 			if got := deliver(t, s.DeadLetter(), tt.body); got != statusSuccess || len(box.stored) != 1 {
 				t.Errorf("redelivery: outcome %s, %d stored; want SUCCESS and still 1", got, len(box.stored))
+			}
+		})
+	}
+}
+
+// endlessBody is a request body that never ends: "x" after prefix, for
+// ever. It counts the bytes read.
+type endlessBody struct {
+	prefix *strings.Reader
+	read   int
+}
+
+func (b *endlessBody) Read(p []byte) (int, error) {
+	n, _ := b.prefix.Read(p)
+	for i := n; i < len(p); i++ {
+		p[i] = 'x'
+	}
+	b.read += len(p)
+	return len(p), nil
+}
+
+// TestDeadLetterBounds: whatever its size, a dead letter is stored (never
+// retried for ever), read up to maxDeadLetterBytes, and kept as JSON of at
+// most maxKeptEventBytes, else as a JSON string of its start.
+func TestDeadLetterBounds(t *testing.T) {
+	const missing = "invalid event: driver-assigned: tripId is required; riderId is required; driver is required; etaSeconds is required; assignedAt is required"
+	start := `{"specversion":"1.0","id":"e-big","topic":"driver-assigned","data":{"pad":"`
+	oneMiB := start + strings.Repeat("x", maxDeadLetterBytes-len(start))
+	padded := func(n int) string { // an event of n bytes
+		return start + strings.Repeat("x", n-len(start)-3) + `"}}`
+	}
+	startOf := func(body string) json.RawMessage {
+		s, err := json.Marshal(body[:maxKeptEventBytes])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	tests := []struct {
+		name       string
+		body       io.Reader
+		wantID     string
+		wantTopic  string
+		wantReason string
+		wantEvent  json.RawMessage
+	}{
+		{name: "JSON of 16 KiB, kept as it is", body: strings.NewReader(padded(maxKeptEventBytes)),
+			wantID: "e-big", wantTopic: "driver-assigned", wantReason: missing, wantEvent: json.RawMessage(padded(maxKeptEventBytes))},
+		{name: "JSON over 16 KiB, kept as a string of its start", body: strings.NewReader(padded(maxKeptEventBytes + 1)),
+			wantID: "e-big", wantTopic: "driver-assigned", wantReason: missing, wantEvent: startOf(padded(maxKeptEventBytes + 1))},
+		{name: "dropped for its size", body: strings.NewReader(padded(maxEventBytes + 1)),
+			wantID: "e-big", wantTopic: "driver-assigned", wantReason: "invalid event: body is larger than 65536 bytes", wantEvent: startOf(padded(maxEventBytes + 1))},
+		// Cut short at 1 MiB, the body is no longer JSON: its id and topic
+		// cannot be read.
+		{name: "endless, read up to 1 MiB", body: &endlessBody{prefix: strings.NewReader(start)},
+			wantID: contentID([]byte(oneMiB)), wantReason: "invalid event: body is larger than 65536 bytes", wantEvent: startOf(oneMiB)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			box := &recordingDeadLetters{}
+			s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{}, box)
+			rec := httptest.NewRecorder()
+			s.DeadLetter().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, RouteDeadLetters, tt.body))
+			if got := strings.TrimSpace(rec.Body.String()); got != `{"status":"SUCCESS"}` {
+				t.Fatalf("answer %s, want SUCCESS", got)
+			}
+			if b, ok := tt.body.(*endlessBody); ok && b.read > maxDeadLetterBytes {
+				t.Errorf("read %d bytes of the body, want at most %d", b.read, maxDeadLetterBytes)
+			}
+			if len(box.stored) != 1 {
+				t.Fatalf("%d dead letters stored, want 1", len(box.stored))
+			}
+			want := app.DeadLetter{ID: tt.wantID, Topic: tt.wantTopic, Reason: tt.wantReason, Event: tt.wantEvent}
+			if diff := cmp.Diff(want, box.stored[0]); diff != "" {
+				t.Errorf("dead letter (-want +got):\n%s", diff)
 			}
 		})
 	}

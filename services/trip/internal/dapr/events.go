@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -18,31 +19,70 @@ import (
 var errInvalidEvent = errors.New("invalid event")
 
 // driverAssignedData mirrors contracts/schemas/driver-assigned.schema.json.
-// Pointers tell a missing property from a zero value. Unknown properties
-// are ignored, so producers may add fields.
+// Pointers tell a missing property from a zero value. Properties are read
+// by their exact names; others are ignored, so producers may add fields.
 type driverAssignedData struct {
-	TripID  *string `json:"tripId"`
-	RiderID *string `json:"riderId"`
-	Driver  *struct {
-		ID   *string `json:"id"`
-		Name *string `json:"name"`
-		Car  *struct {
-			Make  *string `json:"make"`
-			Model *string `json:"model"`
-			Color *string `json:"color"`
-			Plate *string `json:"plate"`
-		} `json:"car"`
-	} `json:"driver"`
-	ETASeconds *int       `json:"etaSeconds"`
-	AssignedAt *time.Time `json:"assignedAt"`
+	TripID     *string
+	RiderID    *string
+	Driver     *driverData
+	ETASeconds *integer
+	AssignedAt *string
+}
+
+// UnmarshalJSON decodes the properties by their exact names.
+func (d *driverAssignedData) UnmarshalJSON(b []byte) error {
+	return decodeObject(b,
+		property{"tripId", &d.TripID},
+		property{"riderId", &d.RiderID},
+		property{"driver", &d.Driver},
+		property{"etaSeconds", &d.ETASeconds},
+		property{"assignedAt", &d.AssignedAt},
+	)
+}
+
+// driverData is the driver of a driver-assigned event.
+type driverData struct {
+	ID   *string
+	Name *string
+	Car  *carData
+}
+
+// UnmarshalJSON decodes the properties by their exact names.
+func (d *driverData) UnmarshalJSON(b []byte) error {
+	return decodeObject(b, property{"id", &d.ID}, property{"name", &d.Name}, property{"car", &d.Car})
+}
+
+// carData is the car of a driver-assigned event's driver.
+type carData struct {
+	Make, Model, Color, Plate *string
+}
+
+// UnmarshalJSON decodes the properties by their exact names.
+func (c *carData) UnmarshalJSON(b []byte) error {
+	return decodeObject(b,
+		property{"make", &c.Make},
+		property{"model", &c.Model},
+		property{"color", &c.Color},
+		property{"plate", &c.Plate},
+	)
 }
 
 // driverNotFoundData mirrors contracts/schemas/driver-not-found.schema.json.
 type driverNotFoundData struct {
-	TripID    *string    `json:"tripId"`
-	RiderID   *string    `json:"riderId"`
-	Reason    *string    `json:"reason"`
-	DecidedAt *time.Time `json:"decidedAt"`
+	TripID    *string
+	RiderID   *string
+	Reason    *string
+	DecidedAt *string
+}
+
+// UnmarshalJSON decodes the properties by their exact names.
+func (d *driverNotFoundData) UnmarshalJSON(b []byte) error {
+	return decodeObject(b,
+		property{"tripId", &d.TripID},
+		property{"riderId", &d.RiderID},
+		property{"reason", &d.Reason},
+		property{"decidedAt", &d.DecidedAt},
+	)
 }
 
 func decodeDriverAssigned(data []byte) (app.DriverAssigned, error) {
@@ -53,6 +93,7 @@ func decodeDriverAssigned(data []byte) (app.DriverAssigned, error) {
 	var v validator
 	v.tripID(d.TripID)
 	v.text("riderId", d.RiderID)
+	v.maxLength("riderId", d.RiderID, 128)
 	if d.Driver == nil {
 		v.missing("driver")
 	} else {
@@ -73,9 +114,7 @@ func decodeDriverAssigned(data []byte) (app.DriverAssigned, error) {
 	case *d.ETASeconds < 0:
 		v.problem("etaSeconds must not be negative")
 	}
-	if d.AssignedAt == nil {
-		v.missing("assignedAt")
-	}
+	assignedAt := v.dateTime("assignedAt", d.AssignedAt)
 	if err := v.err("driver-assigned"); err != nil {
 		return app.DriverAssigned{}, err
 	}
@@ -87,8 +126,8 @@ func decodeDriverAssigned(data []byte) (app.DriverAssigned, error) {
 			Name: *d.Driver.Name,
 			Car:  trip.Car{Make: *car.Make, Model: *car.Model, Color: *car.Color, Plate: *car.Plate},
 		},
-		ETASeconds: *d.ETASeconds,
-		AssignedAt: d.AssignedAt.UTC(),
+		ETASeconds: int(*d.ETASeconds),
+		AssignedAt: assignedAt,
 	}, nil
 }
 
@@ -100,14 +139,13 @@ func decodeDriverNotFound(data []byte) (app.DriverNotFound, error) {
 	var v validator
 	v.tripID(d.TripID)
 	v.text("riderId", d.RiderID)
+	v.maxLength("riderId", d.RiderID, 128)
 	v.text("reason", d.Reason)
-	if d.DecidedAt == nil {
-		v.missing("decidedAt")
-	}
+	decidedAt := v.dateTime("decidedAt", d.DecidedAt)
 	if err := v.err("driver-not-found"); err != nil {
 		return app.DriverNotFound{}, err
 	}
-	return app.DriverNotFound{TripID: *d.TripID, DecidedAt: d.DecidedAt.UTC()}, nil
+	return app.DriverNotFound{TripID: *d.TripID, DecidedAt: decidedAt}, nil
 }
 
 // validator collects every contract violation of one event.
@@ -126,6 +164,25 @@ func (v *validator) text(field string, s *string) {
 	case *s == "":
 		v.problem(field + " must not be empty")
 	}
+}
+
+func (v *validator) maxLength(field string, s *string, n int) {
+	if s != nil && utf8.RuneCountInString(*s) > n {
+		v.problem(fmt.Sprintf("%s must not be longer than %d characters", field, n))
+	}
+}
+
+// dateTime returns the RFC 3339 date-time s, in UTC.
+func (v *validator) dateTime(field string, s *string) time.Time {
+	if s == nil {
+		v.missing(field)
+		return time.Time{}
+	}
+	t, err := parseDateTime(*s)
+	if err != nil {
+		v.problem(field + " is " + err.Error())
+	}
+	return t.UTC()
 }
 
 func (v *validator) tripID(id *string) {

@@ -2,25 +2,57 @@ package dapr
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/ride-choreography/services/trip/internal/contracttest"
 )
 
 // FuzzDecodeDriverAssigned: whatever the broker delivers, the decoder
-// either returns an event that keeps every rule of the contract or an
-// invalid-event error (DROP); it never panics.
+// either returns an event whose data the contract schema accepts, read
+// again here as JSON Schema reads it, and that says what that data says, or
+// an invalid-event error (DROP); it never panics. It refuses only data the
+// contract refuses too, or data outside what the service can represent.
 func FuzzDecodeDriverAssigned(f *testing.F) {
 	f.Add(contracttest.Example(f, "driver-assigned"))
-	f.Add([]byte(envelope(assignedData)))
-	f.Add([]byte(envelope(`"` + `{\"tripId\":\"` + exampleTripID + `\"}` + `"`)))
-	f.Add([]byte(`{"specversion":"1.0","id":"x","data":{"etaSeconds":1e400}}`))
-	f.Add([]byte(`{"specversion":"1.0","id":"x","data":null}`))
+	for _, body := range []string{
+		envelope(assignedData),
+		envelope(strconv.Quote(assignedData)),
+		envelope(`"` + `{\"tripId\":\"` + exampleTripID + `\"}` + `"`),
+		`{"specversion":"1.0","id":"x","data":{"etaSeconds":1e400}}`,
+		`{"specversion":"1.0","id":"x","data":null}`,
+		`{"specversion":"1.0","id":"x","Data":` + assignedData + `}`,
+		envelope(assignedData) + `{}`,
+		envelope(strings.Replace(assignedData, `"tripId"`, `"TripId"`, 1)),
+		envelope(strings.Replace(assignedData, `}`, `,"TRIPID":"not a uuid"}`, 1)),
+		envelope(strings.Replace(assignedData, `"plate"`, `"Plate"`, 1)),
+		envelope(strings.Replace(assignedData, `240`, `240.0`, 1)),
+		envelope(strings.Replace(assignedData, `240`, `2.4e2`, 1)),
+		envelope(strings.Replace(assignedData, `240`, `1e400`, 1)),
+		envelope(strings.Replace(assignedData, `240`, `1e-999999999999`, 1)),
+		envelope(strings.Replace(assignedData, `240`, `0e10000000000000000000`, 1)),
+		envelope(strings.Replace(assignedData, `240`, `9223372036854775808`, 1)),
+		envelope(strings.Replace(assignedData, `240`, `92233720368547758070e-1`, 1)),
+		envelope(strings.Replace(assignedData, `T09:30:01Z`, `t09:30:01z`, 1)),
+		envelope(strings.Replace(assignedData, `T09:30:01Z`, `T0:00:00Z`, 1)),
+		envelope(strings.Replace(assignedData, `T09:30:01Z`, `T+9:30:01Z`, 1)),
+		envelope(strings.Replace(assignedData, `2026-11-27T09:30:01Z`, `2016-12-31T22:59:60.5-01:00`, 1)),
+		envelope(strings.Replace(assignedData, `"r"`, `"`+strings.Repeat("ř", 129)+`"`, 1)),
+	} {
+		f.Add([]byte(body))
+	}
+	schema := contracttest.Schema(f, TopicDriverAssigned)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ce, err := decodeCloudEvent(bytes.NewReader(body))
+		ce, err := decodeCloudEvent(body)
 		if err != nil {
 			requireInvalid(t, err)
 			return
@@ -28,30 +60,54 @@ func FuzzDecodeDriverAssigned(f *testing.F) {
 		e, err := decodeDriverAssigned(ce.Data)
 		if err != nil {
 			requireInvalid(t, err)
+			requireContractRefuses(t, schema, body, "assignedAt")
 			return
 		}
+		data := acceptedData(t, body)
 		requireTripID(t, e.TripID)
-		d := e.Driver
-		if d.ID == "" || d.Name == "" || d.Car.Make == "" || d.Car.Model == "" || d.Car.Color == "" || d.Car.Plate == "" {
-			t.Errorf("accepted a driver with an empty field: %+v", d)
+		if e.TripID != data["tripId"] {
+			t.Errorf("read tripId %q, the data says %v", e.TripID, data["tripId"])
 		}
-		if e.ETASeconds < 0 {
-			t.Errorf("accepted etaSeconds %d", e.ETASeconds)
+		driver, _ := data["driver"].(map[string]any)
+		car, _ := driver["car"].(map[string]any)
+		got := []string{e.Driver.ID, e.Driver.Name, e.Driver.Car.Make, e.Driver.Car.Model, e.Driver.Car.Color, e.Driver.Car.Plate}
+		want := []any{driver["id"], driver["name"], car["make"], car["model"], car["color"], car["plate"]}
+		for i := range got {
+			if got[i] == "" || got[i] != want[i] {
+				t.Errorf("read driver %+v, the data says %v", e.Driver, driver)
+				break
+			}
 		}
-		if e.AssignedAt.IsZero() || e.AssignedAt.Location().String() != "UTC" {
-			t.Errorf("assignedAt %v, want a UTC time", e.AssignedAt)
+		// A number math/big cannot read is left to contractVerdict, which skips it.
+		if eta, ok := new(big.Rat).SetString(string(jsonNumber(data["etaSeconds"]))); e.ETASeconds < 0 || ok && eta.Cmp(big.NewRat(int64(e.ETASeconds), 1)) != 0 {
+			t.Errorf("read etaSeconds %d, the data says %v", e.ETASeconds, data["etaSeconds"])
 		}
+		requireTime(t, e.AssignedAt, data["assignedAt"])
+		requireContractAccepts(t, schema, data)
 	})
 }
 
 // FuzzDecodeDriverNotFound: as FuzzDecodeDriverAssigned, for
 // driver-not-found.
 func FuzzDecodeDriverNotFound(f *testing.F) {
+	const data = `{"tripId":"` + exampleTripID + `","riderId":"r","reason":"x","decidedAt":"2026-11-27T09:31:00+01:00"}`
 	f.Add(contracttest.Example(f, "driver-not-found"))
-	f.Add([]byte(envelope(`{"tripId":"` + exampleTripID + `","riderId":"r","reason":"x","decidedAt":"2026-11-27T09:31:00+01:00"}`)))
-	f.Add([]byte(envelope(`{"tripId":"` + exampleTripID + `","riderId":"","reason":"","decidedAt":"2026-13-01T00:00:00Z"}`)))
+	for _, body := range []string{
+		envelope(data),
+		envelope(strconv.Quote(data)),
+		envelope(`{"tripId":"` + exampleTripID + `","riderId":"","reason":"","decidedAt":"2026-13-01T00:00:00Z"}`),
+		envelope(strings.Replace(data, `"decidedAt"`, `"DecidedAt"`, 1)),
+		envelope(strings.Replace(data, `}`, `,"REASON":""}`, 1)),
+		envelope(strings.Replace(data, `T09:31:00+01:00`, `t09:31:00z`, 1)),
+		envelope(strings.Replace(data, `T09:31:00+01:00`, `T0:00:00Z`, 1)),
+		envelope(strings.Replace(data, `T09:31:00+01:00`, `T09:31:00,5Z`, 1)),
+		envelope(strings.Replace(data, `2026-11-27T09:31:00+01:00`, `2016-12-31T23:59:60Z`, 1)),
+	} {
+		f.Add([]byte(body))
+	}
+	schema := contracttest.Schema(f, TopicDriverNotFound)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ce, err := decodeCloudEvent(bytes.NewReader(body))
+		ce, err := decodeCloudEvent(body)
 		if err != nil {
 			requireInvalid(t, err)
 			return
@@ -59,12 +115,16 @@ func FuzzDecodeDriverNotFound(f *testing.F) {
 		e, err := decodeDriverNotFound(ce.Data)
 		if err != nil {
 			requireInvalid(t, err)
+			requireContractRefuses(t, schema, body, "decidedAt")
 			return
 		}
+		data := acceptedData(t, body)
 		requireTripID(t, e.TripID)
-		if e.DecidedAt.IsZero() {
-			t.Error("accepted a zero decidedAt")
+		if e.TripID != data["tripId"] {
+			t.Errorf("read tripId %q, the data says %v", e.TripID, data["tripId"])
 		}
+		requireTime(t, e.DecidedAt, data["decidedAt"])
+		requireContractAccepts(t, schema, data)
 	})
 }
 
@@ -80,4 +140,132 @@ func requireTripID(t *testing.T, id string) {
 	if u, err := uuid.Parse(id); err != nil || u.String() != id {
 		t.Errorf("accepted trip id %q, want a lowercase UUID", id)
 	}
+}
+
+// contractData reads the data of the CloudEvent body the way JSON Schema
+// does, independently of the decoder: property names exactly as written,
+// numbers as written. It reports false when the data is a string that does
+// not hold JSON.
+func contractData(t *testing.T, body []byte) (any, bool) {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("accepted a CloudEvent that is not one JSON value: %v", err)
+	}
+	ce, _ := doc.(map[string]any)
+	data := ce["data"]
+	if s, ok := data.(string); ok {
+		data, err = jsonschema.UnmarshalJSON(strings.NewReader(s))
+		return data, err == nil
+	}
+	return data, true
+}
+
+// contractVerdict is the schema's verdict on data. It skips data that the
+// jsonschema library cannot validate: a number that math/big cannot read
+// (with an exponent beyond a million or beyond int64, as in
+// 0e10000000000000000000, which is the integer 0), or anything else that
+// makes it panic.
+func contractVerdict(t *testing.T, schema *jsonschema.Schema, data any) error {
+	t.Helper()
+	if n, ok := unreadableNumber(data); ok {
+		t.Skipf("jsonschema cannot read the number %.40s", n)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			t.Skipf("jsonschema cannot validate this data: %v", r)
+		}
+	}()
+	return schema.Validate(data)
+}
+
+// acceptedData returns the data of an accepted CloudEvent body, read as
+// JSON Schema reads it; it fails unless that is an object.
+func acceptedData(t *testing.T, body []byte) map[string]any {
+	t.Helper()
+	data, ok := contractData(t, body)
+	obj, isObject := data.(map[string]any)
+	if !ok || !isObject {
+		t.Fatalf("accepted data that is not an object: %s", body)
+	}
+	return obj
+}
+
+// requireContractAccepts fails unless the schema accepts data.
+func requireContractAccepts(t *testing.T, schema *jsonschema.Schema, data map[string]any) {
+	t.Helper()
+	if err := contractVerdict(t, schema, data); err != nil {
+		t.Fatalf("accepted data that the contract refuses: %v", err)
+	}
+}
+
+// signedField is a time field that starts with a sign (T+9:30:00Z):
+// jsonschema v6.0.2 reads the fields with strconv.Atoi and takes it, RFC
+// 3339 wants two digits.
+var signedField = regexp.MustCompile(`[Tt:+-][+-]`)
+
+// requireContractRefuses fails if the schema accepts the data of the
+// CloudEvent body that the decoder refused, unless the service rightly
+// refuses it: an etaSeconds beyond int, or a date-time in its field
+// dateTime that only the library's reading takes.
+func requireContractRefuses(t *testing.T, schema *jsonschema.Schema, body []byte, dateTime string) {
+	t.Helper()
+	data, ok := contractData(t, body)
+	if _, unreadable := unreadableNumber(data); !ok || unreadable {
+		return // no verdict to compare with
+	}
+	if obj, ok := data.(map[string]any); ok {
+		if s, _ := obj[dateTime].(string); signedField.MatchString(s) {
+			return
+		}
+		if eta, ok := new(big.Rat).SetString(string(jsonNumber(obj["etaSeconds"]))); ok && eta.IsInt() && !eta.Num().IsInt64() {
+			return
+		}
+	}
+	if contractVerdict(t, schema, data) == nil {
+		t.Fatalf("refused data that the contract accepts: %s", body)
+	}
+}
+
+// requireTime fails unless got is the date-time v, in UTC.
+func requireTime(t *testing.T, got time.Time, v any) {
+	t.Helper()
+	s, _ := v.(string)
+	want, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s))
+	if err != nil && len(s) > 19 && s[17:19] == "60" {
+		// A leap second, which time.Parse refuses: the second after :59.
+		want, err = time.Parse(time.RFC3339Nano, strings.ToUpper(s[:17]+"59"+s[19:]))
+		want = want.Add(time.Second)
+	}
+	if err != nil || !got.Equal(want) || got.Location() != time.UTC {
+		t.Errorf("read %v, the data says %q", got, s)
+	}
+}
+
+// unreadableNumber returns a number in v that math/big cannot read, and
+// whether there is one.
+func unreadableNumber(v any) (json.Number, bool) {
+	switch v := v.(type) {
+	case json.Number:
+		_, ok := new(big.Rat).SetString(string(v))
+		return v, !ok
+	case map[string]any:
+		for _, e := range v {
+			if n, ok := unreadableNumber(e); ok {
+				return n, true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if n, ok := unreadableNumber(e); ok {
+				return n, true
+			}
+		}
+	}
+	return "", false
+}
+
+func jsonNumber(v any) json.Number {
+	n, _ := v.(json.Number)
+	return n
 }

@@ -120,7 +120,13 @@ type process func(ctx context.Context, data []byte) (tripID string, changed bool
 
 func (s *Subscriber) handle(topic string, apply process) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ce, err := decodeCloudEvent(http.MaxBytesReader(w, r.Body, maxEventBytes))
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes+1))
+		if err != nil {
+			s.logger.Error().Err(err).Str("topic", topic).Str("outcome", statusRetry).Msg("event unreadable, will be redelivered")
+			writeStatus(w, statusRetry)
+			return
+		}
+		ce, err := decodeCloudEvent(body)
 		log := s.logger.With().Str("topic", topic).Str("eventId", ce.ID).Str("traceId", ce.traceID()).Logger()
 		if err != nil {
 			log.Warn().Err(err).Str("outcome", statusDrop).Msg("event dropped")
@@ -160,13 +166,22 @@ func writeStatus(w http.ResponseWriter, status string) {
 
 // cloudEvent is the part of a CloudEvents 1.0 envelope the service reads.
 type cloudEvent struct {
-	SpecVersion string          `json:"specversion"`
-	ID          string          `json:"id"`
-	Source      string          `json:"source"`
-	Type        string          `json:"type"`
-	TraceParent string          `json:"traceparent"`
-	TraceID     string          `json:"traceid"`
-	Data        json.RawMessage `json:"data"`
+	SpecVersion string
+	ID          string
+	TraceParent string
+	TraceID     string
+	Data        json.RawMessage
+}
+
+// UnmarshalJSON decodes the attributes by their exact names.
+func (ce *cloudEvent) UnmarshalJSON(b []byte) error {
+	return decodeObject(b,
+		property{"specversion", &ce.SpecVersion},
+		property{"id", &ce.ID},
+		property{"traceparent", &ce.TraceParent},
+		property{"traceid", &ce.TraceID},
+		property{"data", &ce.Data},
+	)
 }
 
 // traceID returns the W3C trace id of the event, or "". Dapr puts the
@@ -183,9 +198,14 @@ func (ce cloudEvent) traceID() string {
 	return parts[1]
 }
 
-func decodeCloudEvent(body io.Reader) (cloudEvent, error) {
+// decodeCloudEvent decodes body, one JSON CloudEvent of at most
+// maxEventBytes.
+func decodeCloudEvent(body []byte) (cloudEvent, error) {
+	if len(body) > maxEventBytes {
+		return cloudEvent{}, fmt.Errorf("%w: body is larger than %d bytes", errInvalidEvent, maxEventBytes)
+	}
 	var ce cloudEvent
-	if err := json.NewDecoder(body).Decode(&ce); err != nil {
+	if err := json.Unmarshal(body, &ce); err != nil {
 		return cloudEvent{}, fmt.Errorf("%w: not a JSON CloudEvent: %w", errInvalidEvent, err)
 	}
 	switch {
