@@ -19,18 +19,18 @@ import (
 // Jarda is assigned, and the rider hears both steps, in order, in the
 // history and live.
 func TestOrderedTripGetsJardaAndTheRiderIsTold(t *testing.T) {
-	if d := driver(t, "jarda"); d.Status != "free" {
+	if d := sys.driver(t, "jarda"); d.Status != "free" {
 		t.Fatalf("Jarda must be free when this test starts (it expects a fresh system), got %+v", d)
 	}
 	riderID := newID("rider")
 	stream := openStream(t, sys.url("notification", "/riders/"+riderID+"/notifications/stream"))
 
-	trip := accepted(t, orderTrip(t, orderBody(riderID, jardasCorner)))
+	trip := accepted(t, sys.orderTrip(t, orderBody(riderID, jardasCorner)))
 	if diff := cmp.Diff(tripView{TripID: trip.TripID, RiderID: riderID, Status: "requested"}, trip); diff != "" {
 		t.Errorf("POST /trips answer (-want +got):\n%s", diff)
 	}
 
-	trip = settledTrip(t, trip.TripID)
+	trip = sys.settledTrip(t, trip.TripID)
 	if trip.Status != "driver_assigned" || trip.Driver == nil || trip.ETASeconds == nil {
 		t.Fatalf("want the trip driver_assigned with a driver and an ETA, got %+v", trip)
 	}
@@ -41,7 +41,7 @@ func TestOrderedTripGetsJardaAndTheRiderIsTold(t *testing.T) {
 		t.Errorf("etaSeconds = %d, want > 0", *trip.ETASeconds)
 	}
 
-	history := awaitNotifications(t, riderID, 2)
+	history := sys.awaitNotifications(t, riderID, 2)
 	want := []string{"trip_received " + trip.TripID, "driver_assigned " + trip.TripID}
 	if diff := cmp.Diff(want, kinds(history)); diff != "" {
 		t.Fatalf("notifications (-want +got):\n%s", diff)
@@ -63,12 +63,12 @@ func TestOrderedTripGetsJardaAndTheRiderIsTold(t *testing.T) {
 		t.Errorf("streamed notifications differ from the history (-history +stream):\n%s", diff)
 	}
 
-	if diff := cmp.Diff(driverState{"on_trip", trip.TripID}, driver(t, "jarda")); diff != "" {
+	if diff := cmp.Diff(driverState{"on_trip", trip.TripID}, sys.driver(t, "jarda")); diff != "" {
 		t.Errorf("GET /drivers: Jarda (-want +got):\n%s", diff)
 	}
 
 	// Nothing more arrived while the test looked elsewhere.
-	if diff := cmp.Diff(want, kinds(notifications(t, riderID))); diff != "" {
+	if diff := cmp.Diff(want, kinds(sys.notifications(t, riderID))); diff != "" {
 		t.Errorf("notifications at the end (-want +got):\n%s", diff)
 	}
 }
@@ -79,23 +79,23 @@ func TestIdempotencyKeyMakesARetryTheSameTrip(t *testing.T) {
 	riderID, key := newID("rider"), newID("key")
 	body := orderBody(riderID, point{50.0870, 14.4208})
 
-	first := accepted(t, orderTrip(t, body, "Idempotency-Key", key))
-	retry := accepted(t, orderTrip(t, body, "Idempotency-Key", key))
+	first := accepted(t, sys.orderTrip(t, body, "Idempotency-Key", key))
+	retry := accepted(t, sys.orderTrip(t, body, "Idempotency-Key", key))
 	if retry.TripID != first.TripID {
 		t.Fatalf("the retried order got trip %s, want the first one, %s", retry.TripID, first.TripID)
 	}
 
-	settledTrip(t, first.TripID)
-	got := kinds(awaitNotifications(t, riderID, 2))
+	sys.settledTrip(t, first.TripID)
+	got := kinds(sys.awaitNotifications(t, riderID, 2))
 	want := []string{"trip_received " + first.TripID, "driver_assigned " + first.TripID}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("notifications (-want +got):\n%s", diff)
 	}
-	if n := len(tripCreatedMentioning(t, "0", first.TripID)); n != 1 {
+	if n := len(sys.tripCreatedMentioning(t, "0", first.TripID)); n != 1 {
 		t.Errorf("trip-created carries %d events for trip %s, want 1", n, first.TripID)
 	}
 
-	other := orderTrip(t, orderBody(riderID, point{50.1030, 14.3920}), "Idempotency-Key", key)
+	other := sys.orderTrip(t, orderBody(riderID, point{50.1030, 14.3920}), "Idempotency-Key", key)
 	wantProblem(t, other, http.StatusUnprocessableEntity)
 	if trip := getJSON[tripView](t, sys.url("trip", "/trips/"+first.TripID)); trip.Status != "driver_assigned" {
 		t.Errorf("after the refused order the trip is %+v, want it unchanged (driver_assigned)", trip)
@@ -117,7 +117,7 @@ func TestUnknownTripIsAProblem(t *testing.T) {
 // the broker, no notification, even after a good order went all the way
 // through after it.
 func TestBadOrdersPublishNothing(t *testing.T) {
-	last := lastTripCreatedID(t)
+	last := sys.lastTripCreatedID(t)
 	// An order without a riderId is recognisable by its pickup.
 	const riderless = `{"pickup":{"lat":50.0123457,"lon":14.0123457},"dropoff":{"lat":50.1,"lon":14.26}}`
 	tests := []struct {
@@ -149,11 +149,11 @@ func TestBadOrdersPublishNothing(t *testing.T) {
 	// A good order after the bad ones: once its rider has heard both steps,
 	// everything the bad orders could have caused would have happened too.
 	goodRider := newID("rider")
-	good := accepted(t, orderTrip(t, orderBody(goodRider, point{50.0600, 14.4600})))
-	settledTrip(t, good.TripID)
-	awaitNotifications(t, goodRider, 2)
+	good := accepted(t, sys.orderTrip(t, orderBody(goodRider, point{50.0600, 14.4600})))
+	sys.settledTrip(t, good.TripID)
+	sys.awaitNotifications(t, goodRider, 2)
 
-	if got := tripCreatedMentioning(t, last, good.TripID); len(got) != 1 {
+	if got := sys.tripCreatedMentioning(t, last, good.TripID); len(got) != 1 {
 		t.Fatalf("trip-created holds %d events for the good order %s, want 1: is this the right stream?", len(got), good.TripID)
 	}
 	for _, tt := range tests {
@@ -161,11 +161,11 @@ func TestBadOrdersPublishNothing(t *testing.T) {
 		if mark == "" {
 			mark = "50.0123457"
 		}
-		if got := tripCreatedMentioning(t, last, mark); len(got) != 0 {
+		if got := sys.tripCreatedMentioning(t, last, mark); len(got) != 0 {
 			t.Errorf("%s: trip-created got events for a refused order: %q", tt.name, got)
 		}
 		if tt.riderID != "" {
-			if got := notifications(t, tt.riderID); len(got) != 0 {
+			if got := sys.notifications(t, tt.riderID); len(got) != 0 {
 				t.Errorf("%s: the rider of a refused order has notifications: %+v", tt.name, got)
 			}
 		}
@@ -176,9 +176,9 @@ func TestBadOrdersPublishNothing(t *testing.T) {
 type driverState struct{ Status, TripID string }
 
 // driver returns the named driver's state as GET /drivers shows it.
-func driver(t *testing.T, id string) driverState {
+func (s *system) driver(t *testing.T, id string) driverState {
 	t.Helper()
-	pool := getJSON[poolView](t, sys.url("driver", "/drivers"))
+	pool := getJSON[poolView](t, s.url("driver", "/drivers"))
 	for _, d := range pool.Drivers {
 		if d.ID == id {
 			return driverState{d.Status, d.TripID}
@@ -190,11 +190,11 @@ func driver(t *testing.T, id string) driverState {
 
 // lastTripCreatedID returns the id of the newest entry of the trip-created
 // stream on the broker ("0" when it is empty).
-func lastTripCreatedID(t *testing.T) string {
+func (s *system) lastTripCreatedID(t *testing.T) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	msgs, err := sys.redis.XRevRangeN(ctx, "trip-created", "+", "-", 1).Result()
+	msgs, err := s.redis.XRevRangeN(ctx, "trip-created", "+", "-", 1).Result()
 	if err != nil {
 		t.Fatalf("XREVRANGE trip-created: %v", err)
 	}
@@ -205,21 +205,21 @@ func lastTripCreatedID(t *testing.T) string {
 }
 
 // tripCreatedMentioning returns the entries of the trip-created stream,
-// after the entry with id after, whose fields contain s. Dapr's Redis
+// after the entry with id after, whose fields contain text. Dapr's Redis
 // pub/sub keeps each topic as a Redis stream of that name.
-func tripCreatedMentioning(t *testing.T, after, s string) []string {
+func (s *system) tripCreatedMentioning(t *testing.T, after, text string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	msgs, err := sys.redis.XRange(ctx, "trip-created", "("+after, "+").Result()
+	msgs, err := s.redis.XRange(ctx, "trip-created", "("+after, "+").Result()
 	if err != nil {
 		t.Fatalf("XRANGE trip-created: %v", err)
 	}
 	var found []string
 	for _, m := range msgs {
 		for _, v := range m.Values {
-			if text := fmt.Sprint(v); strings.Contains(text, s) {
-				found = append(found, m.ID+" "+text)
+			if field := fmt.Sprint(v); strings.Contains(field, text) {
+				found = append(found, m.ID+" "+field)
 			}
 		}
 	}

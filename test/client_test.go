@@ -125,9 +125,9 @@ func do(t *testing.T, method, url, body string, header ...string) response {
 }
 
 // orderTrip posts a valid order and returns the answer, whatever it is.
-func orderTrip(t *testing.T, body string, header ...string) response {
+func (s *system) orderTrip(t *testing.T, body string, header ...string) response {
 	t.Helper()
-	return do(t, http.MethodPost, sys.url("trip", "/trips"), body, append([]string{"Content-Type", "application/json"}, header...)...)
+	return do(t, http.MethodPost, s.url("trip", "/trips"), body, append([]string{"Content-Type", "application/json"}, header...)...)
 }
 
 // accepted checks that r is the 202 of an accepted order and returns the
@@ -227,29 +227,29 @@ func eventually(t *testing.T, timeout time.Duration, what string, check func() (
 }
 
 // settledTrip waits until the trip leaves "requested" and returns it.
-func settledTrip(t *testing.T, tripID string) tripView {
+func (s *system) settledTrip(t *testing.T, tripID string) tripView {
 	t.Helper()
 	var trip tripView
 	eventually(t, 30*time.Second, "trip "+tripID+" to get a driver or none", func() (bool, string) {
-		trip = getJSON[tripView](t, sys.url("trip", "/trips/"+tripID))
+		trip = getJSON[tripView](t, s.url("trip", "/trips/"+tripID))
 		return trip.Status != "requested", fmt.Sprintf("%+v", trip)
 	})
 	return trip
 }
 
 // notifications returns the rider's notification history.
-func notifications(t *testing.T, riderID string) []notificationView {
+func (s *system) notifications(t *testing.T, riderID string) []notificationView {
 	t.Helper()
-	return getJSON[historyView](t, sys.url("notification", "/riders/"+riderID+"/notifications")).Notifications
+	return getJSON[historyView](t, s.url("notification", "/riders/"+riderID+"/notifications")).Notifications
 }
 
 // awaitNotifications waits until the rider has at least n notifications
 // and returns them all.
-func awaitNotifications(t *testing.T, riderID string, n int) []notificationView {
+func (s *system) awaitNotifications(t *testing.T, riderID string, n int) []notificationView {
 	t.Helper()
 	var got []notificationView
 	eventually(t, 30*time.Second, fmt.Sprintf("%d notifications for %s", n, riderID), func() (bool, string) {
-		got = notifications(t, riderID)
+		got = s.notifications(t, riderID)
 		return len(got) >= n, fmt.Sprintf("%+v", got)
 	})
 	return got

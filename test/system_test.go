@@ -4,6 +4,11 @@
 // only through public HTTP, and read the broker where they must prove that
 // something was not published.
 //
+// Most tests share one system, which TestMain starts. The failure tests
+// (failure_test.go) stop, kill and restart parts of a system, so each of
+// them starts a fresh system of its own with startSystem, one after the
+// other, and nothing they break reaches another test.
+//
 // Run it with `make e2e` (or `make test`), which finds or builds daprd 1.17
 // and passes it in DAPRD. It needs redis-server on the PATH.
 package e2e
@@ -23,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -34,30 +40,42 @@ import (
 // from ../services/<name>; its Dapr app id is its name (docs/conventions.md).
 var services = []string{"trip", "driver", "notification"}
 
-// sys is the running system the tests use; TestMain starts and stops it.
+// sys is the system most tests share; TestMain starts and stops it.
 var sys *system
+
+// What every system runs, found and built once by TestMain.
+var (
+	daprd   string // path of the daprd binary
+	binDir  string // the service binaries, one per service
+	workDir string // temporary: binaries, and one folder per system
+)
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(runTests(m))
 }
 
-// runTests starts the system, runs the tests, stops the system (also on
-// Ctrl-C), and prints every process's log when something failed.
+// runTests builds the services, starts the shared system, runs the tests,
+// stops the system (also on Ctrl-C), and prints the shared system's logs
+// when something failed. The logs of every system stay on disk then.
 func runTests(m *testing.M) int {
-	s, err := newSystem()
-	if err != nil {
+	if err := prepare(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
-	defer os.RemoveAll(s.dir)
-	stopOnSignal(s)
+	stopOnSignal()
 
 	start := time.Now()
-	if err := s.start(); err != nil {
-		s.stop()
+	s, err := newSystem("shared")
+	if err == nil {
+		err = s.start()
+	}
+	if err != nil {
+		if s != nil {
+			s.stop()
+			s.printLogs(os.Stderr)
+		}
 		fmt.Fprintf(os.Stderr, "e2e: the system did not start: %v\n", err)
-		s.printLogs(os.Stderr)
 		return 1
 	}
 	if testing.Verbose() {
@@ -69,121 +87,45 @@ func runTests(m *testing.M) int {
 	s.stop()
 	if code != 0 {
 		s.printLogs(os.Stdout)
+		fmt.Printf("e2e: the logs of every system are kept in %s\n", workDir)
+	} else {
+		os.RemoveAll(workDir)
 	}
 	return code
 }
 
-// stopOnSignal kills the system and exits when the test binary is
-// interrupted: the processes run in process groups of their own, which a
-// Ctrl-C on the terminal does not reach.
-func stopOnSignal(s *system) {
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		sig := <-signals
-		fmt.Fprintf(os.Stderr, "e2e: %s: killing the system\n", sig)
-		s.kill()
-		os.RemoveAll(s.dir)
-		os.Exit(130)
-	}()
-}
-
-// system is Redis plus, for each service, its binary and its sidecar.
-type system struct {
-	daprd string // path of the daprd binary
-	dir   string // temporary: binaries, components, Redis data, logs
-
-	redisAddr string        // host:port of the test's own Redis
-	redis     *redis.Client // for tests that read the broker
-	apps      map[string]*app
-
-	mu       sync.Mutex
-	procs    []*process // in start order
-	stopOnce sync.Once
-}
-
-// app is one service and the ports of its sidecar.
-type app struct {
-	name             string
-	port             int // APP_PORT
-	daprHTTPPort     int
-	daprGRPCPort     int
-	metricsPort      int
-	internalGRPCPort int
-}
-
-// url is the base URL of the service's public HTTP API.
-func (a *app) url() string { return "http://127.0.0.1:" + strconv.Itoa(a.port) }
-
-// url returns the URL of path on the named service.
-func (s *system) url(service, path string) string { return s.apps[service].url() + path }
-
-func newSystem() (*system, error) {
-	daprd := os.Getenv("DAPRD")
+// prepare checks for daprd and redis-server and builds the services.
+func prepare() error {
+	daprd = os.Getenv("DAPRD")
 	if daprd == "" {
-		return nil, errors.New("DAPRD is not set. The end-to-end tests run real Dapr sidecars: " +
+		return errors.New("DAPRD is not set. The end-to-end tests run real Dapr sidecars: " +
 			"run them with `make e2e`, which finds or builds daprd 1.17, or set DAPRD=$(../scripts/daprd.sh)")
 	}
 	if info, err := os.Stat(daprd); err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
-		return nil, fmt.Errorf("DAPRD=%s is not an executable file", daprd)
+		return fmt.Errorf("DAPRD=%s is not an executable file", daprd)
 	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		return nil, errors.New("redis-server is not on the PATH; install it (Debian: apt-get install redis-server)")
+		return errors.New("redis-server is not on the PATH; install it (Debian: apt-get install redis-server)")
 	}
 	dir, err := os.MkdirTemp("", "ride-e2e-")
 	if err != nil {
-		return nil, err
-	}
-	for _, sub := range []string{"bin", "components", "logs", "redis"} {
-		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
-			return nil, err
-		}
-	}
-	return &system{daprd: daprd, dir: dir, apps: map[string]*app{}}, nil
-}
-
-func (s *system) logDir() string { return filepath.Join(s.dir, "logs") }
-
-// start builds the services, then starts Redis, the services and their
-// sidecars, and waits until every one of them is ready.
-func (s *system) start() error {
-	if err := s.buildServices(); err != nil {
 		return err
 	}
-	ports, err := freePorts(1 + 5*len(services))
-	if err != nil {
+	workDir, binDir = dir, filepath.Join(dir, "bin")
+	if err := os.Mkdir(binDir, 0o755); err != nil {
 		return err
 	}
-	if err := s.startRedis(ports[0]); err != nil {
-		return err
-	}
-	if err := s.writeComponents(); err != nil {
-		return err
-	}
-	for i, name := range services {
-		p := ports[1+5*i:]
-		a := &app{name: name, port: p[0], daprHTTPPort: p[1], daprGRPCPort: p[2], metricsPort: p[3], internalGRPCPort: p[4]}
-		s.apps[name] = a
-		if err := s.startService(a); err != nil {
-			return err
-		}
-		if err := s.startSidecar(a); err != nil {
-			return err
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	return s.waitReady(ctx)
+	return buildServices()
 }
 
 // buildServices builds each service's binary the way a container build
 // does: from its own folder, as its own module (GOWORK=off).
-func (s *system) buildServices() error {
+func buildServices() error {
 	errs := make([]error, len(services))
 	var wg sync.WaitGroup
 	for i, name := range services {
 		wg.Go(func() {
-			cmd := exec.Command("go", "build", "-buildvcs=false", "-o", filepath.Join(s.dir, "bin", name), ".")
+			cmd := exec.Command("go", "build", "-buildvcs=false", "-o", filepath.Join(binDir, name), ".")
 			cmd.Dir = filepath.Join("..", "services", name)
 			cmd.Env = append(os.Environ(), "GOWORK=off")
 			if out, err := cmd.CombinedOutput(); err != nil {
@@ -195,18 +137,223 @@ func (s *system) buildServices() error {
 	return errors.Join(errs...)
 }
 
-// startRedis starts a Redis of the test's own, without persistence, and
-// waits until it answers.
-func (s *system) startRedis(port int) error {
-	s.redisAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	_, err := s.spawn("redis", "", nil, "redis-server",
-		"--bind", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--save", "", "--appendonly", "no", "--dir", filepath.Join(s.dir, "redis"))
+// live are the systems running now, for stopOnSignal.
+var live struct {
+	sync.Mutex
+	systems map[*system]bool
+}
+
+// stopOnSignal kills every system and exits when the test binary is
+// interrupted: the processes run in process groups of their own, which a
+// Ctrl-C on the terminal does not reach.
+func stopOnSignal() {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-signals
+		fmt.Fprintf(os.Stderr, "e2e: %s: killing the systems\n", sig)
+		live.Lock()
+		for s := range live.systems {
+			s.kill()
+		}
+		live.Unlock()
+		os.RemoveAll(workDir)
+		os.Exit(130)
+	}()
+}
+
+// option changes how a system is set up.
+type option func(*settings)
+
+type settings struct {
+	env             map[string][]string // service name -> extra KEY=VALUE for its binary
+	replicas        map[string]int      // service name -> how many (default 1)
+	persistentRedis bool
+}
+
+// withEnv adds KEY=VALUE settings to a service's environment, for
+// example withEnv("driver", "RIDE_DURATION=1s").
+func withEnv(service string, kv ...string) option {
+	return func(s *settings) { s.env[service] = append(s.env[service], kv...) }
+}
+
+// withReplicas runs n copies of a service: the same Dapr app id, each
+// with a sidecar and ports of its own, as a scaled-out deployment.
+func withReplicas(service string, n int) option {
+	return func(s *settings) { s.replicas[service] = n }
+}
+
+// withPersistentRedis makes Redis log every write to its append-only file
+// before answering (appendonly yes, appendfsync always), so that a Redis
+// killed and started again has everything it acknowledged.
+func withPersistentRedis() option {
+	return func(s *settings) { s.persistentRedis = true }
+}
+
+// system is Redis plus, for each service, its binaries and their sidecars.
+type system struct {
+	name     string
+	dir      string // logs, components and Redis data
+	settings settings
+
+	redisPort int
+	redisAddr string        // host:port of the system's own Redis
+	redis     *redis.Client // for tests that read the broker
+	apps      map[string][]*app
+
+	mu       sync.Mutex
+	procs    []*process // every process started, in start order
+	redisP   *process   // the Redis running now, nil while it is stopped
+	stopOnce sync.Once
+}
+
+// app is one replica of a service and the ports of its sidecar.
+type app struct {
+	name             string // the service, which is also its Dapr app id
+	instance         string // names the replica's processes and logs: trip, driver, driver-2, ...
+	env              []string
+	port             int // APP_PORT
+	daprHTTPPort     int
+	daprGRPCPort     int
+	metricsPort      int
+	internalGRPCPort int
+
+	service, sidecar *process // running now; nil while stopped (guarded by system.mu)
+}
+
+// url is the base URL of the service's public HTTP API.
+func (a *app) url() string { return "http://127.0.0.1:" + strconv.Itoa(a.port) }
+
+// daprURL is the base URL of the sidecar's HTTP API.
+func (a *app) daprURL() string { return "http://127.0.0.1:" + strconv.Itoa(a.daprHTTPPort) }
+
+// app returns the first replica of the named service.
+func (s *system) app(service string) *app { return s.apps[service][0] }
+
+// url returns the URL of path on the named service.
+func (s *system) url(service, path string) string { return s.app(service).url() + path }
+
+// newSystem prepares a system in a folder of its own under workDir.
+func newSystem(name string, opts ...option) (*system, error) {
+	st := settings{env: map[string][]string{}, replicas: map[string]int{}}
+	for _, o := range opts {
+		o(&st)
+	}
+	dir := filepath.Join(workDir, name)
+	for _, sub := range []string{"components", "logs", "redis"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	s := &system{name: name, dir: dir, settings: st, apps: map[string][]*app{}}
+	live.Lock()
+	if live.systems == nil {
+		live.systems = map[*system]bool{}
+	}
+	live.systems[s] = true
+	live.Unlock()
+	return s, nil
+}
+
+// startSystem starts a fresh system for one test, with the given options,
+// and stops it when the test ends. A test that fails gets the end of every
+// process's log, and the whole logs stay on disk.
+func startSystem(t *testing.T, opts ...option) *system {
+	t.Helper()
+	begin := time.Now()
+	s, err := newSystem(strings.ReplaceAll(t.Name(), "/", "_"), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			s.logTails(t, 40)
+		}
+	})
+	if err := s.start(); err != nil {
+		t.Fatalf("the system did not start: %v", err)
+	}
+	t.Logf("system ready in %s (logs in %s)", time.Since(begin).Round(time.Millisecond), s.logDir())
+	return s
+}
+
+func (s *system) logDir() string { return filepath.Join(s.dir, "logs") }
+
+// start starts Redis, the services and their sidecars, and waits until
+// every one of them is ready.
+func (s *system) start() error {
+	n := 1
+	for _, name := range services {
+		n += 5 * s.replicaCount(name)
+	}
+	ports, err := freePorts(n)
 	if err != nil {
 		return err
 	}
+	s.redisPort, ports = ports[0], ports[1:]
+	s.redisAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.redisPort))
 	s.redis = redis.NewClient(&redis.Options{Addr: s.redisAddr})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := s.startRedis(); err != nil {
+		return err
+	}
+	if err := s.writeComponents(); err != nil {
+		return err
+	}
+	for _, name := range services {
+		for i := range s.replicaCount(name) {
+			instance := name
+			if i > 0 {
+				instance = fmt.Sprintf("%s-%d", name, i+1)
+			}
+			p := ports[:5]
+			ports = ports[5:]
+			a := &app{name: name, instance: instance, env: s.settings.env[name],
+				port: p[0], daprHTTPPort: p[1], daprGRPCPort: p[2], metricsPort: p[3], internalGRPCPort: p[4]}
+			s.apps[name] = append(s.apps[name], a)
+			if err := s.startService(a); err != nil {
+				return err
+			}
+			if err := s.startSidecar(a); err != nil {
+				return err
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	for _, name := range services {
+		for _, a := range s.apps[name] {
+			if err := s.waitReady(ctx, a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *system) replicaCount(service string) int {
+	return max(1, s.settings.replicas[service])
+}
+
+// startRedis starts the system's Redis on its port and waits until it
+// answers. Without persistence it keeps everything in memory; with it,
+// every write is in the append-only file before Redis answers. A Redis
+// started again finds the data of the one before in the same folder.
+func (s *system) startRedis() error {
+	args := []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(s.redisPort), "--dir", filepath.Join(s.dir, "redis"), "--save", ""}
+	if s.settings.persistentRedis {
+		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
+	} else {
+		args = append(args, "--appendonly", "no")
+	}
+	p, err := s.spawn("redis", nil, "redis-server", args...)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.redisP = p
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return s.poll(ctx, "redis to answer PING", func(ctx context.Context) error {
 		return s.redis.Ping(ctx).Err()
@@ -214,7 +361,7 @@ func (s *system) startRedis(port int) error {
 }
 
 // writeComponents copies ../components for the sidecars, pointing them at
-// the test's Redis. The components read the address from REDIS_HOST
+// the system's Redis. The components read the address from REDIS_HOST
 // (envRef), which startSidecar sets; files that still name localhost:6379
 // are rewritten.
 func (s *system) writeComponents() error {
@@ -239,7 +386,8 @@ func (s *system) writeComponents() error {
 }
 
 // startService starts a service's binary with its configuration in the
-// environment, as docs/conventions.md names it.
+// environment, as docs/conventions.md names it, plus the system's own
+// settings for it.
 func (s *system) startService(a *app) error {
 	env := append(inheritedEnv(),
 		"APP_HOST=127.0.0.1",
@@ -249,8 +397,15 @@ func (s *system) startService(a *app) error {
 		"DAPR_GRPC_PORT="+strconv.Itoa(a.daprGRPCPort),
 		"SIDECAR_WAIT=60s",
 	)
-	_, err := s.spawn(a.name, "", env, filepath.Join(s.dir, "bin", a.name))
-	return err
+	env = append(env, a.env...)
+	p, err := s.spawn(a.instance, env, filepath.Join(binDir, a.name))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	a.service = p
+	s.mu.Unlock()
+	return nil
 }
 
 // inheritedEnv is the test's environment without the variables that
@@ -262,7 +417,7 @@ func inheritedEnv() []string {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
 		case "APP_HOST", "APP_PORT", "DAPR_HOST", "DAPR_HTTP_PORT", "DAPR_GRPC_PORT", "PUBSUB_NAME",
-			"STATESTORE_NAME", "SIDECAR_WAIT", "SHUTDOWN_TIMEOUT", "ASSIGN_DEADLINE", "REDIS_HOST":
+			"STATESTORE_NAME", "SIDECAR_WAIT", "SHUTDOWN_TIMEOUT", "ASSIGN_DEADLINE", "RIDE_DURATION", "REDIS_HOST":
 			continue
 		}
 		env = append(env, kv)
@@ -276,7 +431,7 @@ func inheritedEnv() []string {
 func (s *system) startSidecar(a *app) error {
 	components := filepath.Join(s.dir, "components")
 	env := append(inheritedEnv(), "REDIS_HOST="+s.redisAddr)
-	_, err := s.spawn(a.name+"-dapr", "", env, s.daprd,
+	p, err := s.spawn(a.instance+"-dapr", env, daprd,
 		"--app-id", a.name,
 		"--app-port", strconv.Itoa(a.port),
 		"--app-protocol", "http",
@@ -291,32 +446,36 @@ func (s *system) startSidecar(a *app) error {
 		"--config", filepath.Join(components, "config.yaml"),
 		"--log-level", "info",
 	)
-	return err
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	a.sidecar = p
+	s.mu.Unlock()
+	return nil
 }
 
-// waitReady waits until every sidecar answers /v1.0/healthz and every
-// service /readyz, or a process exits, or ctx ends.
-func (s *system) waitReady(ctx context.Context) error {
-	for _, name := range services {
-		a := s.apps[name]
-		probes := []struct{ what, url string }{
-			{name + " sidecar", fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", a.daprHTTPPort)},
-			{name, a.url() + "/readyz"},
-		}
-		for _, p := range probes {
-			err := s.poll(ctx, p.what+" to be ready", func(ctx context.Context) error {
-				return httpOK(ctx, p.url)
-			})
-			if err != nil {
-				return err
-			}
+// waitReady waits until the replica's sidecar answers /v1.0/healthz and
+// the service /readyz, or a process exits, or ctx ends.
+func (s *system) waitReady(ctx context.Context, a *app) error {
+	probes := []struct{ what, url string }{
+		{a.instance + " sidecar", a.daprURL() + "/v1.0/healthz"},
+		{a.instance, a.url() + "/readyz"},
+	}
+	for _, p := range probes {
+		err := s.poll(ctx, p.what+" to be ready", func(ctx context.Context) error {
+			return httpOK(ctx, p.url)
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 // poll calls check until it returns nil, failing early when one of the
-// system's processes has exited, and at ctx's deadline.
+// system's processes has exited without being stopped, and at ctx's
+// deadline.
 func (s *system) poll(ctx context.Context, what string, check func(context.Context) error) error {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -372,24 +531,28 @@ func freePorts(n int) ([]int, error) {
 
 // process is a program the system started, with its output in a log file.
 type process struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{} // closed when the process has exited
-	err  error         // why it exited; read after done is closed
+	name     string
+	cmd      *exec.Cmd
+	log      string
+	done     chan struct{} // closed when the process has exited
+	err      error         // why it exited; read after done is closed
+	exitedAt time.Time     // read after done is closed
+	stopping atomic.Bool   // the test stops it on purpose: its exit is no failure
 }
 
 // spawn starts a program in a process group of its own, with stdout and
-// stderr in logs/<name>.log. On Linux the process is also killed when the
-// test binary dies (a panic, a timeout), so nothing outlives the tests.
-func (s *system) spawn(name, dir string, env []string, bin string, args ...string) (*process, error) {
+// stderr appended to logs/<name>.log (a process started again writes after
+// its predecessor). On Linux the process is also killed when the test
+// binary dies (a panic, a timeout), so nothing outlives the tests.
+func (s *system) spawn(name string, env []string, bin string, args ...string) (*process, error) {
 	log := filepath.Join(s.logDir(), name+".log")
-	f, err := os.Create(log)
+	f, err := os.OpenFile(log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
+	fmt.Fprintf(f, "===== e2e: %s starts %s =====\n", time.Now().Format(time.RFC3339Nano), name)
 	cmd := exec.Command(bin, args...)
-	cmd.Dir, cmd.Env = dir, env
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = processGroup()
 	if err := cmd.Start(); err != nil {
@@ -399,6 +562,7 @@ func (s *system) spawn(name, dir string, env []string, bin string, args ...strin
 	p := &process{name: name, cmd: cmd, log: log, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
+		p.exitedAt = time.Now()
 		f.Close()
 		close(p.done)
 	}()
@@ -408,18 +572,152 @@ func (s *system) spawn(name, dir string, env []string, bin string, args ...strin
 	return p, nil
 }
 
-// exited returns a process that has exited, or nil.
+// exited returns a process that has exited although nobody stopped it, or
+// nil.
 func (s *system) exited() *process {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range s.procs {
 		select {
 		case <-p.done:
-			return p
+			if !p.stopping.Load() {
+				return p
+			}
 		default:
 		}
 	}
 	return nil
+}
+
+// exit is how a process ended after a signal.
+type exit struct {
+	code  int           // exit status; -1 when a signal ended it
+	after time.Duration // from the signal to the end of the process
+	state string        // as the operating system reports it
+}
+
+// signal sends sig to the process's group and waits up to grace for it to
+// end; past grace it kills the group. It reports how the process ended.
+// SIGSTOP and SIGCONT are sent without waiting.
+func (p *process) signal(sig syscall.Signal, grace time.Duration) exit {
+	pgid := p.cmd.Process.Pid
+	if sig != syscall.SIGSTOP && sig != syscall.SIGCONT {
+		p.stopping.Store(true)
+	}
+	sent := time.Now()
+	_ = syscall.Kill(-pgid, sig)
+	if sig == syscall.SIGSTOP || sig == syscall.SIGCONT {
+		return exit{}
+	}
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		fmt.Fprintf(os.Stderr, "e2e: %s did not stop within %s of %s; killing it\n", p.name, grace, sig)
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL) // whatever is left of the group
+	_ = syscall.Kill(-pgid, syscall.SIGCONT) // a stopped group cannot die otherwise
+	<-p.done
+	return exit{code: p.cmd.ProcessState.ExitCode(), after: p.exitedAt.Sub(sent), state: p.cmd.ProcessState.String()}
+}
+
+// stopGrace is how long a stop waits after SIGTERM before it kills.
+const stopGrace = 10 * time.Second
+
+// stopService ends a replica's service binary with sig (SIGTERM: let it
+// shut down; SIGKILL: a crash) and reports how it ended. Its sidecar stays.
+func (s *system) stopService(t *testing.T, a *app, sig syscall.Signal) exit {
+	t.Helper()
+	s.mu.Lock()
+	p := a.service
+	a.service = nil
+	s.mu.Unlock()
+	if p == nil {
+		t.Fatalf("stop %s: it is not running", a.instance)
+	}
+	e := p.signal(sig, stopGrace)
+	t.Logf("%s: %s, ended after %s: %s", a.instance, sig, e.after.Round(time.Millisecond), e.state)
+	return e
+}
+
+// stopSidecar ends a replica's daprd with sig. Its service stays.
+func (s *system) stopSidecar(t *testing.T, a *app, sig syscall.Signal) exit {
+	t.Helper()
+	s.mu.Lock()
+	p := a.sidecar
+	a.sidecar = nil
+	s.mu.Unlock()
+	if p == nil {
+		t.Fatalf("stop the sidecar of %s: it is not running", a.instance)
+	}
+	e := p.signal(sig, stopGrace)
+	t.Logf("%s sidecar: %s, ended after %s: %s", a.instance, sig, e.after.Round(time.Millisecond), e.state)
+	return e
+}
+
+// startApp starts whatever of a replica is stopped, its service and its
+// sidecar, on the ports it had, and waits until both are ready.
+func (s *system) startApp(t *testing.T, a *app) {
+	t.Helper()
+	s.mu.Lock()
+	service, sidecar := a.service == nil, a.sidecar == nil
+	s.mu.Unlock()
+	if service {
+		if err := s.startService(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sidecar {
+		if err := s.startSidecar(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := s.waitReady(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// freezeSidecar stops a replica's daprd with SIGSTOP: it keeps its
+// connections but answers nothing, so a call into it hangs. The returned
+// function (also run at the end of the test) lets it go on.
+func (s *system) freezeSidecar(t *testing.T, a *app) (thaw func()) {
+	t.Helper()
+	s.mu.Lock()
+	p := a.sidecar
+	s.mu.Unlock()
+	if p == nil {
+		t.Fatalf("freeze the sidecar of %s: it is not running", a.instance)
+	}
+	p.signal(syscall.SIGSTOP, 0)
+	var once sync.Once
+	thaw = func() { once.Do(func() { p.signal(syscall.SIGCONT, 0) }) }
+	t.Cleanup(thaw)
+	return thaw
+}
+
+// stopRedis ends the system's Redis with sig; the data stays in its folder.
+func (s *system) stopRedis(t *testing.T, sig syscall.Signal) exit {
+	t.Helper()
+	s.mu.Lock()
+	p := s.redisP
+	s.redisP = nil
+	s.mu.Unlock()
+	if p == nil {
+		t.Fatal("stop redis: it is not running")
+	}
+	e := p.signal(sig, stopGrace)
+	t.Logf("redis: %s, ended after %s: %s", sig, e.after.Round(time.Millisecond), e.state)
+	return e
+}
+
+// restartRedis starts the system's Redis again, on the same port and from
+// the same folder.
+func (s *system) restartRedis(t *testing.T) {
+	t.Helper()
+	if err := s.startRedis(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // stop stops the services first, then the sidecars, then Redis, each with
@@ -443,13 +741,24 @@ func (s *system) stop() {
 		for _, group := range [][]*process{services, sidecars, rest} {
 			var wg sync.WaitGroup
 			for _, p := range group {
-				wg.Go(func() { p.stop(10 * time.Second) })
+				select {
+				case <-p.done:
+					continue
+				default:
+				}
+				wg.Go(func() {
+					_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGCONT) // in case a test froze it
+					p.signal(syscall.SIGTERM, stopGrace)
+				})
 			}
 			wg.Wait()
 		}
 		if s.redis != nil {
 			s.redis.Close()
 		}
+		live.Lock()
+		delete(live.systems, s)
+		live.Unlock()
 	})
 }
 
@@ -462,26 +771,26 @@ func (s *system) kill() {
 	}
 }
 
-func (p *process) stop(grace time.Duration) {
-	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(grace):
-		fmt.Fprintf(os.Stderr, "e2e: %s did not stop within %s of SIGTERM; killing it\n", p.name, grace)
+// logFiles returns each process's log once, in start order.
+func (s *system) logFiles() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	var logs []string
+	for _, p := range s.procs {
+		if !seen[p.log] {
+			seen[p.log] = true
+			logs = append(logs, p.log)
+		}
 	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL) // whatever is left of the group
-	<-p.done
+	return logs
 }
 
 // printLogs writes every process's log, in start order.
 func (s *system) printLogs(w io.Writer) {
-	s.mu.Lock()
-	procs := s.procs
-	s.mu.Unlock()
-	for _, p := range procs {
-		fmt.Fprintf(w, "\n===== %s log (%s) =====\n", p.name, p.log)
-		b, err := os.ReadFile(p.log)
+	for _, log := range s.logFiles() {
+		fmt.Fprintf(w, "\n===== %s =====\n", log)
+		b, err := os.ReadFile(log)
 		if err != nil {
 			fmt.Fprintf(w, "(cannot read: %v)\n", err)
 			continue
@@ -489,4 +798,22 @@ func (s *system) printLogs(w io.Writer) {
 		w.Write(b)
 	}
 	fmt.Fprintln(w, "===== end of logs =====")
+}
+
+// logTails logs the last n lines of every process's log; the whole logs
+// stay in the system's folder.
+func (s *system) logTails(t *testing.T, n int) {
+	t.Helper()
+	for _, log := range s.logFiles() {
+		b, err := os.ReadFile(log)
+		if err != nil {
+			t.Logf("%s: %v", log, err)
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		if len(lines) > n {
+			lines = lines[len(lines)-n:]
+		}
+		t.Logf("last %d lines of %s:\n%s", len(lines), log, strings.Join(lines, "\n"))
+	}
 }

@@ -52,6 +52,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	return nil
 }
 
+// answerMargin is how long before the end of the shutdown budget in-flight
+// work is cancelled, leaving time to answer. It exceeds the 500 ms that
+// http.Server.Shutdown may wait between checks for idle connections.
+const answerMargin = time.Second
+
 // serve starts the HTTP server, waits for the sidecar, serves until ctx is
 // done and shuts down within cfg.ShutdownTimeout.
 func serve(ctx context.Context, cfg config, logger zerolog.Logger) error {
@@ -66,7 +71,12 @@ func serve(ctx context.Context, cfg config, logger zerolog.Logger) error {
 	svc := app.New(sidecar.StateStore(), time.Now, logger)
 	var connected atomic.Bool
 	stopping := make(chan struct{})
+	// Every request's context derives from handlers, so shutdown can cancel
+	// the ones that would not finish in time.
+	handlers, cancelHandlers := context.WithCancel(context.Background())
+	defer cancelHandlers()
 	srv := &http.Server{
+		BaseContext: func(net.Listener) context.Context { return handlers },
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
 			Events:      svc,
 			Riders:      svc,
@@ -98,6 +108,10 @@ func serve(ctx context.Context, cfg config, logger zerolog.Logger) error {
 		close(stopping) // /readyz turns 503, notification streams end
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
+		// An event still in flight answerMargin before the budget ends is
+		// cancelled, so it answers RETRY and is redelivered.
+		late := time.AfterFunc(cfg.ShutdownTimeout-min(answerMargin, cfg.ShutdownTimeout/2), cancelHandlers)
+		defer late.Stop()
 		if err := srv.Shutdown(ctx); err != nil {
 			return fmt.Errorf("shut down http server: %w", err)
 		}

@@ -19,6 +19,11 @@ import (
 	"github.com/ride-choreography/services/trip/internal/httpapi"
 )
 
+// answerMargin is how long before the end of the shutdown budget in-flight
+// work is cancelled, leaving time to answer. It exceeds the 500 ms that
+// http.Server.Shutdown may wait between checks for idle connections.
+const answerMargin = time.Second
+
 // run starts the service and blocks until ctx is cancelled (SIGTERM), then
 // shuts down gracefully: readiness turns 503, in-flight requests and event
 // deliveries finish, and run returns within the shutdown budget.
@@ -51,10 +56,15 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 		return sidecar.Ready(ctx)
 	}
+	// Every request's context derives from handlers, so shutdown can cancel
+	// the ones that would not finish in time.
+	handlers, cancelHandlers := context.WithCancel(context.Background())
+	defer cancelHandlers()
 	srv := &http.Server{
 		Handler: httpapi.NewServer(logger, trips, deadLetters,
 			dapr.NewSubscriber(logger, cfg.PubSub, trips, deadLetters), ready),
 		ReadHeaderTimeout: 5 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return handlers },
 	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
@@ -91,9 +101,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	logger.Info().Dur("budget", cfg.ShutdownTimeout).Msg("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// Work still running answerMargin before the budget ends is cancelled:
+	// an order then gets a 503 (nothing stored) and an event RETRY, so
+	// every caller hears an answer before the process exits.
+	late := time.AfterFunc(cfg.ShutdownTimeout-min(answerMargin, cfg.ShutdownTimeout/2), cancelHandlers)
+	defer late.Stop()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		// In-flight work did not finish in time; closing its connections
-		// makes the sidecar redeliver the events it was handling.
 		srv.Close()
 		logger.Error().Err(err).Msg("shutdown budget exceeded, connections closed")
 		return err
