@@ -21,7 +21,7 @@ E2E_FLAGS   ?=
 .PHONY: help run test unit fuzz e2e lint build tidy daprd dapr-cli redis clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 run: ## Run Redis and the three services with their Dapr sidecars until Ctrl-C (dapr run -f .)
 	@scripts/run.sh
