@@ -155,6 +155,8 @@ func TestCreateTripBadInput(t *testing.T) {
 		{name: "two objects", body: validOrder + validOrder, wantStatus: 400, wantDetail: "the body must hold a single JSON object"},
 		{name: "unknown field", body: `{"riderId":"r","pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1},"tip":5}`, wantStatus: 400, wantDetail: `unknown field "tip"`},
 		{name: "unknown nested field", body: `{"riderId":"r","pickup":{"lat":1,"lon":1,"alt":3},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: `unknown field "alt"`},
+		{name: "field name in another case", body: `{"RiderId":"r","pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: `unknown field "RiderId"`},
+		{name: "nested field name in another case", body: `{"riderId":"r","pickup":{"LAT":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: `unknown field "LAT"`},
 		{name: "wrong type", body: `{"riderId":7,"pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: "field riderId must be a string"},
 		{name: "missing everything", body: `{}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
 			wantParams: []invalidParam{{"riderId", "is required"}, {"pickup", "is required"}, {"dropoff", "is required"}}},

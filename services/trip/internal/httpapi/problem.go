@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -98,25 +100,59 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeJSON reads exactly one JSON object with only known fields from a
-// JSON body of at most maxBodyBytes into v.
+// JSON body of at most maxBodyBytes into v, a pointer to a struct.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "application/json" {
 		return &requestError{status: http.StatusUnsupportedMediaType, detail: "Content-Type must be application/json"}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return decodeError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return decodeError(err)
-		}
 		return badRequest("the body must hold a single JSON object")
 	}
+	return exactNames(body, reflect.TypeOf(v))
+}
+
+// exactNames refuses a property whose name matches a field only when case
+// is ignored: encoding/json takes "RIDERID" for riderId, the API does not.
+// Names matching no field at all were refused by DisallowUnknownFields.
+func exactNames(raw []byte, t reflect.Type) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var obj map[string]json.RawMessage
+	if t.Kind() != reflect.Struct || json.Unmarshal(raw, &obj) != nil {
+		return nil
+	}
+	for name, value := range obj {
+		field, ok := fieldNamed(t, name)
+		if !ok {
+			return badRequest(fmt.Sprintf("unknown field %q", name))
+		}
+		if err := exactNames(value, field.Type); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// fieldNamed returns the field of struct t whose JSON name is exactly name.
+func fieldNamed(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 func decodeError(err error) error {
