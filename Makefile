@@ -17,14 +17,16 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 10s
 # Extra flags for the end-to-end run, e.g. make e2e E2E_FLAGS='-v -run TestIdempotency'
 E2E_FLAGS   ?=
+# The pub/sub broker for make run: redis (default), rabbitmq, kafka, nats, mqtt, servicebus
+BROKER      ?= redis
 
 .PHONY: help run test unit fuzz e2e lint build tidy daprd dapr-cli redis clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: ## Run Redis and the three services with their Dapr sidecars until Ctrl-C (dapr run -f .)
-	@scripts/run.sh
+run: ## Run the three services with their Dapr sidecars until Ctrl-C; BROKER=rabbitmq|kafka|nats|mqtt|servicebus (default redis)
+	@BROKER=$(BROKER) scripts/run.sh
 
 test: unit fuzz e2e ## Unit tests of every module, a short fuzz run, then the end-to-end suite
 

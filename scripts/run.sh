@@ -3,15 +3,97 @@
 # foreground until Ctrl-C, on a machine with only Go and Debian packages.
 # Obtains daprd 1.17 and the Dapr CLI 1.12 (installed, or built from the Go
 # module proxy once and cached), makes sure Redis listens on 127.0.0.1:6379,
-# then runs `dapr run -f .` (dapr.yaml). App and sidecar logs go to
-# services/<name>/.dapr/logs/.
+# then runs `dapr run -f` with a copy of dapr.yaml that points at the
+# resources below. App and sidecar logs go to services/<name>/.dapr/logs/.
+#
+# BROKER picks the pub/sub component, without code or service changes:
+#   redis (default)  components/pubsub.yaml
+#   rabbitmq, kafka, nats, mqtt, servicebus
+#                    components/brokers/$BROKER.yaml
+# The sidecars load a resources folder built under the cache: every
+# components/*.yaml except pubsub.yaml, plus the chosen broker's file (named
+# pubsub.yaml). State stays in Redis whichever broker carries the events.
+# This script starts Redis but no other broker: it says which server must be
+# listening and which variable points the component at it.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 
+brokers=(redis rabbitmq kafka nats mqtt servicebus)
+broker=${BROKER:-redis}
+
+# broker_listening HOST:PORT: does something accept connections there?
+broker_listening() {
+	local host=${1%:*} port=${1##*:}
+	(exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+}
+
+# need_server NAME VAR DEFAULT PROBE: exports VAR (DEFAULT when unset) for
+# the sidecars, whose component reads it (envRef), and fails unless
+# something listens on PROBE (host:port, the address VAR names).
+need_server() {
+	local name=$1 var=$2 default=$3 addr
+	addr=${!var:-$default}
+	export "$var=$addr"
+	say "broker $broker: the sidecars connect to $name at $var=$addr (set $var to point elsewhere)"
+	if ! broker_listening "$4"; then
+		say "nothing listens on $4: start $name there, or set $var; this script installs no broker"
+		exit 1
+	fi
+}
+
+case $broker in
+redis) ;;
+rabbitmq)
+	need_server "a RabbitMQ server (Debian: rabbitmq-server)" RABBITMQ_HOST 127.0.0.1:5672 \
+		"${RABBITMQ_HOST:-127.0.0.1:5672}"
+	;;
+kafka)
+	brokers_addr=${KAFKA_BROKERS:-127.0.0.1:9092}
+	need_server "a Kafka broker" KAFKA_BROKERS 127.0.0.1:9092 "${brokers_addr%%,*}"
+	;;
+nats)
+	addr=${NATS_URL:-nats://127.0.0.1:4222}
+	addr=${addr#*://}
+	need_server "nats-server with JetStream (nats-server -js; Debian: nats-server)" NATS_URL \
+		nats://127.0.0.1:4222 "${addr##*@}"
+	say "create one stream per topic first (see components/brokers/nats.yaml), or what is published is lost"
+	;;
+mqtt)
+	addr=${MQTT_URL:-tcp://127.0.0.1:1883}
+	addr=${addr#*://}
+	need_server "an MQTT broker (Debian: mosquitto)" MQTT_URL tcp://127.0.0.1:1883 "${addr##*@}"
+	say "warning: with MQTT a subscriber that is down can lose messages (components/brokers/mqtt.yaml)"
+	;;
+servicebus)
+	if [[ -z ${SERVICEBUS_NAMESPACE:-} ]]; then
+		say "broker servicebus: set SERVICEBUS_NAMESPACE to your namespace (e.g. ride.servicebus.windows.net);"
+		say "the topics and one subscription per service must exist (components/brokers/servicebus.yaml),"
+		say "and the sidecars sign in with AZURE_CLIENT_ID's managed identity or your az login"
+		exit 1
+	fi
+	say "broker servicebus: the sidecars use Azure Service Bus $SERVICEBUS_NAMESPACE (SERVICEBUS_NAMESPACE)"
+	;;
+inmemory)
+	say "BROKER=inmemory delivers only within one sidecar: across these three services a publish"
+	say "succeeds and nothing arrives, so make run refuses it (components/brokers/inmemory.yaml)"
+	exit 1
+	;;
+*)
+	say "unknown BROKER=$broker; choose one of: ${brokers[*]}"
+	say "(components/brokers/inmemory.yaml is for single-sidecar demos only)"
+	exit 1
+	;;
+esac
+
 daprd=$("$root/scripts/daprd.sh")
+if [[ $broker == nats ]] && ! grep -aq 'components-contrib/pubsub/jetstream' "$daprd"; then
+	say "$daprd does not register pubsub.jetstream (a build with -tags stablecomponents leaves it out);"
+	say "set DAPRD to a daprd that does (Dapr's releases, installed by dapr init, do)"
+	exit 1
+fi
 cli=$("$root/scripts/dapr-cli.sh")
 "$root/scripts/redis.sh"
 
@@ -41,9 +123,32 @@ export DAPR_RUNTIME_PATH=$runtime
 # inherits it from the CLI.
 export REDIS_HOST=127.0.0.1:6379
 
+# The resources the sidecars load: components/ with the chosen broker as
+# pubsub, and a run template like dapr.yaml that points at them.
+resources=$cache/resources/$broker
+rm -rf "$resources"
+mkdir -p "$resources"
+for f in "$root"/components/*.yaml; do
+	[[ $(basename "$f") == pubsub.yaml ]] || cp "$f" "$resources/"
+done
+if [[ $broker == redis ]]; then
+	cp "$root/components/pubsub.yaml" "$resources/pubsub.yaml"
+else
+	cp "$root/components/brokers/$broker.yaml" "$resources/pubsub.yaml"
+fi
+template=$cache/dapr-$broker.yaml
+sed -e "s#^\(  resourcesPath:\) ./components\$#\1 $resources#" \
+	-e "s#^\(  configFilePath:\) ./components/config.yaml\$#\1 $resources/config.yaml#" \
+	-e "s#^\(    appDirPath:\) \(services/.*\)\$#\1 $root/\2#" \
+	"$root/dapr.yaml" >"$template"
+if grep -v '^ *#' "$template" | grep -qF -e ' ./components' -e 'appDirPath: services/'; then
+	say "cannot point $template at $resources: dapr.yaml changed shape"
+	exit 1
+fi
+
 cat <<'BANNER'
 
-Starting trip, driver and notification, each with a Dapr sidecar (dapr run -f .).
+Starting trip, driver and notification, each with a Dapr sidecar (dapr run -f).
   Trip API        http://localhost:8080   (POST /trips, GET /trips/{id})
   Drivers         http://localhost:8081/drivers
   Notifications   http://localhost:8082/riders/{riderId}/notifications  (and .../stream)
@@ -53,8 +158,8 @@ Order a taxi once they are ready:
   curl -s http://localhost:8080/trips/<tripId from the answer>
   curl -s http://localhost:8082/riders/rider-42/notifications
 Logs: services/<name>/.dapr/logs/. Stop with Ctrl-C.
-
 BANNER
+printf 'Broker: %s (the pubsub component in %s)\n\n' "$broker" "$resources"
 
 cd "$root"
 # The CLI puts itself and everything it starts into a process group of its
@@ -62,7 +167,7 @@ cd "$root"
 # with SIGKILL, which leaves the programs `go run` started running. So run it
 # in the background and, on Ctrl-C, interrupt its whole group: each service
 # and sidecar shuts down gracefully.
-"$cli" run -f . &
+"$cli" run -f "$template" &
 cli_pid=$!
 
 # stop interrupts the CLI's process group and waits for it to end. The
