@@ -51,13 +51,18 @@ func fuzzDecode(f *testing.F, topic string) {
 			return
 		}
 		data := deliveredData(t, body)
-		if !judgeable(data) {
-			t.Skip("the schema validator cannot compare numbers with exponents beyond ±1e6")
+		want := callFor(topic, data.(map[string]any))
+		if judgeable(data) {
+			if err := schema.Validate(data); err != nil {
+				t.Fatalf("accepted data that the schema rejects: %v", err)
+			}
+		} else if len(got.calls) == 1 {
+			// Neither the schema validator nor math/big reads a number with
+			// an exponent beyond ±1e6, so there is no verdict and no exact
+			// ETA to compare; every other field still is.
+			want.ETA = got.calls[0].ETA
 		}
-		if err := schema.Validate(data); err != nil {
-			t.Fatalf("accepted data that the schema rejects: %v", err)
-		}
-		if diff := cmp.Diff([]call{callFor(topic, data.(map[string]any))}, got.calls); diff != "" {
+		if diff := cmp.Diff([]call{want}, got.calls); diff != "" {
 			t.Errorf("applied event mismatch (-want +got):\n%s", diff)
 		}
 	})
@@ -194,7 +199,10 @@ func callFor(topic string, data map[string]any) call {
 // etaOf returns a whole number of seconds as a duration, computed exactly:
 // the longest duration for numbers beyond it.
 func etaOf(seconds json.Number) time.Duration {
-	s, _ := new(big.Rat).SetString(seconds.String())
+	s, ok := new(big.Rat).SetString(seconds.String())
+	if !ok {
+		return 0 // unreadable: see fuzzDecode
+	}
 	ns := s.Mul(s, big.NewRat(int64(time.Second), 1))
 	if ns.Cmp(new(big.Rat).SetInt64(math.MaxInt64)) > 0 {
 		return math.MaxInt64

@@ -78,7 +78,7 @@ func FuzzDecodeDriverAssigned(f *testing.F) {
 				break
 			}
 		}
-		// A number math/big cannot read is left to contractVerdict, which skips it.
+		// A number math/big cannot read gets no verdict from contractVerdict either.
 		if eta, ok := new(big.Rat).SetString(string(jsonNumber(data["etaSeconds"]))); e.ETASeconds < 0 || ok && eta.Cmp(big.NewRat(int64(e.ETASeconds), 1)) != 0 {
 			t.Errorf("read etaSeconds %d, the data says %v", e.ETASeconds, data["etaSeconds"])
 		}
@@ -161,22 +161,20 @@ func contractData(t *testing.T, body []byte) (any, bool) {
 	return data, true
 }
 
-// contractVerdict is the schema's verdict on data. It skips data that the
-// jsonschema library cannot validate: a number that math/big cannot read
-// (with an exponent beyond a million or beyond int64, as in
-// 0e10000000000000000000, which is the integer 0), or anything else that
-// makes it panic.
-func contractVerdict(t *testing.T, schema *jsonschema.Schema, data any) error {
-	t.Helper()
-	if n, ok := unreadableNumber(data); ok {
-		t.Skipf("jsonschema cannot read the number %.40s", n)
+// contractVerdict reports whether the schema judges data, and its verdict: the jsonschema library cannot read a number that math/big cannot
+// (an exponent beyond a million or beyond int64, as in
+// 0e10000000000000000000, which is the integer 0), and may panic on other
+// data. Without a verdict the caller's other checks still stand.
+func contractVerdict(schema *jsonschema.Schema, data any) (judged bool, verdict error) {
+	if _, ok := unreadableNumber(data); ok {
+		return false, nil
 	}
 	defer func() {
-		if r := recover(); r != nil {
-			t.Skipf("jsonschema cannot validate this data: %v", r)
+		if recover() != nil {
+			judged, verdict = false, nil
 		}
 	}()
-	return schema.Validate(data)
+	return true, schema.Validate(data)
 }
 
 // acceptedData returns the data of an accepted CloudEvent body, read as
@@ -194,7 +192,7 @@ func acceptedData(t *testing.T, body []byte) map[string]any {
 // requireContractAccepts fails unless the schema accepts data.
 func requireContractAccepts(t *testing.T, schema *jsonschema.Schema, data map[string]any) {
 	t.Helper()
-	if err := contractVerdict(t, schema, data); err != nil {
+	if judged, err := contractVerdict(schema, data); judged && err != nil {
 		t.Fatalf("accepted data that the contract refuses: %v", err)
 	}
 }
@@ -222,7 +220,7 @@ func requireContractRefuses(t *testing.T, schema *jsonschema.Schema, body []byte
 			return
 		}
 	}
-	if contractVerdict(t, schema, data) == nil {
+	if judged, err := contractVerdict(schema, data); judged && err == nil {
 		t.Fatalf("refused data that the contract accepts: %s", body)
 	}
 }
