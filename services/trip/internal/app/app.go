@@ -113,7 +113,7 @@ func (s *Service) DriverNotFound(ctx context.Context, e DriverNotFound) (bool, e
 // update applies change to the stored trip, retrying when another replica
 // wrote in between, so concurrent events never overwrite each other.
 func (s *Service) update(ctx context.Context, id string, change func(*trip.Trip) (bool, error)) (bool, error) {
-	for range maxUpdateAttempts {
+	changed, err := retryOnConflict(func() (bool, error) {
 		t, version, err := s.store.Get(ctx, id)
 		if err != nil {
 			return false, fmt.Errorf("get trip %s: %w", id, err)
@@ -122,14 +122,29 @@ func (s *Service) update(ctx context.Context, id string, change func(*trip.Trip)
 		if err != nil || !changed {
 			return false, err
 		}
-		err = s.store.Update(ctx, t, version)
-		if errors.Is(err, ErrConflict) {
-			continue
-		}
-		if err != nil {
+		if err := s.store.Update(ctx, t, version); err != nil {
 			return false, fmt.Errorf("update trip %s: %w", id, err)
 		}
 		return true, nil
+	})
+	if err != nil {
+		return false, err
 	}
-	return false, fmt.Errorf("update trip %s: %w %d times", id, ErrConflict, maxUpdateAttempts)
+	return changed, nil
+}
+
+// retryOnConflict runs a read-modify-write attempt again while it fails
+// with ErrConflict (another writer came first), at most maxUpdateAttempts
+// times.
+func retryOnConflict[T any](attempt func() (T, error)) (T, error) {
+	var err error
+	for range maxUpdateAttempts {
+		var v T
+		v, err = attempt()
+		if !errors.Is(err, ErrConflict) {
+			return v, err
+		}
+	}
+	var zero T
+	return zero, fmt.Errorf("gave up after %d attempts: %w", maxUpdateAttempts, err)
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -51,7 +50,7 @@ func NewDeadLetterBox(store DeadLetterStore, now func() time.Time) *DeadLetterBo
 // Store adds a dead letter unless one with its id is already kept, and
 // reports whether it added it. A redelivered dead letter changes nothing.
 func (b *DeadLetterBox) Store(ctx context.Context, dl DeadLetter) (bool, error) {
-	for range maxUpdateAttempts {
+	return retryOnConflict(func() (bool, error) {
 		box, version, err := b.store.Load(ctx)
 		if err != nil {
 			return false, fmt.Errorf("load dead letters: %w", err)
@@ -67,16 +66,11 @@ func (b *DeadLetterBox) Store(ctx context.Context, dl DeadLetter) (bool, error) 
 		if len(box.Items) > maxDeadLetters {
 			box.Items = box.Items[len(box.Items)-maxDeadLetters:]
 		}
-		err = b.store.Save(ctx, box, version)
-		if errors.Is(err, ErrConflict) {
-			continue
-		}
-		if err != nil {
+		if err := b.store.Save(ctx, box, version); err != nil {
 			return false, fmt.Errorf("save dead letters: %w", err)
 		}
 		return true, nil
-	}
-	return false, fmt.Errorf("save dead letters: %w %d times", ErrConflict, maxUpdateAttempts)
+	})
 }
 
 // List returns the dead-letter box.
