@@ -5,8 +5,10 @@
 #     otherwise says how to install it);
 #   - uses a Redis that already listens there;
 #   - else starts one, daemonized, with its pidfile, log and data in
-#     ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/redis (so trips and
-#     notifications survive a restart; delete that folder to start afresh).
+#     ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/redis, with AOF
+#     persistence fsynced on every write, as the broker-restart test runs it
+#     (so trips, notifications and undelivered events survive a restart;
+#     delete that folder to start afresh).
 # Stop the one this script started with: redis-cli -p 6379 shutdown
 set -euo pipefail
 
@@ -44,7 +46,7 @@ mkdir -p "$dir"
 say "starting redis-server on $host:$port (log: $dir/redis.log)"
 redis-server --bind "$host" --port "$port" --daemonize yes \
 	--pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" \
-	--save 60 1 --appendonly no
+	--save "" --appendonly yes --appendfsync always
 for _ in $(seq 1 50); do
 	if [[ "$(redis-cli -h "$host" -p "$port" ping 2>/dev/null)" == PONG ]]; then
 		exit 0

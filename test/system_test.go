@@ -240,7 +240,7 @@ func newSystem(name string, opts ...option) (*system, error) {
 		o(&st)
 	}
 	dir := filepath.Join(workDir, name)
-	for _, sub := range []string{"components", "logs", "redis"} {
+	for _, sub := range []string{"logs", "redis"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, err
 		}
@@ -295,9 +295,6 @@ func (s *system) start() error {
 	s.redisAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.redisPort))
 	s.redis = redis.NewClient(&redis.Options{Addr: s.redisAddr})
 	if err := s.startRedis(); err != nil {
-		return err
-	}
-	if err := s.writeComponents(); err != nil {
 		return err
 	}
 	for _, name := range services {
@@ -360,31 +357,6 @@ func (s *system) startRedis() error {
 	})
 }
 
-// writeComponents copies ../components for the sidecars, pointing them at
-// the system's Redis. The components read the address from REDIS_HOST
-// (envRef), which startSidecar sets; files that still name localhost:6379
-// are rewritten.
-func (s *system) writeComponents() error {
-	files, err := filepath.Glob(filepath.Join("..", "components", "*.yaml"))
-	if err != nil {
-		return err
-	}
-	if len(files) == 0 {
-		return errors.New("no component files in ../components")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		b = []byte(strings.ReplaceAll(string(b), "localhost:6379", s.redisAddr))
-		if err := os.WriteFile(filepath.Join(s.dir, "components", filepath.Base(f)), b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // startService starts a service's binary with its configuration in the
 // environment, as docs/conventions.md names it, plus the system's own
 // settings for it.
@@ -429,7 +401,12 @@ func inheritedEnv() []string {
 // placement and scheduler addresses daprd 1.17 runs with actors, workflows
 // and jobs disabled and waits for neither.
 func (s *system) startSidecar(a *app) error {
-	components := filepath.Join(s.dir, "components")
+	// The repository's own component files: they read the Redis address
+	// from REDIS_HOST (envRef), which points them at this system's Redis.
+	components, err := filepath.Abs(filepath.Join("..", "components"))
+	if err != nil {
+		return err
+	}
 	env := append(inheritedEnv(), "REDIS_HOST="+s.redisAddr)
 	p, err := s.spawn(a.instance+"-dapr", env, daprd,
 		"--app-id", a.name,
@@ -627,30 +604,28 @@ const stopGrace = 10 * time.Second
 // shut down; SIGKILL: a crash) and reports how it ended. Its sidecar stays.
 func (s *system) stopService(t *testing.T, a *app, sig syscall.Signal) exit {
 	t.Helper()
-	s.mu.Lock()
-	p := a.service
-	a.service = nil
-	s.mu.Unlock()
-	if p == nil {
-		t.Fatalf("stop %s: it is not running", a.instance)
-	}
-	e := p.signal(sig, stopGrace)
-	t.Logf("%s: %s, ended after %s: %s", a.instance, sig, e.after.Round(time.Millisecond), e.state)
-	return e
+	return s.stopReplicaProcess(t, &a.service, a.instance, sig)
 }
 
 // stopSidecar ends a replica's daprd with sig. Its service stays.
 func (s *system) stopSidecar(t *testing.T, a *app, sig syscall.Signal) exit {
 	t.Helper()
+	return s.stopReplicaProcess(t, &a.sidecar, a.instance+" sidecar", sig)
+}
+
+// stopReplicaProcess ends the process in slot (a replica's service or
+// sidecar) with sig and marks it stopped.
+func (s *system) stopReplicaProcess(t *testing.T, slot **process, name string, sig syscall.Signal) exit {
+	t.Helper()
 	s.mu.Lock()
-	p := a.sidecar
-	a.sidecar = nil
+	p := *slot
+	*slot = nil
 	s.mu.Unlock()
 	if p == nil {
-		t.Fatalf("stop the sidecar of %s: it is not running", a.instance)
+		t.Fatalf("stop %s: it is not running", name)
 	}
 	e := p.signal(sig, stopGrace)
-	t.Logf("%s sidecar: %s, ended after %s: %s", a.instance, sig, e.after.Round(time.Millisecond), e.state)
+	t.Logf("%s: %s, ended after %s: %s", name, sig, e.after.Round(time.Millisecond), e.state)
 	return e
 }
 
