@@ -17,10 +17,13 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 10s
 # Extra flags for the end-to-end run, e.g. make e2e E2E_FLAGS='-v -run TestIdempotency'
 E2E_FLAGS   ?=
+# The brokers for make test-brokers, comma-separated (default: all of them):
+# redis, rabbitmq, rabbitmq-defaults, nats, kafka, mqtt, inmemory
+BROKERS     ?=
 # The pub/sub broker for make run: redis (default), rabbitmq, kafka, nats, mqtt, servicebus
 BROKER      ?= redis
 
-.PHONY: help run test unit fuzz e2e lint build tidy daprd dapr-cli redis clean
+.PHONY: help run test test-brokers unit fuzz e2e lint build tidy daprd dapr-cli redis clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,12 +47,19 @@ e2e: ## End-to-end suite: real Redis, daprd sidecars and service binaries (finds
 	@daprd=$$(scripts/daprd.sh); \
 		cd test && DAPRD="$$daprd" go test -count=1 -timeout 10m $(E2E_FLAGS)
 
+test-brokers: ## The end-to-end scenarios against every broker that runs here, and the README's broker table from what they measure; BROKERS=nats,kafka for some
+	@scripts/brokers.sh
+	@echo "== test (broker matrix)"
+	@daprd=$$(scripts/daprd.sh); \
+		cd test && DAPRD="$$daprd" BROKERS="$(BROKERS)" BROKER_TABLE="$(CURDIR)/README.md" \
+		go test -tags brokers -count=1 -timeout 25m -run '^TestBrokers$$' $(E2E_FLAGS)
+
 lint: ## gofmt, go vet and staticcheck in every module
 	@unformatted=$$(gofmt -l $(MODULES)); \
 	if [[ -n "$$unformatted" ]]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	@for m in $(MODULES); do \
 		echo "== $$m"; \
-		(cd $$m && go vet ./... && go run $(STATICCHECK) ./...); \
+		(cd $$m && go vet -tags brokers ./... && go run $(STATICCHECK) -tags brokers ./...); \
 	done
 
 build: ## Build the service binaries into .bin/ (GOWORK=off, as container builds do)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Prints the path of a daprd (the Dapr sidecar) of version 1.17, the runtime
-# this project pins:
+# this project pins, with the NATS JetStream pub/sub (make test-brokers):
 #   1. $DAPRD, when set;
 #   2. ~/.dapr/bin/daprd, when `dapr init` installed a 1.17.x there;
 #   3. a build from the Go module proxy, cached in
-#      ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin/daprd-1.17.0
-#      (built by tools/daprd on first use, about 5 minutes on 2 cores).
+#      ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin/daprd-1.17.0-jetstream
+#      (built by tools/daprd on first use, about 5 minutes on 2 cores): Dapr's
+#      stable components plus pubsub.jetstream, see tools/daprd/main.go.
 # Progress and errors go to stderr; stdout carries only the path.
 set -euo pipefail
 
@@ -33,7 +34,7 @@ if [[ -x $installed ]] && reports_version "$installed"; then
 	exit 0
 fi
 
-cached=$cache/daprd-$version
+cached=$cache/daprd-$version-jetstream
 if [[ -x $cached ]] && reports_version "$cached"; then
 	echo "$cached"
 	exit 0
@@ -61,7 +62,7 @@ start=$SECONDS
 	# Static, like Dapr's own release builds, and no C compiler needed.
 	GOWORK=off CGO_ENABLED=0 go build -tags stablecomponents \
 		-ldflags "-X github.com/dapr/dapr/pkg/buildinfo.version=$version" \
-		-o "$tmp/daprd" github.com/dapr/dapr/cmd/daprd
+		-o "$tmp/daprd" .
 )
 if ! reports_version "$tmp/daprd"; then
 	say "the build in tools/daprd did not produce a daprd that reports version $version"

@@ -169,6 +169,9 @@ type settings struct {
 	env             map[string][]string // service name -> extra KEY=VALUE for its binary
 	replicas        map[string]int      // service name -> how many (default 1)
 	persistentRedis bool
+	pubsub          string   // a component file to use as pubsub.yaml, "" for components/pubsub.yaml
+	sidecarEnv      []string // extra KEY=VALUE for every sidecar, read by the pubsub component (envRef)
+	broker          func(*system) ([]string, error)
 }
 
 // withEnv adds KEY=VALUE settings to a service's environment, for
@@ -190,6 +193,24 @@ func withPersistentRedis() option {
 	return func(s *settings) { s.persistentRedis = true }
 }
 
+// withPubsub makes the sidecars load file (a path under ../components, such
+// as "brokers/rabbitmq.yaml", or an absolute path) in place of components/pubsub.yaml, exactly as
+// `make run BROKER=` does, with env (the broker's address, which the file
+// reads through envRef) in their environment. Redis stays the state store.
+func withPubsub(file string, env ...string) option {
+	return func(s *settings) {
+		s.pubsub = file
+		s.sidecarEnv = append(s.sidecarEnv, env...)
+	}
+}
+
+// withBroker starts a broker for the system, after Redis and before the
+// sidecars, with start, which returns the sidecars' extra environment (the
+// broker's address). What start spawns is stopped with the system.
+func withBroker(start func(*system) ([]string, error)) option {
+	return func(s *settings) { s.broker = start }
+}
+
 // system is Redis plus, for each service, its binaries and their sidecars.
 type system struct {
 	name     string
@@ -204,7 +225,16 @@ type system struct {
 	mu       sync.Mutex
 	procs    []*process // every process started, in start order
 	redisP   *process   // the Redis running now, nil while it is stopped
+	atStop   []func()   // run when the system stops, after its processes
 	stopOnce sync.Once
+}
+
+// onStop runs f when the system stops, after every process has ended:
+// for what is not a process of the system's, such as an in-process broker.
+func (s *system) onStop(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.atStop = append(s.atStop, f)
 }
 
 // app is one replica of a service and the ports of its sidecar.
@@ -296,6 +326,13 @@ func (s *system) start() error {
 	s.redis = redis.NewClient(&redis.Options{Addr: s.redisAddr})
 	if err := s.startRedis(); err != nil {
 		return err
+	}
+	if s.settings.broker != nil {
+		env, err := s.settings.broker(s)
+		if err != nil {
+			return fmt.Errorf("start the broker: %w", err)
+		}
+		s.settings.sidecarEnv = append(s.settings.sidecarEnv, env...)
 	}
 	for _, name := range services {
 		for i := range s.replicaCount(name) {
@@ -401,13 +438,12 @@ func inheritedEnv() []string {
 // placement and scheduler addresses daprd 1.17 runs with actors, workflows
 // and jobs disabled and waits for neither.
 func (s *system) startSidecar(a *app) error {
-	// The repository's own component files: they read the Redis address
-	// from REDIS_HOST (envRef), which points them at this system's Redis.
-	components, err := filepath.Abs(filepath.Join("..", "components"))
+	components, err := s.components()
 	if err != nil {
 		return err
 	}
 	env := append(inheritedEnv(), "REDIS_HOST="+s.redisAddr)
+	env = append(env, s.settings.sidecarEnv...)
 	p, err := s.spawn(a.instance+"-dapr", env, daprd,
 		"--app-id", a.name,
 		"--app-port", strconv.Itoa(a.port),
@@ -430,6 +466,47 @@ func (s *system) startSidecar(a *app) error {
 	a.sidecar = p
 	s.mu.Unlock()
 	return nil
+}
+
+// components returns the folder of component files the sidecars load: the
+// repository's own, which read the Redis address from REDIS_HOST (envRef),
+// pointed at this system's Redis. With withPubsub, a folder of the system's
+// own that holds the same files, unchanged, but for pubsub.yaml, which is
+// the chosen broker file: daprd loads every file of a folder, and no two
+// may define the component named pubsub.
+func (s *system) components() (string, error) {
+	repo, err := filepath.Abs(filepath.Join("..", "components"))
+	if err != nil || s.settings.pubsub == "" {
+		return repo, err
+	}
+	dir := filepath.Join(s.dir, "components")
+	if _, err := os.Stat(dir); err == nil {
+		return dir, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	files, err := filepath.Glob(filepath.Join(repo, "*.yaml"))
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		name, from := filepath.Base(f), f
+		if name == "pubsub.yaml" {
+			from = s.settings.pubsub
+			if !filepath.IsAbs(from) {
+				from = filepath.Join(repo, from)
+			}
+		}
+		b, err := os.ReadFile(from)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 // waitReady waits until the replica's sidecar answers /v1.0/healthz and
@@ -515,6 +592,7 @@ type process struct {
 	err      error         // why it exited; read after done is closed
 	exitedAt time.Time     // read after done is closed
 	stopping atomic.Bool   // the test stops it on purpose: its exit is no failure
+	infra    bool          // a broker or store: stopped after the sidecars
 }
 
 // spawn starts a program in a process group of its own, with stdout and
@@ -707,7 +785,7 @@ func (s *system) stop() {
 			switch {
 			case strings.HasSuffix(p.name, "-dapr"):
 				sidecars = append(sidecars, p)
-			case p.name == "redis":
+			case p.name == "redis" || p.infra:
 				rest = append(rest, p)
 			default:
 				services = append(services, p)
@@ -727,6 +805,12 @@ func (s *system) stop() {
 				})
 			}
 			wg.Wait()
+		}
+		s.mu.Lock()
+		atStop := s.atStop
+		s.mu.Unlock()
+		for _, f := range atStop {
+			f()
 		}
 		if s.redis != nil {
 			s.redis.Close()

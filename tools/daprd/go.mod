@@ -6,7 +6,10 @@ module github.com/ride-choreography/tools/daprd
 
 go 1.26
 
-require github.com/dapr/dapr v1.17.0
+require (
+	github.com/dapr/components-contrib v1.17.0
+	github.com/dapr/dapr v1.17.0
+)
 
 require (
 	cel.dev/expr v0.24.0 // indirect
@@ -140,7 +143,6 @@ require (
 	github.com/creasty/defaults v1.5.2 // indirect
 	github.com/cyphar/filepath-securejoin v0.6.1 // indirect
 	github.com/dancannon/gorethink v4.0.0+incompatible // indirect
-	github.com/dapr/components-contrib v1.17.0 // indirect
 	github.com/dapr/durabletask-go v0.11.0 // indirect
 	github.com/dapr/kit v0.17.0 // indirect
 	github.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc // indirect
