@@ -11,6 +11,10 @@ SHELL := bash
 SERVICES    := trip driver notification
 SERVICE_MODULES := $(addprefix services/,$(SERVICES))
 MODULES     := $(SERVICE_MODULES) test
+# Modules outside go.work, built and tested with GOWORK=off: the checks of
+# the deployment files, whose dependencies (BuildKit, HCL) stay away from
+# the services.
+DEPLOY_MODULES := deploy/images
 # staticcheck 2026.2 (v0.8.x) understands Go 1.26.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # How long each fuzz target runs in make test / make fuzz.
@@ -23,7 +27,7 @@ BROKERS     ?=
 # The pub/sub broker for make run: redis (default), rabbitmq, kafka, nats, mqtt, servicebus
 BROKER      ?= redis
 
-.PHONY: help run test test-brokers unit fuzz e2e lint build tidy daprd dapr-cli redis clean
+.PHONY: help run test test-brokers validate-deploy unit fuzz e2e lint build tidy daprd dapr-cli redis clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,12 +58,22 @@ test-brokers: ## The end-to-end scenarios against every broker that runs here, a
 		cd test && DAPRD="$$daprd" BROKERS="$(BROKERS)" BROKER_TABLE="$(CURDIR)/README.md" \
 		go test -tags brokers -count=1 -timeout 25m -run '^TestBrokers$$' $(E2E_FLAGS)
 
+validate-deploy: ## Check the deployment files offline: Dockerfiles (BuildKit's linter and the image rules), docker-compose.yml (Compose CLI 5.6.0)
+	@echo "== Dockerfiles"
+	@scripts/validate-images.sh
+	@echo "== docker-compose.yml"
+	@scripts/validate-compose.sh
+
 lint: ## gofmt, go vet and staticcheck in every module
-	@unformatted=$$(gofmt -l $(MODULES)); \
+	@unformatted=$$(gofmt -l $(MODULES) $(DEPLOY_MODULES)); \
 	if [[ -n "$$unformatted" ]]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	@for m in $(MODULES); do \
 		echo "== $$m"; \
 		(cd $$m && go vet -tags brokers ./... && go run $(STATICCHECK) -tags brokers ./...); \
+	done
+	@for m in $(DEPLOY_MODULES); do \
+		echo "== $$m (GOWORK=off)"; \
+		(cd $$m && GOWORK=off go vet ./... && GOWORK=off go run $(STATICCHECK) ./...); \
 	done
 
 build: ## Build the service binaries into .bin/ (GOWORK=off, as container builds do)

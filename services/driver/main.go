@@ -38,6 +38,9 @@ const startRetryInterval = 500 * time.Millisecond
 const answerMargin = time.Second
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == healthcheckArg {
+		os.Exit(healthcheck(os.Getenv, os.Stderr)) // the image's HEALTHCHECK
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr); err != nil {
