@@ -91,7 +91,7 @@ esac
 daprd=$("$root/scripts/daprd.sh")
 if [[ $broker == nats ]] && ! grep -aq 'components-contrib/pubsub/jetstream' "$daprd"; then
 	say "$daprd does not register pubsub.jetstream (a build with -tags stablecomponents leaves it out);"
-	say "set DAPRD to a daprd that does (Dapr's releases, installed by dapr init, do)"
+	say "unset DAPRD to use the project's build (tools/daprd registers it), or point it at a Dapr release"
 	exit 1
 fi
 cli=$("$root/scripts/dapr-cli.sh")

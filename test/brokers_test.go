@@ -64,7 +64,7 @@ var brokers = []broker{
 	{name: "nats", file: "brokers/nats.yaml", start: startNATS},
 	{name: "kafka", file: "brokers/kafka.yaml", start: startKafka},
 	{name: "mqtt", file: "brokers/mqtt.yaml", start: startMosquitto,
-		loses: true, why: "Dapr's mqtt3 component does not take up a session's queued messages after a restart"},
+		loses: true, why: "a subscriber that was down gets nothing of what was published meanwhile, although its session is persistent"},
 	{name: "inmemory", file: "brokers/inmemory.yaml", local: true,
 		why: "delivers only to subscribers of the sidecar that published"},
 }
