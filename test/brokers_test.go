@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -115,22 +116,13 @@ func selectedBrokers(t *testing.T) []broker {
 	}
 	var out []broker
 	for name := range strings.SplitSeq(names, ",") {
-		i := indexOf(name)
+		i := slices.IndexFunc(brokers, func(b broker) bool { return b.name == name })
 		if i < 0 {
 			t.Fatalf("BROKERS names %q; the matrix has %s", name, brokerNames())
 		}
 		out = append(out, brokers[i])
 	}
 	return out
-}
-
-func indexOf(name string) int {
-	for i, b := range brokers {
-		if b.name == name {
-			return i
-		}
-	}
-	return -1
 }
 
 func brokerNames() string {
@@ -376,19 +368,7 @@ func (s *system) outcomes(t *testing.T, orders []order, within time.Duration) (f
 			notFound = 1
 		}
 		verdict, why := judge(o, trip, history, drivers, notFound)
-		switch verdict {
-		case "completed":
-			f.completed++
-			if trip.Status == "driver_assigned" {
-				f.assigned++
-			} else {
-				f.noDriver++
-			}
-		case "duplicated":
-			f.duplicated++
-		default:
-			f.lost++
-		}
+		f.count(verdict, trip)
 		if verdict != "lost" && len(why) > 0 {
 			problems = append(problems, fmt.Sprintf("trip %s %s: %s", o.tripID, verdict, strings.Join(why, ", ")))
 		}
@@ -417,7 +397,7 @@ func withoutMetadata(t *testing.T, file string, names ...string) string {
 	for _, item := range items {
 		m, _ := item.(map[string]any)
 		name, _ := m["name"].(string)
-		if !containsString(names, name) {
+		if !slices.Contains(names, name) {
 			kept = append(kept, item)
 		}
 	}
@@ -434,15 +414,6 @@ func withoutMetadata(t *testing.T, file string, names ...string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // The brokers. Each starts next to the system's Redis, on free loopback

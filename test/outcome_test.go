@@ -191,6 +191,23 @@ func (f figures) check(t *testing.T) {
 	}
 }
 
+// count adds an accepted order's verdict (see judge) to the figures.
+func (f *figures) count(verdict string, trip tripView) {
+	switch verdict {
+	case "completed":
+		f.completed++
+		if trip.Status == "driver_assigned" {
+			f.assigned++
+		} else {
+			f.noDriver++
+		}
+	case "duplicated":
+		f.duplicated++
+	default:
+		f.lost++
+	}
+}
+
 // report logs a test's figures and prints them on stdout as one line that
 // starts with "figures", so they show without -v and copy as they are.
 func report(t *testing.T, format string, args ...any) {
@@ -288,19 +305,7 @@ func (s *system) tally(t *testing.T, orders []order, quietWithin time.Duration) 
 			trip := getJSON[tripView](t, s.url("trip", "/trips/"+o.tripID))
 			history := s.notifications(t, o.riderID)
 			verdict, why := judge(o, trip, history, drivers[o.tripID], notFound[o.tripID])
-			switch verdict {
-			case "completed":
-				f.completed++
-				if trip.Status == "driver_assigned" {
-					f.assigned++
-				} else {
-					f.noDriver++
-				}
-			case "duplicated":
-				f.duplicated++
-			default:
-				f.lost++
-			}
+			f.count(verdict, trip)
 			if len(why) > 0 {
 				problems = append(problems, fmt.Sprintf("trip %s of %s %s: %s; trip %+v; notifications %q; driver-assigned %v; driver-not-found %d; trip-created %v",
 					o.tripID, o.riderID, verdict, strings.Join(why, ", "), trip, kinds(history), drivers[o.tripID], notFound[o.tripID], announced[o.riderID]))
