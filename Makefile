@@ -14,7 +14,7 @@ MODULES     := $(SERVICE_MODULES) test
 # Modules outside go.work, built and tested with GOWORK=off: the checks of
 # the deployment files, whose dependencies (BuildKit, HCL) stay away from
 # the services.
-DEPLOY_MODULES := deploy/images
+DEPLOY_MODULES := deploy/images deploy/terraform
 # staticcheck 2026.2 (v0.8.x) understands Go 1.26.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # How long each fuzz target runs in make test / make fuzz.
@@ -58,11 +58,13 @@ test-brokers: ## The end-to-end scenarios against every broker that runs here, a
 		cd test && DAPRD="$$daprd" BROKERS="$(BROKERS)" BROKER_TABLE="$(CURDIR)/README.md" \
 		go test -tags brokers -count=1 -timeout 25m -run '^TestBrokers$$' $(E2E_FLAGS)
 
-validate-deploy: ## Check the deployment files offline: Dockerfiles (BuildKit's linter and the image rules), docker-compose.yml (Compose CLI 5.6.0)
+validate-deploy: ## Check the deployment files offline: Dockerfiles (BuildKit's linter), docker-compose.yml (Compose CLI 5.6.0), deploy/terraform (OpenTofu 1.12.6 with the azurerm schema, and its Go test)
 	@echo "== Dockerfiles"
 	@scripts/validate-images.sh
 	@echo "== docker-compose.yml"
 	@scripts/validate-compose.sh
+	@echo "== deploy/terraform"
+	@scripts/validate-terraform.sh
 
 lint: ## gofmt, go vet and staticcheck in every module
 	@unformatted=$$(gofmt -l $(MODULES) $(DEPLOY_MODULES)); \

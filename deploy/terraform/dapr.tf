@@ -1,0 +1,109 @@
+# Dapr components on the Container Apps environment: the same names and
+# behaviour as components/ in the repository, with Azure services behind
+# them. Every component has scopes, so a sidecar loads only what its app
+# owns.
+#
+# Dapr resiliency (components/resiliency.yaml) cannot be declared here: a
+# Container Apps environment takes Dapr components, not Resiliency resources.
+# Container Apps has its own Dapr component resiliency policies
+# (Microsoft.App/managedEnvironments/daprComponents/resiliencyPolicies),
+# which the azurerm provider does not offer; add them with the azapi
+# provider if the defaults are not enough. Without them a RETRY answer is
+# retried by Service Bus redelivery and counts towards max_delivery_count.
+
+locals {
+  # Metadata shared by every Redis-backed component: Entra ID with the apps'
+  # identity, TLS on the Managed Redis port.
+  redis_metadata = {
+    redisHost     = "${azurerm_managed_redis.state.hostname}:10000"
+    enableTLS     = "true"
+    useEntraID    = "true"
+    azureClientId = azurerm_user_assigned_identity.apps.client_id
+  }
+
+  # The trip store announces each stored trip on trip-created through Dapr's
+  # transactional outbox. Dapr first writes the event to an internal topic
+  # (named after the Kubernetes namespace, the app and the topic) and its
+  # relay subscribes to it. Service Bus creates no entities here, so that
+  # internal topic goes to the Redis pub/sub "trip-outbox" instead, whose
+  # streams need no setup, as on a local run.
+  outbox_metadata = {
+    outboxPublishPubsub           = "pubsub"
+    outboxPublishTopic            = "trip-created"
+    outboxPubsub                  = "trip-outbox"
+    outboxDiscardWhenMissingState = "true"
+  }
+}
+
+# The broker, as in components/brokers/servicebus.yaml.
+resource "azurerm_container_app_environment_dapr_component" "pubsub" {
+  name                         = "pubsub"
+  container_app_environment_id = azurerm_container_app_environment.this.id
+  component_type               = "pubsub.azure.servicebus.topics"
+  version                      = "v1"
+  scopes                       = keys(local.apps)
+
+  metadata {
+    # The fully qualified name (<name>.servicebus.windows.net): with no
+    # connection string the component authenticates with Entra ID.
+    name  = "namespaceName"
+    value = "${azurerm_servicebus_namespace.this.name}.servicebus.windows.net"
+  }
+  metadata {
+    name  = "azureClientId"
+    value = azurerm_user_assigned_identity.apps.client_id
+  }
+  metadata {
+    # Terraform owns topics and subscriptions (servicebus.tf).
+    name  = "disableEntityManagement"
+    value = "true"
+  }
+  metadata {
+    name  = "maxDeliveryCount"
+    value = tostring(local.max_delivery_count)
+  }
+}
+
+# One state store per service, each scoped to its service alone.
+resource "azurerm_container_app_environment_dapr_component" "state" {
+  for_each = { for app, a in local.apps : a.state_store => app }
+
+  name                         = each.key
+  container_app_environment_id = azurerm_container_app_environment.this.id
+  component_type               = "state.redis"
+  version                      = "v1"
+  scopes                       = [each.value]
+
+  dynamic "metadata" {
+    for_each = merge(local.redis_metadata, each.key == "trip-store" ? local.outbox_metadata : {})
+    content {
+      name  = metadata.key
+      value = metadata.value
+    }
+  }
+}
+
+# The outbox's internal topic (see outbox_metadata), read and written only by
+# the trip sidecar.
+resource "azurerm_container_app_environment_dapr_component" "trip_outbox" {
+  name                         = "trip-outbox"
+  container_app_environment_id = azurerm_container_app_environment.this.id
+  component_type               = "pubsub.redis"
+  version                      = "v1"
+  scopes                       = ["trip"]
+
+  dynamic "metadata" {
+    for_each = merge(local.redis_metadata, {
+      # As components/pubsub.yaml: a relay message not acknowledged within
+      # 10 s is handed out again, and the relay takes 64 at once (it waits
+      # about a second per message before publishing).
+      processingTimeout = "10s"
+      redeliverInterval = "2s"
+      concurrency       = "64"
+    })
+    content {
+      name  = metadata.key
+      value = metadata.value
+    }
+  }
+}

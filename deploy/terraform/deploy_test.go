@@ -1,0 +1,694 @@
+// Package terraform holds the tests of the Azure Container Apps deployment
+// in this folder. `tofu validate` (scripts/validate-terraform.sh) checks the
+// configuration against the azurerm provider's schema; these tests check
+// what validate cannot: that the deployment matches the event contracts and
+// the services, and the values the provider does not check inside for_each
+// resources at validate time.
+package terraform
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+)
+
+// contract is what contracts/asyncapi.yaml and the conventions say about
+// topics and subscribers.
+type contract struct {
+	// Topics are the channel addresses.
+	Topics []string
+	// Receivers maps a topic to the app ids that receive it.
+	Receivers map[string][]string
+	// MaxDeliveryCount is components/brokers/servicebus.yaml's value.
+	MaxDeliveryCount string
+}
+
+// operationApp reads the app id from an AsyncAPI operation id such as
+// "notificationReceivesTripCreated".
+var operationApp = regexp.MustCompile(`^([a-z]+)(Receives|Publishes)[A-Z]`)
+
+func loadContract(t *testing.T) contract {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "contracts", "asyncapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Channels map[string]struct {
+			Address string `yaml:"address"`
+		} `yaml:"channels"`
+		Operations map[string]struct {
+			Action  string `yaml:"action"`
+			Channel struct {
+				Ref string `yaml:"$ref"`
+			} `yaml:"channel"`
+		} `yaml:"operations"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("contracts/asyncapi.yaml: %v", err)
+	}
+	c := contract{Receivers: map[string][]string{}}
+	for _, ch := range doc.Channels {
+		c.Topics = append(c.Topics, ch.Address)
+	}
+	for id, op := range doc.Operations {
+		if op.Action != "receive" {
+			continue
+		}
+		m := operationApp.FindStringSubmatch(id)
+		if m == nil {
+			t.Fatalf("contracts/asyncapi.yaml: operation %q does not name its app (<app>Receives<Channel>)", id)
+		}
+		ch, ok := doc.Channels[strings.TrimPrefix(op.Channel.Ref, "#/channels/")]
+		if !ok {
+			t.Fatalf("contracts/asyncapi.yaml: operation %q refers to unknown channel %q", id, op.Channel.Ref)
+		}
+		c.Receivers[ch.Address] = append(c.Receivers[ch.Address], m[1])
+	}
+	if len(c.Topics) == 0 || len(c.Receivers) == 0 {
+		t.Fatal("contracts/asyncapi.yaml: no channels or receive operations found")
+	}
+
+	raw, err = os.ReadFile(filepath.Join("..", "..", "components", "brokers", "servicebus.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var comp struct {
+		Spec struct {
+			Metadata []struct {
+				Name  string `yaml:"name"`
+				Value string `yaml:"value"`
+			} `yaml:"metadata"`
+		} `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal(raw, &comp); err != nil {
+		t.Fatalf("components/brokers/servicebus.yaml: %v", err)
+	}
+	for _, m := range comp.Spec.Metadata {
+		if m.Name == "maxDeliveryCount" {
+			c.MaxDeliveryCount = m.Value
+		}
+	}
+	if c.MaxDeliveryCount == "" {
+		t.Fatal("components/brokers/servicebus.yaml has no maxDeliveryCount")
+	}
+	return c
+}
+
+const (
+	appType       = "azurerm_container_app"
+	daprCompType  = "azurerm_container_app_environment_dapr_component"
+	topicType     = "azurerm_servicebus_topic"
+	subType       = "azurerm_servicebus_subscription"
+	namespaceType = "azurerm_servicebus_namespace"
+)
+
+// The values the provider accepts (its schema's validation functions, read
+// from the azurerm source validated against); validate skips them inside
+// for_each resources, so they are checked here.
+var (
+	appProtocols    = []string{"http", "grpc"}
+	revisionModes   = []string{"Single", "Multiple"}
+	ingressTrans    = []string{"auto", "http", "http2", "tcp"}
+	probeTransports = []string{"TCP", "HTTP", "HTTPS"}
+	// Topics need Standard or Premium; Basic is valid for the provider but
+	// has no topics.
+	servicebusSKUs   = []string{"Standard", "Premium"}
+	workspaceSKUs    = []string{"PerNode", "Premium", "Standard", "Standalone", "Unlimited", "CapacityReservation", "PerGB2018", "LACluster"}
+	clusteringPolicy = []string{"EnterpriseCluster", "OSSCluster", "NoCluster"}
+	redisSKU         = regexp.MustCompile(`^(Balanced_B|ComputeOptimized_X|FlashOptimized_A|MemoryOptimized_M)[0-9]+$`)
+	scaleRuleName    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+	componentType    = regexp.MustCompile(`^(state|pubsub|bindings|secretstores|configuration|lock|crypto|conversation|middleware\.http)\.[a-z0-9.]+$`)
+	// Metadata names that carry a credential in some Dapr component.
+	secretMetadata = []string{"connectionString", "redisPassword", "password", "accessKey", "masterKey", "accountKey", "clientSecret", "sasKey", "token"}
+)
+
+// check returns every problem found in cfg, one line each.
+func check(cfg *config, c contract) []string {
+	var p problems
+
+	// Container apps: app ids, ports, protocols, ingress, probes.
+	appIDs := map[string]*block{} // dapr app id -> template
+	external := []string{}
+	for _, app := range cfg.of(appType) {
+		d := app.Body.child("dapr")
+		id, ok := d.str("app_id")
+		if !ok {
+			p.add("%s: no known dapr.app_id", app.Addr())
+			continue
+		}
+		appIDs[id] = app.Body.child("template")
+		if proto, ok := d.str("app_protocol"); ok {
+			p.oneOf(app.Addr()+" dapr.app_protocol", proto, appProtocols)
+		}
+		mode, _ := app.Body.str("revision_mode")
+		p.oneOf(app.Addr()+" revision_mode", mode, revisionModes)
+		port, _ := d.str("app_port")
+		if ing := app.Body.child("ingress"); ing != nil {
+			if tr, ok := ing.str("transport"); ok {
+				p.oneOf(app.Addr()+" ingress.transport", tr, ingressTrans)
+			}
+			if ext, _ := ing.str("external_enabled"); ext == "true" {
+				external = append(external, id)
+			}
+			if tp, _ := ing.str("target_port"); tp != port {
+				p.add("%s: ingress.target_port %q is not dapr.app_port %q", app.Addr(), tp, port)
+			}
+		}
+		for _, s := range app.Body.children("secret") {
+			name, _ := s.str("name")
+			p.add("%s: has a secret %q; use the managed identity instead", app.Addr(), name)
+		}
+		tmpl := app.Body.child("template")
+		if tmpl == nil {
+			p.add("%s: no template", app.Addr())
+			continue
+		}
+		for _, ctr := range tmpl.children("container") {
+			env := map[string]string{}
+			for _, e := range ctr.children("env") {
+				name, _ := e.str("name")
+				if _, ok := e.Attrs["secret_name"]; ok {
+					p.add("%s: env %s comes from a secret; use the managed identity instead", app.Addr(), name)
+				}
+				env[name], _ = e.str("value")
+			}
+			if env["APP_PORT"] != port {
+				p.add("%s: env APP_PORT %q is not dapr.app_port %q", app.Addr(), env["APP_PORT"], port)
+			}
+			if env["PUBSUB_NAME"] != "pubsub" {
+				p.add("%s: env PUBSUB_NAME is %q, want pubsub", app.Addr(), env["PUBSUB_NAME"])
+			}
+			if !scopedTo(cfg, env["STATESTORE_NAME"], id) {
+				p.add("%s: env STATESTORE_NAME %q is not a state store scoped to %s", app.Addr(), env["STATESTORE_NAME"], id)
+			}
+			for probe, path := range map[string]string{"liveness_probe": "/healthz", "readiness_probe": "/readyz"} {
+				pr := ctr.child(probe)
+				if pr == nil {
+					p.add("%s: no %s", app.Addr(), probe)
+					continue
+				}
+				tr, _ := pr.str("transport")
+				p.oneOf(app.Addr()+" "+probe+".transport", tr, probeTransports)
+				if got, _ := pr.str("path"); got != path {
+					p.add("%s: %s.path is %q, want %s", app.Addr(), probe, got, path)
+				}
+				if got, _ := pr.str("port"); got != port {
+					p.add("%s: %s.port is %q, want the app port %q", app.Addr(), probe, got, port)
+				}
+			}
+		}
+	}
+	if diff := cmp.Diff([]string{"trip"}, external); diff != "" {
+		p.add("external ingress must be on the Trip API only (-want +got):\n%s", diff)
+	}
+
+	// Dapr components: scopes name existing apps; no credentials.
+	for _, comp := range cfg.of(daprCompType) {
+		scopes, ok := comp.Body.strings("scopes")
+		if !ok || len(scopes) == 0 {
+			p.add("%s: no scopes; every component is scoped to the apps that use it", comp.Addr())
+		}
+		for _, s := range scopes {
+			if _, ok := appIDs[s]; !ok {
+				p.add("%s: scope %q is not the dapr.app_id of any container app", comp.Addr(), s)
+			}
+		}
+		if v, _ := comp.Body.str("version"); v != "v1" {
+			p.add("%s: version %q, want v1", comp.Addr(), v)
+		}
+		if ct, _ := comp.Body.str("component_type"); !componentType.MatchString(ct) {
+			p.add("%s: component_type %q is not a Dapr component type", comp.Addr(), ct)
+		}
+		for _, s := range comp.Body.children("secret") {
+			name, _ := s.str("name")
+			p.add("%s: has a secret %q; use the managed identity instead", comp.Addr(), name)
+		}
+		for _, m := range comp.Body.children("metadata") {
+			name, _ := m.str("name")
+			if slices.Contains(secretMetadata, name) {
+				p.add("%s: metadata %q carries a credential; use the managed identity instead", comp.Addr(), name)
+			}
+		}
+	}
+	pubsub := componentNamed(cfg, "pubsub")
+	if pubsub == nil {
+		p.add("no Dapr component named pubsub")
+	} else {
+		meta := metadata(pubsub)
+		if ct, _ := pubsub.str("component_type"); ct != "pubsub.azure.servicebus.topics" {
+			p.add("pubsub: component_type %q, want pubsub.azure.servicebus.topics", ct)
+		}
+		if meta["disableEntityManagement"] != "true" {
+			p.add("pubsub: disableEntityManagement must be \"true\": Terraform creates topics and subscriptions")
+		}
+		if meta["maxDeliveryCount"] != c.MaxDeliveryCount {
+			p.add("pubsub: maxDeliveryCount %q, components/brokers/servicebus.yaml says %q", meta["maxDeliveryCount"], c.MaxDeliveryCount)
+		}
+		for _, name := range []string{"namespaceName", "azureClientId"} {
+			if _, ok := meta[name]; !ok {
+				p.add("pubsub: no metadata %s", name)
+			}
+		}
+	}
+
+	// Topics: the contract's channels plus one dead-letter topic per app.
+	wantTopics := slices.Clone(c.Topics)
+	for id := range appIDs {
+		wantTopics = append(wantTopics, id+"-dead-letters")
+	}
+	topicByAddr := map[string]string{}
+	var gotTopics []string
+	for _, tp := range cfg.of(topicType) {
+		name, _ := tp.Body.str("name")
+		topicByAddr[tp.Addr()] = name
+		gotTopics = append(gotTopics, name)
+	}
+	sort.Strings(wantTopics)
+	sort.Strings(gotTopics)
+	if diff := cmp.Diff(wantTopics, gotTopics); diff != "" {
+		p.add("Service Bus topics differ from contracts/ plus <app>-dead-letters (-want +got):\n%s", diff)
+	}
+
+	// Subscriptions: one per (topic, subscriber), named after the app id.
+	want := map[string]bool{} // "topic/app"
+	for topic, apps := range c.Receivers {
+		for _, a := range apps {
+			want[topic+"/"+a] = true
+		}
+	}
+	for id := range appIDs {
+		want[id+"-dead-letters/"+id] = true
+	}
+	got := map[string]bool{}
+	for _, s := range cfg.of(subType) {
+		name, _ := s.Body.str("name")
+		topicID, _ := s.Body.str("topic_id")
+		topic, ok := topicByAddr[topicID]
+		if !ok {
+			p.add("%s: topic_id %q is not a topic of this configuration", s.Addr(), topicID)
+			continue
+		}
+		got[topic+"/"+name] = true
+		if !want[topic+"/"+name] {
+			p.add("Service Bus subscription %s on %s has no subscriber in contracts/ (a subscription nobody reads fills up)", name, topic)
+		}
+		if n, _ := s.Body.str("max_delivery_count"); n != c.MaxDeliveryCount {
+			p.add("%s: max_delivery_count %q, components/brokers/servicebus.yaml says %q", s.Addr(), n, c.MaxDeliveryCount)
+		}
+		if v, _ := s.Body.str("dead_lettering_on_message_expiration"); v != "true" {
+			p.add("%s: dead_lettering_on_message_expiration must be true: expired events go to the dead-letter queue, not away", s.Addr())
+		}
+	}
+	for _, k := range sortedKeys(want) {
+		if !got[k] {
+			topic, app, _ := strings.Cut(k, "/")
+			p.add("no Service Bus subscription %s on %s (%s receives %s)", app, topic, app, topic)
+		}
+	}
+
+	// KEDA: a scale rule on every subscription, unique names, identity auth.
+	for id, tmpl := range appIDs {
+		if tmpl == nil {
+			continue
+		}
+		names := map[string]bool{}
+		covered := map[string]bool{}
+		for _, kind := range []string{"custom_scale_rule", "http_scale_rule", "tcp_scale_rule", "azure_queue_scale_rule"} {
+			for _, r := range tmpl.children(kind) {
+				name, _ := r.str("name")
+				if names[name] {
+					p.add("%s: duplicate scale rule name %q", id, name)
+				}
+				names[name] = true
+				if !scaleRuleName.MatchString(name) {
+					p.add("%s: scale rule name %q: lower-case letters, digits, '-' and '.' only", id, name)
+				}
+				if len(r.children("authentication")) > 0 {
+					p.add("%s: scale rule %q authenticates with a secret; use identity_id", id, name)
+				}
+				if kind != "custom_scale_rule" {
+					continue
+				}
+				if typ, _ := r.str("custom_rule_type"); typ != "azure-servicebus" {
+					continue
+				}
+				if _, ok := r.Attrs["identity_id"]; !ok {
+					p.add("%s: scale rule %q has no identity_id", id, name)
+				}
+				meta := r.stringMap("metadata")
+				key := meta["topicName"] + "/" + meta["subscriptionName"]
+				if meta["subscriptionName"] != id || !got[key] {
+					p.add("%s: scale rule %q watches %q, not one of this app's subscriptions", id, name, key)
+				}
+				covered[key] = true
+			}
+		}
+		for k := range want {
+			if topic, app, _ := strings.Cut(k, "/"); app == id && !covered[k] {
+				p.add("%s: no KEDA scale rule on its subscription to %s", id, topic)
+			}
+		}
+	}
+
+	// Enum-like values and the settings that keep credentials out.
+	for _, ns := range cfg.of(namespaceType) {
+		sku, _ := ns.Body.str("sku")
+		p.oneOf(ns.Addr()+" sku", sku, servicebusSKUs)
+		if v, _ := ns.Body.str("local_auth_enabled"); v != "false" {
+			p.add("%s: local_auth_enabled must be false (no SAS keys, Entra ID only)", ns.Addr())
+		}
+	}
+	for _, w := range cfg.of("azurerm_log_analytics_workspace") {
+		sku, _ := w.Body.str("sku")
+		p.oneOf(w.Addr()+" sku", sku, workspaceSKUs)
+	}
+	for _, r := range cfg.of("azurerm_managed_redis") {
+		if sku, _ := r.Body.str("sku_name"); !redisSKU.MatchString(sku) {
+			p.add("%s: sku_name %q is not a Managed Redis SKU", r.Addr(), sku)
+		}
+		db := r.Body.child("default_database")
+		if db == nil {
+			p.add("%s: no default_database (required at creation)", r.Addr())
+			continue
+		}
+		if v, ok := db.str("clustering_policy"); ok {
+			p.oneOf(r.Addr()+" clustering_policy", v, clusteringPolicy)
+		}
+		if v, _ := db.str("access_keys_authentication_enabled"); v == "true" {
+			p.add("%s: access keys enabled; use Entra ID", r.Addr())
+		}
+	}
+	for _, env := range cfg.of("azurerm_container_app_environment") {
+		if _, ok := env.Body.Attrs["log_analytics_workspace_id"]; ok {
+			if v, _ := env.Body.str("logs_destination"); v != "log-analytics" {
+				p.add("%s: log_analytics_workspace_id is set but logs_destination is %q, want log-analytics (azurerm 5.x stores no logs otherwise)", env.Addr(), v)
+			}
+		}
+	}
+	for _, i := range cfg.Instances {
+		if strings.HasSuffix(i.Type, "_authorization_rule") {
+			p.add("%s: authorization rules create SAS keys; use the managed identity", i.Addr())
+		}
+	}
+	for _, t := range cfg.Traversals {
+		for _, bad := range []string{"connection_string", "primary_key", "secondary_key", "access_key"} {
+			if strings.Contains(t, bad) {
+				p.add("reference to %s: no connection strings or keys, use the managed identity", t)
+			}
+		}
+	}
+	return p
+}
+
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+func (p *problems) oneOf(what, got string, allowed []string) {
+	if !slices.Contains(allowed, got) {
+		p.add("%s is %q, want one of %v", what, got, allowed)
+	}
+}
+
+func componentNamed(cfg *config, name string) *block {
+	for _, c := range cfg.of(daprCompType) {
+		if n, _ := c.Body.str("name"); n == name {
+			return c.Body
+		}
+	}
+	return nil
+}
+
+func metadata(comp *block) map[string]string {
+	out := map[string]string{}
+	for _, m := range comp.children("metadata") {
+		name, _ := m.str("name")
+		v, ok := m.str("value")
+		if !ok {
+			v = "(unknown)"
+		}
+		out[name] = v
+	}
+	return out
+}
+
+// scopedTo reports whether the Dapr component named name is a state store
+// scoped to app.
+func scopedTo(cfg *config, name, app string) bool {
+	comp := componentNamed(cfg, name)
+	if comp == nil {
+		return false
+	}
+	typ, _ := comp.str("component_type")
+	scopes, _ := comp.strings("scopes")
+	return strings.HasPrefix(typ, "state.") && slices.Contains(scopes, app)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestDeploymentMatchesContracts(t *testing.T) {
+	files, err := readDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load(files)
+	if err != nil {
+		t.Fatalf("evaluating the configuration: %v", err)
+	}
+	c := loadContract(t)
+	if got := check(cfg, c); len(got) > 0 {
+		t.Errorf("deploy/terraform does not hold:\n  %s", strings.Join(got, "\n  "))
+	}
+
+	// The expansion itself must have found what the checks look at, or an
+	// empty configuration would pass.
+	counts := map[string]int{}
+	for _, i := range cfg.Instances {
+		counts[i.Type]++
+	}
+	wantCounts := map[string]int{
+		appType:       3,
+		topicType:     6, // 3 event topics + 3 dead-letter topics
+		subType:       9, // trip 2+1, driver 1+1, notification 3+1
+		daprCompType:  5, // pubsub, 3 state stores, trip-outbox
+		namespaceType: 1,
+	}
+	for typ, n := range wantCounts {
+		if counts[typ] != n {
+			t.Errorf("%d instances of %s, want %d", counts[typ], typ, n)
+		}
+	}
+}
+
+// TestChecksCatchMistakes breaks a copy of the configuration in one place at
+// a time and expects check to say so: a check that cannot fail proves
+// nothing.
+func TestChecksCatchMistakes(t *testing.T) {
+	files, err := readDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := loadContract(t)
+	tests := []struct {
+		name, file, old, new, want string
+	}{
+		{
+			name: "scope names no app", file: "dapr.tf",
+			old: `scopes                       = ["trip"]`, new: `scopes                       = ["trips"]`,
+			want: `scope "trips" is not the dapr.app_id`,
+		},
+		{
+			name: "a component without scopes", file: "dapr.tf",
+			old: `scopes                       = keys(local.apps)`, new: `scopes                       = []`,
+			want: `no scopes`,
+		},
+		{
+			name: "subscriber without a subscription", file: "locals.tf",
+			old: `subscribes  = ["trip-created", "driver-assigned", "driver-not-found"]`, new: `subscribes  = ["trip-created", "driver-assigned"]`,
+			want: `no Service Bus subscription notification on driver-not-found`,
+		},
+		{
+			name: "subscription nobody in contracts reads", file: "locals.tf",
+			old: `subscribes  = ["trip-created"]`, new: `subscribes  = ["trip-created", "driver-assigned"]`,
+			want: `subscription driver on driver-assigned has no subscriber`,
+		},
+		{
+			name: "subscription not named after the app id", file: "servicebus.tf",
+			old: `name     = each.value.app`, new: `name     = "sub-${each.value.app}"`,
+			want: `no Service Bus subscription trip on driver-assigned`,
+		},
+		{
+			name: "topic not in contracts", file: "locals.tf",
+			old: `event_topics = ["trip-created", "driver-assigned", "driver-not-found"]`, new: `event_topics = ["trip-created", "driver-assigned", "driver-not-found", "trip-cancelled"]`,
+			want: `"trip-cancelled"`,
+		},
+		{
+			name: "no dead-letter topic", file: "locals.tf",
+			old: `"${app}-dead-letters"`, new: `"${app}-dlq"`,
+			want: `Service Bus topics differ`,
+		},
+		{
+			name: "subscription without a scale rule", file: "apps.tf",
+			old: `if s.app == each.key }`, new: `if s.app == each.key && s.topic != "trip-created" }`,
+			want: `driver: no KEDA scale rule on its subscription to trip-created`,
+		},
+		{
+			name: "scale rule names not unique", file: "apps.tf",
+			old: `name             = "${custom_scale_rule.key}-backlog"`, new: `name             = "backlog"`,
+			want: `duplicate scale rule name "backlog"`,
+		},
+		{
+			name: "scale rule name the provider refuses", file: "apps.tf",
+			old: `name             = "${custom_scale_rule.key}-backlog"`, new: `name             = "${custom_scale_rule.key}_Backlog"`,
+			want: `lower-case letters, digits`,
+		},
+		{
+			name: "scale rule without identity", file: "apps.tf",
+			old: `identity_id      = azurerm_user_assigned_identity.apps.id`, new: ``,
+			want: `has no identity_id`,
+		},
+		{
+			name: "scale rule on another app's subscription", file: "apps.tf",
+			old: `subscriptionName = custom_scale_rule.value.app`, new: `subscriptionName = "trip"`,
+			want: `not one of this app's subscriptions`,
+		},
+		{
+			name: "app_protocol the provider refuses", file: "apps.tf",
+			old: `app_protocol = "http"`, new: `app_protocol = "https"`,
+			want: `dapr.app_protocol is "https"`,
+		},
+		{
+			name: "probe transport the provider refuses", file: "apps.tf",
+			old: `transport        = "HTTP"`, new: `transport        = "GRPC"`,
+			want: `liveness_probe.transport is "GRPC"`,
+		},
+		{
+			name: "ingress transport the provider refuses", file: "apps.tf",
+			old: `transport        = "http"`, new: `transport        = "https"`,
+			want: `ingress.transport is "https"`,
+		},
+		{
+			name: "liveness on the wrong path", file: "apps.tf",
+			old: `path             = "/healthz"`, new: `path             = "/health"`,
+			want: `liveness_probe.path is "/health"`,
+		},
+		{
+			name: "Service Bus SKU without topics", file: "variables.tf",
+			old: `default     = "Standard"`, new: `default     = "Basic"`,
+			want: `sku is "Basic"`,
+		},
+		{
+			name: "Redis SKU that does not exist", file: "variables.tf",
+			old: `default     = "Balanced_B0"`, new: `default     = "Enterprise_E1"`,
+			want: `is not a Managed Redis SKU`,
+		},
+		{
+			name: "logs_destination missing", file: "main.tf",
+			old: `logs_destination = "log-analytics"`, new: ``,
+			want: `logs_destination is ""`,
+		},
+		{
+			name: "a second public app", file: "apps.tf",
+			old: `external_enabled = each.value.external`, new: `external_enabled = true`,
+			want: `external ingress must be on the Trip API only`,
+		},
+		{
+			name: "SAS keys on the namespace", file: "servicebus.tf",
+			old: `local_auth_enabled  = false`, new: `local_auth_enabled  = true`,
+			want: `local_auth_enabled must be false`,
+		},
+		{
+			name: "connection string reference", file: "dapr.tf",
+			old: `value = "${azurerm_servicebus_namespace.this.name}.servicebus.windows.net"`, new: `value = azurerm_servicebus_namespace.this.default_primary_connection_string`,
+			want: `no connection strings`,
+		},
+		{
+			name: "credential in component metadata", file: "dapr.tf",
+			old: `name  = "azureClientId"`, new: `name  = "connectionString"`,
+			want: `metadata "connectionString" carries a credential`,
+		},
+		{
+			name: "secret on a container app", file: "apps.tf",
+			old: `revision_mode                = "Single"`, new: "revision_mode                = \"Single\"\n  secret {\n    name  = \"sb\"\n    value = \"Endpoint=sb://x\"\n  }",
+			want: `has a secret "sb"`,
+		},
+		{
+			name: "max delivery count differs from the component", file: "servicebus.tf",
+			old: `max_delivery_count = local.max_delivery_count`, new: `max_delivery_count = 5`,
+			want: `max_delivery_count "5"`,
+		},
+		{
+			name: "state store env names another app's store", file: "apps.tf",
+			old: `STATESTORE_NAME = each.value.state_store`, new: `STATESTORE_NAME = "trip-store"`,
+			want: `STATESTORE_NAME "trip-store" is not a state store scoped to driver`,
+		},
+		{
+			name: "sidecar creates entities", file: "dapr.tf",
+			old: `value = "true"`, new: `value = "false"`,
+			want: `disableEntityManagement must be "true"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := string(files[tt.file])
+			if n := strings.Count(src, tt.old); n != 1 {
+				t.Fatalf("%s contains %q %d times, want once: update this case", tt.file, tt.old, n)
+			}
+			mutated := map[string][]byte{}
+			for k, v := range files {
+				mutated[k] = v
+			}
+			mutated[tt.file] = []byte(strings.Replace(src, tt.old, tt.new, 1))
+			cfg, err := load(mutated)
+			if err != nil {
+				t.Fatalf("evaluating the mutated configuration: %v", err)
+			}
+			got := check(cfg, c)
+			for _, g := range got {
+				if strings.Contains(g, tt.want) {
+					return
+				}
+			}
+			t.Errorf("no problem mentions %q; got:\n  %s", tt.want, strings.Join(got, "\n  "))
+		})
+	}
+}
+
+// TestEvaluatorRefusesWhatItCannotRead keeps the evaluator honest: a
+// function or construct it does not know must fail the test, not be
+// skipped.
+func TestEvaluatorRefusesWhatItCannotRead(t *testing.T) {
+	tests := map[string]string{
+		"unknown function": `locals { x = upper("a") }`,
+		"data source":      `data "azurerm_client_config" "current" {}`,
+		"missing local":    `locals { x = local.y }`,
+		"unknown for_each": `variable "v" {}
+resource "azurerm_servicebus_topic" "t" {
+  for_each = var.v
+  name     = each.key
+}`,
+	}
+	for name, src := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := load(map[string][]byte{"x.tf": []byte(src)}); err == nil {
+				t.Errorf("load accepted %q", src)
+			}
+		})
+	}
+}

@@ -1,0 +1,89 @@
+# The one table everything else is generated from: the apps, what each
+# subscribes to, its state store. Subscriptions, KEDA scale rules and
+# component scopes all come from here, so they cannot drift apart.
+# deploy_test.go holds this table to contracts/asyncapi.yaml.
+locals {
+  # Events on the pub/sub component named "pubsub" (contracts/asyncapi.yaml).
+  event_topics = ["trip-created", "driver-assigned", "driver-not-found"]
+
+  # Per service (the key is the Dapr app id, the container app's name and the
+  # Service Bus subscription name, i.e. the sidecar's consumerID):
+  #   subscribes: event topics it receives (docs/conventions.md); each service
+  #     also subscribes to its own "<app>-dead-letters" topic, added below.
+  #   external: only the Trip API is reachable from the internet. Driver and
+  #     notification get ingress inside the environment only (GET /drivers,
+  #     the rider's notifications, /dead-letters); put a gateway with
+  #     authentication in front before exposing them.
+  #   min_replicas (var.min_replicas):
+  #     trip 1: it answers riders (no cold start on POST /trips) and its
+  #       sidecar relays the transactional outbox of trip-store.
+  #     driver 0: nothing is lost while it is scaled to zero. Its Service Bus
+  #       subscription exists independently of it and keeps the backlog; the
+  #       KEDA rule on that backlog starts a replica for the first message.
+  #       The price is a cold start (tens of seconds) on the first trip after
+  #       a quiet period.
+  #     notification 1: riders hold Server-Sent Events streams open on it,
+  #       which the Service Bus backlog does not show; at 0 a rider following
+  #       a trip would have nobody to talk to.
+  apps = {
+    trip = {
+      port        = 8080
+      external    = true
+      subscribes  = ["driver-assigned", "driver-not-found"]
+      state_store = "trip-store"
+      extra_env   = {}
+    }
+    driver = {
+      port        = 8081
+      external    = false
+      subscribes  = ["trip-created"]
+      state_store = "driver-store"
+      extra_env = {
+        ASSIGN_DEADLINE = "60s"
+        RIDE_DURATION   = "2m"
+      }
+    }
+    notification = {
+      port        = 8082
+      external    = false
+      subscribes  = ["trip-created", "driver-assigned", "driver-not-found"]
+      state_store = "notification-store"
+      extra_env   = {}
+    }
+  }
+
+  # Dapr moves an event a service answers DROP for to "<app>-dead-letters"
+  # (every subscription names it), and the service subscribes to its own
+  # dead-letter topic to store and list those events (GET /dead-letters).
+  dead_letter_topics = { for app in keys(local.apps) : app => "${app}-dead-letters" }
+
+  topics = concat(local.event_topics, values(local.dead_letter_topics))
+
+  # One entry per (topic, subscriber): the Service Bus subscription, and the
+  # KEDA scale rule on its backlog. Keyed "<topic>/<app>".
+  subscriptions = merge([
+    for app, a in local.apps : {
+      for topic in concat(a.subscribes, [local.dead_letter_topics[app]]) :
+      "${topic}/${app}" => { app = app, topic = topic }
+    }
+  ]...)
+
+  # Must equal the maxDeliveryCount of the pubsub component (and of
+  # components/brokers/servicebus.yaml): Service Bus applies the value set
+  # on the subscription, which Terraform creates, not the sidecar.
+  max_delivery_count = 10
+
+  # The environment variables every service reads (docs/conventions.md,
+  # services/*/config.go). DAPR_* are the ports of the Dapr sidecar that
+  # Container Apps runs next to the app.
+  common_env = {
+    APP_HOST         = "0.0.0.0"
+    DAPR_HOST        = "127.0.0.1"
+    DAPR_HTTP_PORT   = "3500"
+    DAPR_GRPC_PORT   = "50001"
+    PUBSUB_NAME      = "pubsub"
+    SIDECAR_WAIT     = "60s"
+    SHUTDOWN_TIMEOUT = "4s"
+    LOG_LEVEL        = var.log_level
+  }
+}
