@@ -110,11 +110,27 @@ func TestComposeGivesEveryServiceASidecar(t *testing.T) {
 			if sidecar.Image != "daprio/daprd:1.17.0" {
 				t.Errorf("sidecar %s: image %q, want daprio/daprd:1.17.0", sidecar.Name, sidecar.Image)
 			}
+			// The app finds its sidecar on localhost (the namespace they
+			// share) at DAPR_HTTP_PORT and DAPR_GRPC_PORT, 3500 and 50001
+			// unless set (conventions.md); the sidecar speaks to the app as
+			// dapr.yaml and the end-to-end harness do.
 			args := flags(sidecar.Command)
-			want := map[string]string{"--app-id": a.id, "--app-port": appPort}
-			got := map[string]string{"--app-id": args["--app-id"], "--app-port": args["--app-port"]}
+			want := map[string]string{
+				"--app-id": a.id, "--app-port": appPort, "--app-protocol": readRunTemplate(t).Common.AppProtocol,
+				"--dapr-http-port": envOr(svc, "DAPR_HTTP_PORT", "3500"), "--dapr-grpc-port": envOr(svc, "DAPR_GRPC_PORT", "50001"),
+			}
+			got := map[string]string{}
+			for flag := range want {
+				got[flag] = args[flag]
+			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("sidecar %s flags (-want +got):\n%s", sidecar.Name, diff)
+			}
+			if d, ok := sidecar.DependsOn[a.id]; !ok || d.Condition != types.ServiceConditionStarted {
+				t.Errorf("sidecar %s: depends_on %s = %+v, want condition service_started: it joins the app's network namespace", sidecar.Name, a.id, d)
+			}
+			if svc.HealthCheck != nil {
+				t.Errorf("service %s overrides the image's HEALTHCHECK (%v); the image has no shell or curl, only its binary's probe", a.id, svc.HealthCheck.Test)
 			}
 			components := mountedAt(sidecar, args["--resources-path"])
 			if components == nil || components.Source != filepath.Join(root, "components") || !components.ReadOnly {
@@ -136,10 +152,15 @@ func TestComposeGivesEveryServiceASidecar(t *testing.T) {
 
 // env returns the value of a service's environment variable, or "".
 func env(s types.ServiceConfig, name string) string {
+	return envOr(s, name, "")
+}
+
+// envOr returns the value of a service's environment variable, or def.
+func envOr(s types.ServiceConfig, name, def string) string {
 	if v := s.Environment[name]; v != nil {
 		return *v
 	}
-	return ""
+	return def
 }
 
 // flags maps each --flag of a command to the argument after it.
@@ -186,7 +207,10 @@ type runApp struct {
 	Command      []string `yaml:"command"`
 }
 
-func TestDaprRunTemplateMatchesConventions(t *testing.T) {
+// readRunTemplate decodes dapr.yaml, refusing keys the template does not
+// have.
+func readRunTemplate(t *testing.T) runTemplate {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "dapr.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -196,6 +220,14 @@ func TestDaprRunTemplateMatchesConventions(t *testing.T) {
 	var tmpl runTemplate
 	if err := dec.Decode(&tmpl); err != nil {
 		t.Fatalf("dapr.yaml: %v", err)
+	}
+	return tmpl
+}
+
+func TestDaprRunTemplateMatchesConventions(t *testing.T) {
+	tmpl := readRunTemplate(t)
+	if tmpl.Common.AppProtocol != "http" {
+		t.Errorf("common: appProtocol = %q, want http: the services serve Dapr's subscriptions over HTTP", tmpl.Common.AppProtocol)
 	}
 	if tmpl.Version != 1 {
 		t.Errorf("version = %d, want 1", tmpl.Version)
