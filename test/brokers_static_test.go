@@ -70,7 +70,7 @@ var brokerComponents = map[string]struct {
 		"namespaceName":           {envRef: "SERVICEBUS_NAMESPACE"},
 		"azureClientId":           {envRef: "AZURE_CLIENT_ID"},
 		"disableEntityManagement": {value: "true"},
-		"maxDeliveryCount":        {value: "10"},
+		"maxDeliveryCount":        {value: "20"},
 	}},
 	"inmemory.yaml": {"pubsub.in-memory", "in-memory", map[string]brokerSetting{}},
 }

@@ -123,6 +123,11 @@ type config struct {
 	// Traversals are the root.attr... references found anywhere, as text
 	// ("azurerm_servicebus_namespace.this.default_primary_connection_string").
 	Traversals []string
+	// Locals are the evaluated locals.
+	Locals map[string]cty.Value
+	// Outputs maps each output's name to the references in its value, as
+	// text (outputs are not evaluated: most name values Azure computes).
+	Outputs map[string][]string
 }
 
 // of returns the instances of a resource type.
@@ -165,6 +170,7 @@ func load(files map[string][]byte) (*config, error) {
 		localExpr = map[string]hclsyntax.Expression{}
 		resources []resourceBlock
 		all       []*hclsyntax.Body
+		outputs   = map[string][]string{}
 	)
 	names := make([]string, 0, len(files))
 	for n := range files {
@@ -196,6 +202,14 @@ func load(files map[string][]byte) (*config, error) {
 				}
 			case "resource":
 				resources = append(resources, resourceBlock{b.Labels[0], b.Labels[1], b})
+			case "output":
+				refs := []string{}
+				if v, ok := b.Body.Attributes["value"]; ok {
+					for _, t := range v.Expr.Variables() {
+						refs = append(refs, traversalString(t))
+					}
+				}
+				outputs[b.Labels[0]] = refs
 			case "data", "module":
 				return nil, fmt.Errorf("%s: %s blocks are not supported by this test's evaluator", n, b.Type)
 			}
@@ -288,7 +302,7 @@ func load(files map[string][]byte) (*config, error) {
 	}
 	ctx.Variables["local"] = cty.ObjectVal(locals)
 
-	cfg := &config{Traversals: traversals}
+	cfg := &config{Traversals: traversals, Locals: locals, Outputs: outputs}
 	for _, r := range resources {
 		_, forEach := r.block.Body.Attributes["for_each"]
 		var each map[string]cty.Value

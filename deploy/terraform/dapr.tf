@@ -7,11 +7,22 @@
 # Container Apps environment takes Dapr components, not Resiliency resources.
 # Container Apps has its own Dapr component resiliency policies
 # (Microsoft.App/managedEnvironments/daprComponents/resiliencyPolicies),
-# which the azurerm provider does not offer; add them with the azapi
-# provider if the defaults are not enough. Without them a RETRY answer is
-# retried by Service Bus redelivery and counts towards max_delivery_count.
+# which the azurerm provider does not offer. They live in resiliency/, one
+# YAML file per component (local.resiliency_policies), and are applied after
+# `terraform apply` with the Azure CLI: output post_apply_commands prints the
+# commands. Without them a sidecar tries each delivery once, and a RETRY
+# answer sends the event to the subscriber's dead-letter topic at once.
 
 locals {
+  # Dapr component resiliency policies, applied by post_apply_commands
+  # (outputs.tf): component name => file, relative to this folder. Only
+  # "pubsub": as locally, the trip-outbox relay runs without an inbound
+  # policy, and a failing state call already makes the handler answer RETRY,
+  # which the pubsub policy retries.
+  resiliency_policies = {
+    pubsub = "resiliency/pubsub.yaml"
+  }
+
   # Metadata shared by every Redis-backed component: Entra ID with the apps'
   # identity, TLS on the Managed Redis port.
   redis_metadata = {
@@ -61,6 +72,12 @@ resource "azurerm_container_app_environment_dapr_component" "pubsub" {
   metadata {
     name  = "maxDeliveryCount"
     value = tostring(local.max_delivery_count)
+  }
+  metadata {
+    # How long one delivery may take, inbound retries included (see
+    # local.servicebus_handler_timeout_in_sec).
+    name  = "handlerTimeoutInSec"
+    value = tostring(local.servicebus_handler_timeout_in_sec)
   }
 }
 

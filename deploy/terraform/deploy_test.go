@@ -29,6 +29,8 @@ type contract struct {
 	Receivers map[string][]string
 	// MaxDeliveryCount is components/brokers/servicebus.yaml's value.
 	MaxDeliveryCount string
+	// HandlerTimeoutInSec is components/brokers/servicebus.yaml's value.
+	HandlerTimeoutInSec string
 }
 
 // operationApp reads the app id from an AsyncAPI operation id such as
@@ -93,12 +95,15 @@ func loadContract(t *testing.T) contract {
 		t.Fatalf("components/brokers/servicebus.yaml: %v", err)
 	}
 	for _, m := range comp.Spec.Metadata {
-		if m.Name == "maxDeliveryCount" {
+		switch m.Name {
+		case "maxDeliveryCount":
 			c.MaxDeliveryCount = m.Value
+		case "handlerTimeoutInSec":
+			c.HandlerTimeoutInSec = m.Value
 		}
 	}
-	if c.MaxDeliveryCount == "" {
-		t.Fatal("components/brokers/servicebus.yaml has no maxDeliveryCount")
+	if c.MaxDeliveryCount == "" || c.HandlerTimeoutInSec == "" {
+		t.Fatal("components/brokers/servicebus.yaml has no maxDeliveryCount or no handlerTimeoutInSec")
 	}
 	return c
 }
@@ -252,6 +257,9 @@ func check(cfg *config, c contract) []string {
 		}
 		if meta["maxDeliveryCount"] != c.MaxDeliveryCount {
 			p.add("pubsub: maxDeliveryCount %q, components/brokers/servicebus.yaml says %q", meta["maxDeliveryCount"], c.MaxDeliveryCount)
+		}
+		if meta["handlerTimeoutInSec"] != c.HandlerTimeoutInSec {
+			p.add("pubsub: handlerTimeoutInSec %q, components/brokers/servicebus.yaml says %q", meta["handlerTimeoutInSec"], c.HandlerTimeoutInSec)
 		}
 		for _, name := range []string{"namespaceName", "azureClientId"} {
 			if _, ok := meta[name]; !ok {
@@ -632,6 +640,11 @@ func TestChecksCatchMistakes(t *testing.T) {
 			name: "max delivery count differs from the component", file: "servicebus.tf",
 			old: `max_delivery_count = local.max_delivery_count`, new: `max_delivery_count = 5`,
 			want: `max_delivery_count "5"`,
+		},
+		{
+			name: "handler timeout differs from the component", file: "locals.tf",
+			old: `servicebus_handler_timeout_in_sec = 1800`, new: `servicebus_handler_timeout_in_sec = 900`,
+			want: `handlerTimeoutInSec "900", components/brokers/servicebus.yaml says "1800"`,
 		},
 		{
 			name: "state store env names another app's store", file: "apps.tf",

@@ -71,7 +71,25 @@ locals {
   # Must equal the maxDeliveryCount of the pubsub component (and of
   # components/brokers/servicebus.yaml): Service Bus applies the value set
   # on the subscription, which Terraform creates, not the sidecar.
-  max_delivery_count = 10
+  # A RETRY answer does not count: the sidecar retries inside one delivery
+  # (resiliency/pubsub.yaml) and past that window sends the event to
+  # <app>-dead-letters. A delivery counts when it ends unanswered: the
+  # replica is stopped mid-retry (KEDA scaling in, a new revision, the
+  # restarts after applying the resiliency policy), the sidecar dies and the
+  # lock expires, or the dead-letter publish fails. 20 leaves room for a few
+  # of those in a row around a deployment before Service Bus moves a healthy
+  # event to the subscription's own dead-letter queue, which no service reads.
+  max_delivery_count = 20
+
+  # handlerTimeoutInSec of the pubsub component (and of
+  # components/brokers/servicebus.yaml): the component cancels a delivery's
+  # context after it. Dapr runs the inbound retries outside that context but
+  # publishes to <app>-dead-letters with it, so a timeout shorter than the
+  # retry window turns "dead-letter it" into a Service Bus redelivery. The
+  # default (60) is shorter than resiliency/pubsub.yaml's window and than the
+  # local policy's (Dapr stops exponential retries after 15 minutes);
+  # deploy_test.go holds it above the window.
+  servicebus_handler_timeout_in_sec = 1800
 
   # The environment variables every service reads (docs/conventions.md,
   # services/*/config.go). DAPR_* are the ports of the Dapr sidecar that

@@ -12,3 +12,29 @@ output "resource_group" {
   description = "The resource group holding everything (for az containerapp logs show -g ...)."
   value       = azurerm_resource_group.this.name
 }
+
+# azurerm cannot create Dapr component resiliency policies (dapr.tf), so the
+# Azure CLI applies them after `terraform apply`; see README.md, step 2b.
+output "post_apply_commands" {
+  description = "Run after every terraform apply (idempotent): creates or replaces the Dapr component resiliency policies in resiliency/ with the Azure CLI, then restarts each app's revision so its sidecar loads them. Print with: terraform output -raw post_apply_commands"
+  value = join("\n", concat(
+    [
+      for component, file in local.resiliency_policies : join(" ", [
+        "az containerapp env dapr-component resiliency create",
+        "--resource-group ${azurerm_resource_group.this.name}",
+        "--environment ${azurerm_container_app_environment.this.name}",
+        "--dapr-component-name ${component}",
+        "--name ${component}-resiliency",
+        "--yaml ${path.module}/${file}",
+      ])
+    ],
+    [
+      for app in keys(local.apps) : join(" ", [
+        "az containerapp revision restart",
+        "--resource-group ${azurerm_resource_group.this.name}",
+        "--name ${app}",
+        "--revision ${azurerm_container_app.app[app].latest_revision_name}",
+      ])
+    ],
+  ))
+}

@@ -36,11 +36,13 @@ resource "azurerm_servicebus_subscription" "this" {
   name     = each.value.app
   topic_id = azurerm_servicebus_topic.this[each.value.topic].id
   # Deliveries before Service Bus dead-letters a message; the same value as
-  # the pubsub component's maxDeliveryCount. Dapr's resiliency policy retries
-  # inside each delivery, so 10 deliveries are many attempts.
+  # the pubsub component's maxDeliveryCount (why 20: local.max_delivery_count).
+  # The resiliency policy retries inside each delivery, so a RETRY answer
+  # does not use one up.
   max_delivery_count = local.max_delivery_count
   # Matches the component's default lockDurationInSec (60): a message a
-  # replica took and then died with is handed out again after a minute.
+  # replica took and then died with is handed out again after a minute. The
+  # sidecar renews the lock every 20 s (lockRenewalInSec) while it retries.
   lock_duration = "PT1M"
   # An expired event lands in the subscription's dead-letter queue, where it
   # can be inspected (Service Bus Explorer) instead of vanishing.
