@@ -143,7 +143,13 @@ func (c *config) of(typ string) []instance {
 
 // readDir reads the *.tf files of dir.
 func readDir(dir string) (map[string][]byte, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	return readFiles(dir, "*.tf", "")
+}
+
+// readFiles reads the files of dir that match pattern, keyed by prefix
+// followed by the file's name.
+func readFiles(dir, pattern, prefix string) (map[string][]byte, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, pattern))
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +159,7 @@ func readDir(dir string) (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		files[filepath.Base(p)] = b
+		files[prefix+filepath.Base(p)] = b
 	}
 	return files, nil
 }

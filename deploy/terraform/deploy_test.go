@@ -663,22 +663,13 @@ func TestChecksCatchMistakes(t *testing.T) {
 			if n := strings.Count(src, tt.old); n != 1 {
 				t.Fatalf("%s contains %q %d times, want once: update this case", tt.file, tt.old, n)
 			}
-			mutated := map[string][]byte{}
-			for k, v := range files {
-				mutated[k] = v
-			}
+			mutated := clone(files)
 			mutated[tt.file] = []byte(strings.Replace(src, tt.old, tt.new, 1))
 			cfg, err := load(mutated)
 			if err != nil {
 				t.Fatalf("evaluating the mutated configuration: %v", err)
 			}
-			got := check(cfg, c)
-			for _, g := range got {
-				if strings.Contains(g, tt.want) {
-					return
-				}
-			}
-			t.Errorf("no problem mentions %q; got:\n  %s", tt.want, strings.Join(got, "\n  "))
+			wantProblem(t, check(cfg, c), tt.want)
 		})
 	}
 }
@@ -704,4 +695,16 @@ resource "azurerm_servicebus_topic" "t" {
 			}
 		})
 	}
+}
+
+// wantProblem fails the test unless one of the problems found mentions
+// want: the mutation was caught, and for the expected reason.
+func wantProblem(t *testing.T, problems []string, want string) {
+	t.Helper()
+	for _, p := range problems {
+		if strings.Contains(p, want) {
+			return
+		}
+	}
+	t.Errorf("no problem mentions %q; got:\n  %s", want, strings.Join(problems, "\n  "))
 }

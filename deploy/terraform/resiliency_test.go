@@ -10,7 +10,6 @@ package terraform
 import (
 	"bytes"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -92,19 +91,7 @@ func retryWindow(maxRetries int, initial, maxInterval, attemptTimeout time.Durat
 // readResiliency reads resiliency/*.yaml, keyed "resiliency/<file>" (the
 // paths local.resiliency_policies uses).
 func readResiliency(dir string) (map[string][]byte, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "resiliency", "*.yaml"))
-	if err != nil {
-		return nil, err
-	}
-	files := map[string][]byte{}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		files["resiliency/"+filepath.Base(p)] = b
-	}
-	return files, nil
+	return readFiles(filepath.Join(dir, "resiliency"), "*.yaml", "resiliency/")
 }
 
 // checkResiliency returns every problem with the resiliency policies.
@@ -393,13 +380,7 @@ func TestResiliencyChecksCatchMistakes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("evaluating the mutated configuration: %v", err)
 			}
-			got := checkResiliency(cfg, yamls)
-			for _, g := range got {
-				if strings.Contains(g, tt.want) {
-					return
-				}
-			}
-			t.Errorf("no problem mentions %q; got:\n  %s", tt.want, strings.Join(got, "\n  "))
+			wantProblem(t, checkResiliency(cfg, yamls), tt.want)
 		})
 	}
 }
