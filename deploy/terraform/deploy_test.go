@@ -8,6 +8,7 @@ package terraform
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -461,16 +462,14 @@ func scopedTo(cfg *config, name, app string) bool {
 	return strings.HasPrefix(typ, "state.") && slices.Contains(scopes, app)
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
-func TestDeploymentMatchesContracts(t *testing.T) {
+// loadHere reads and evaluates the configuration in this folder.
+func loadHere(t *testing.T) *config {
+	t.Helper()
 	files, err := readDir(".")
 	if err != nil {
 		t.Fatal(err)
@@ -479,6 +478,11 @@ func TestDeploymentMatchesContracts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("evaluating the configuration: %v", err)
 	}
+	return cfg
+}
+
+func TestDeploymentMatchesContracts(t *testing.T) {
+	cfg := loadHere(t)
 	c := loadContract(t)
 	if got := check(cfg, c); len(got) > 0 {
 		t.Errorf("deploy/terraform does not hold:\n  %s", strings.Join(got, "\n  "))

@@ -121,7 +121,7 @@ func checkResiliency(cfg *config, files map[string][]byte) []string {
 	// Every file is applied; every policy names a component and a file.
 	used := map[string]bool{}
 	parsed := map[string]resiliencyPolicy{}
-	for _, component := range sortedKeys(boolKeys(policies)) {
+	for _, component := range sortedKeys(policies) {
 		file := policies[component]
 		used[file] = true
 		if componentNamed(cfg, component) == nil {
@@ -152,7 +152,7 @@ func checkResiliency(cfg *config, files map[string][]byte) []string {
 		}
 		parsed[component] = pol
 	}
-	for _, f := range sortedKeys(byteKeys(files)) {
+	for _, f := range sortedKeys(files) {
 		if !used[f] {
 			p.add("%s is not in local.resiliency_policies, so post_apply_commands never applies it", f)
 		}
@@ -231,25 +231,8 @@ func checkDirection(p *problems, what string, d *resiliencyDirection) {
 	}
 }
 
-func boolKeys[V any](m map[string]V) map[string]bool {
-	out := map[string]bool{}
-	for k := range m {
-		out[k] = true
-	}
-	return out
-}
-
-func byteKeys(m map[string][]byte) map[string]bool { return boolKeys(m) }
-
 func TestResiliencyPolicies(t *testing.T) {
-	files, err := readDir(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := load(files)
-	if err != nil {
-		t.Fatalf("evaluating the configuration: %v", err)
-	}
+	cfg := loadHere(t)
 	res, err := readResiliency(".")
 	if err != nil {
 		t.Fatal(err)
