@@ -12,10 +12,10 @@
 # Extra arguments go to `go test` (e.g. -v). Always -count=1: the test reads
 # files outside its module (services/*/Dockerfile, .dockerignore,
 # docs/conventions.md), and Go's test cache does not notice when they change
-# (measured: a broken Dockerfile passed from the cache).
+# (measured: a broken Dockerfile passed from the cache). go vet and
+# staticcheck run in `make lint`.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root/deploy/images"
-GOWORK=off go vet ./...
 GOWORK=off go test -count=1 "$@" ./...

@@ -177,8 +177,8 @@ say "tofu validate"
 # What validate cannot see: the configuration against contracts/ and the
 # services, and values the provider leaves unchecked inside for_each. Its own
 # module (HCL stays away from the services), hence GOWORK=off. Extra
-# arguments go to go test (e.g. -v).
+# arguments go to go test (e.g. -v); go vet and staticcheck run in
+# `make lint`.
 say "go test in deploy/terraform (contracts, scopes, subscriptions, scale rules, secrets)"
 cd "$config_dir"
-GOWORK=off go vet ./...
 GOWORK=off go test -count=1 "$@" ./...
