@@ -19,6 +19,7 @@ import (
 // Jarda is assigned, and the rider hears both steps, in order, in the
 // history and live.
 func TestOrderedTripGetsJardaAndTheRiderIsTold(t *testing.T) {
+	sys := shared(t)
 	if d := sys.driver(t, "jarda"); d.Status != "free" {
 		t.Fatalf("Jarda must be free when this test starts (it expects a fresh system), got %+v", d)
 	}
@@ -76,6 +77,7 @@ func TestOrderedTripGetsJardaAndTheRiderIsTold(t *testing.T) {
 // A retried order with the same Idempotency-Key is the same trip, announced
 // once; the same key with a different order is refused.
 func TestIdempotencyKeyMakesARetryTheSameTrip(t *testing.T) {
+	sys := shared(t)
 	riderID, key := newID("rider"), newID("key")
 	body := orderBody(riderID, point{50.0870, 14.4208})
 
@@ -103,6 +105,7 @@ func TestIdempotencyKeyMakesARetryTheSameTrip(t *testing.T) {
 }
 
 func TestUnknownTripIsAProblem(t *testing.T) {
+	sys := shared(t)
 	t.Run("unknown id", func(t *testing.T) {
 		r := do(t, http.MethodGet, sys.url("trip", "/trips/6f1c8c0e-1b7a-4c1e-9f57-3f1d2b4a5c6d"), "")
 		wantProblem(t, r, http.StatusNotFound)
@@ -117,6 +120,7 @@ func TestUnknownTripIsAProblem(t *testing.T) {
 // the broker, no notification, even after a good order went all the way
 // through after it.
 func TestBadOrdersPublishNothing(t *testing.T) {
+	sys := shared(t)
 	last := sys.lastTripCreatedID(t)
 	// An order without a riderId is recognisable by its pickup.
 	const riderless = `{"pickup":{"lat":50.0123457,"lon":14.0123457},"dropoff":{"lat":50.1,"lon":14.26}}`

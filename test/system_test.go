@@ -4,7 +4,8 @@
 // only through public HTTP, and read the broker where they must prove that
 // something was not published.
 //
-// Most tests share one system, which TestMain starts. The failure tests
+// The choreography tests share one system, started by the first of them
+// that asks for it (shared) and stopped by TestMain. The failure tests
 // (failure_test.go) stop, kill and restart parts of a system, so each of
 // them starts a fresh system of its own with startSystem, one after the
 // other, and nothing they break reaches another test.
@@ -40,8 +41,34 @@ import (
 // from ../services/<name>; its Dapr app id is its name (docs/conventions.md).
 var services = []string{"trip", "driver", "notification"}
 
-// sys is the system most tests share; TestMain starts and stops it.
-var sys *system
+// The system the choreography tests share: started once by shared, on
+// first use, so a run of other tests only (make test-brokers, -run) starts
+// none; stopped by TestMain.
+var sharedSys struct {
+	once sync.Once
+	sys  *system
+	err  error
+}
+
+// shared returns the shared system, starting it on first use.
+func shared(t *testing.T) *system {
+	t.Helper()
+	sharedSys.once.Do(func() {
+		start := time.Now()
+		s, err := newSystem("shared")
+		if err == nil {
+			err = s.start()
+		}
+		sharedSys.sys, sharedSys.err = s, err
+		if err == nil && testing.Verbose() {
+			fmt.Printf("e2e: shared system ready in %s (logs in %s)\n", time.Since(start).Round(time.Millisecond), s.logDir())
+		}
+	})
+	if sharedSys.err != nil {
+		t.Fatalf("the shared system did not start: %v", sharedSys.err)
+	}
+	return sharedSys.sys
+}
 
 // What every system runs, found and built once by TestMain.
 var (
@@ -55,9 +82,9 @@ func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
 }
 
-// runTests builds the services, starts the shared system, runs the tests,
-// stops the system (also on Ctrl-C), and prints the shared system's logs
-// when something failed. The logs of every system stay on disk then.
+// runTests builds the services, runs the tests, stops the shared system if
+// one started (also on Ctrl-C), and prints its logs when something failed.
+// The logs of every system stay on disk then.
 func runTests(m *testing.M) int {
 	if err := prepare(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
@@ -65,28 +92,14 @@ func runTests(m *testing.M) int {
 	}
 	stopOnSignal()
 
-	start := time.Now()
-	s, err := newSystem("shared")
-	if err == nil {
-		err = s.start()
-	}
-	if err != nil {
-		if s != nil {
-			s.stop()
-			s.printLogs(os.Stderr)
-		}
-		fmt.Fprintf(os.Stderr, "e2e: the system did not start: %v\n", err)
-		return 1
-	}
-	if testing.Verbose() {
-		fmt.Printf("e2e: system ready in %s (logs in %s)\n", time.Since(start).Round(time.Millisecond), s.logDir())
-	}
-	sys = s
-
 	code := m.Run()
-	s.stop()
+	if s := sharedSys.sys; s != nil {
+		s.stop()
+		if code != 0 {
+			s.printLogs(os.Stdout)
+		}
+	}
 	if code != 0 {
-		s.printLogs(os.Stdout)
 		fmt.Printf("e2e: the logs of every system are kept in %s\n", workDir)
 	} else {
 		os.RemoveAll(workDir)
