@@ -1,29 +1,35 @@
 #!/usr/bin/env bash
-# Prints the path of a daprd (the Dapr sidecar) of version 1.17, the runtime
-# this project pins, with the NATS JetStream pub/sub (make test-brokers):
+# Prints the path of a daprd (the Dapr sidecar) of version 1.17.5 or a later
+# 1.17 patch, the runtime this project pins (1.17.0 to 1.17.4 have
+# GO-2026-5242, a service invocation ACL bypass), with the NATS JetStream
+# pub/sub (make test-brokers):
 #   1. $DAPRD, when set;
-#   2. ~/.dapr/bin/daprd, when `dapr init` installed a 1.17.x there;
+#   2. ~/.dapr/bin/daprd, when `dapr init` installed 1.17.5 or later there;
 #   3. a build from the Go module proxy, cached in
-#      ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin/daprd-1.17.0-jetstream
+#      ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin/daprd-1.17.5-jetstream
 #      (built by tools/daprd on first use, about 5 minutes on 2 cores): Dapr's
 #      stable components plus pubsub.jetstream, see tools/daprd/main.go.
 # Progress and errors go to stderr; stdout carries only the path.
 set -euo pipefail
 
-version=1.17.0
+version=1.17.5
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin
 say() { printf 'daprd.sh: %s\n' "$*" >&2; }
 
-# reports_version BINARY: does BINARY say it is daprd 1.17.x?
-reports_version() { [[ "$("$1" --version 2>/dev/null || true)" == 1.17.* ]]; }
+# reports_version BINARY: does BINARY say it is daprd 1.17.5 or a later 1.17?
+reports_version() {
+	local v
+	v=$("$1" --version 2>/dev/null || true)
+	[[ $v =~ ^1\.17\.([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 5))
+}
 
 if [[ -n "${DAPRD:-}" ]]; then
 	if [[ ! -x "$DAPRD" ]]; then
 		say "DAPRD=$DAPRD is not an executable file; unset DAPRD to use or build daprd $version"
 		exit 1
 	fi
-	reports_version "$DAPRD" || say "warning: DAPRD=$DAPRD does not report version 1.17.x; using it anyway"
+	reports_version "$DAPRD" || say "warning: DAPRD=$DAPRD does not report version 1.17.5 or a later 1.17; using it anyway"
 	echo "$DAPRD"
 	exit 0
 fi

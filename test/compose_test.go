@@ -107,8 +107,8 @@ func TestComposeGivesEveryServiceASidecar(t *testing.T) {
 				t.Fatalf("want one service with network_mode service:%s (the sidecar), got %d", a.id, len(sidecars))
 			}
 			sidecar := sidecars[0]
-			if sidecar.Image != "daprio/daprd:1.17.0" {
-				t.Errorf("sidecar %s: image %q, want daprio/daprd:1.17.0", sidecar.Name, sidecar.Image)
+			if sidecar.Image != "daprio/daprd:1.17.5" {
+				t.Errorf("sidecar %s: image %q, want daprio/daprd:1.17.5", sidecar.Name, sidecar.Image)
 			}
 			// The app finds its sidecar on localhost (the namespace they
 			// share) at DAPR_HTTP_PORT and DAPR_GRPC_PORT, 3500 and 50001

@@ -1,4 +1,4 @@
-// Command daprd is Dapr's sidecar at v1.17.0, built from the Go module proxy
+// Command daprd is Dapr's sidecar at v1.17.5, built from the Go module proxy
 // by scripts/daprd.sh for machines without `dapr init`.
 //
 // It is github.com/dapr/dapr/cmd/daprd built with -tags stablecomponents
