@@ -16,9 +16,7 @@ import (
 
 // Dapr's Redis pub/sub keeps each topic as a Redis stream of that name, one
 // entry per message, the CloudEvent in the entry's "data" field; each
-// subscribing app id is a consumer group of the stream. The transactional
-// outbox of the trip service goes through an internal stream of the same
-// kind before it reaches trip-created.
+// subscribing app id is a consumer group of the stream.
 
 // brokerEvent is one message of a topic as the broker holds it.
 type brokerEvent struct {
@@ -28,8 +26,8 @@ type brokerEvent struct {
 	Data    json.RawMessage `json:"data"`
 }
 
-// decodeData decodes the event's data into v. Data that went through the
-// outbox may be a JSON string holding the object (docs/conventions.md).
+// decodeData decodes the event's data into v. Data may also be a JSON
+// string holding the object (docs/conventions.md).
 func (e brokerEvent) decodeData(v any) error {
 	data := e.Data
 	var s string
@@ -63,7 +61,7 @@ func (s *system) topicEvents(t *testing.T, topic string) []brokerEvent {
 // awaitQuiet waits until the broker has nothing left to deliver: in every
 // stream, every consumer group has been handed every entry and has
 // acknowledged all it was handed. Handlers publish before they acknowledge,
-// and POST /trips puts its event on the outbox stream before it answers, so
+// and POST /trips publishes its event before it answers, so
 // once the test's requests are answered, a quiet broker means that nothing
 // more will happen. It reports an error naming the backlog when timeout
 // passes first, and returns whether the broker became quiet.

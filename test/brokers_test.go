@@ -70,16 +70,12 @@ var brokers = []broker{
 		why: "delivers only to subscribers of the sidecar that published"},
 }
 
-// brokerTopics are the topics the system uses: the three of contracts/,
-// each service's dead-letter topic, and the internal topic of the trip
-// service's transactional outbox: Dapr names it
-// <namespace><appID><topic>outbox, and a sidecar outside Kubernetes is in
-// the namespace "default" (Dapr's NAMESPACE variable). Brokers that need
-// topics or streams made up front get these.
+// brokerTopics are the topics the system uses: the three of contracts/ and
+// each service's dead-letter topic. Brokers that need topics or streams
+// made up front get these.
 var brokerTopics = []string{
 	"trip-created", "driver-assigned", "driver-not-found",
 	"trip-dead-letters", "driver-dead-letters", "notification-dead-letters",
-	"defaulttriptrip-createdoutbox",
 }
 
 // result is what one broker's run measured, for the README table.
@@ -245,8 +241,8 @@ func inMemoryScenario(t *testing.T, s *system) string {
 	})
 	trp, drv, ntf := s.app("trip"), s.app("driver"), s.app("notification")
 	s.publish(t, drv, "driver-assigned", assigned)
-	// Nothing to wait for but time: 5 s is five times what the outbox
-	// and a delivery take on Redis.
+	// Nothing to wait for but time: 5 s is hundreds of times what a
+	// delivery takes on Redis.
 	time.Sleep(5 * time.Second)
 	if n := deliveries(t, drv, "/events/trip-created") + deliveries(t, ntf, "/events/trip-created"); n != 0 {
 		t.Fatalf("trip-created reached another sidecar's app %d times; the in-memory broker should not carry it", n)
@@ -654,17 +650,4 @@ func (r result) row(machine string) string {
 		cells[5] = fmt.Sprintf("**%s**: %s", down, b.why)
 	}
 	return "| " + strings.Join(cells, " | ") + " |"
-}
-
-// cpuModel is the processor's name as Linux tells it, or GOARCH.
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err == nil {
-		for line := range strings.Lines(string(b)) {
-			if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
-				return strings.TrimSpace(value)
-			}
-		}
-	}
-	return runtime.GOARCH
 }

@@ -47,7 +47,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	defer sidecar.Close()
 
-	trips := app.New(dapr.NewTripStore(sidecar), time.Now, uuid.NewString)
+	trips := app.New(dapr.NewTripStore(sidecar), dapr.NewPublisher(sidecar, cfg.PubSub), time.Now, uuid.NewString)
 	deadLetters := app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now)
 	var draining atomic.Bool
 	ready := func(ctx context.Context) error {

@@ -14,17 +14,26 @@ import (
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
 
-// Store keeps trips. Create must store the trip and publish its event
-// atomically: both happen or neither (the Dapr adapter uses the
-// transactional outbox).
+// Store keeps trips.
 type Store interface {
-	Create(ctx context.Context, t trip.Trip, event TripCreated) error
+	// Insert stores t unless a trip with its id is stored already; it
+	// reports whether it stored t.
+	Insert(ctx context.Context, t trip.Trip) (bool, error)
 	// Get returns the trip and an opaque version for Update, or
 	// trip.ErrNotFound.
 	Get(ctx context.Context, id string) (trip.Trip, string, error)
 	// Update replaces the trip if it is still at version, else ErrConflict.
 	Update(ctx context.Context, t trip.Trip, version string) error
 }
+
+// Publisher publishes an event, encoded as JSON, to a topic. A nil error
+// means the broker has the event.
+type Publisher interface {
+	Publish(ctx context.Context, topic string, event any) error
+}
+
+// TopicTripCreated is where an accepted order is announced.
+const TopicTripCreated = "trip-created"
 
 // Sentinel errors of the use cases.
 var (
@@ -33,7 +42,21 @@ var (
 	// ErrIdempotencyKeyReused means an Idempotency-Key already placed a
 	// different order.
 	ErrIdempotencyKeyReused = errors.New("idempotency key was used for a different order")
+	// ErrNotRecordedYet means an order was accepted (its trip-created event
+	// is on the broker) but its record could not be written at once; the
+	// service's own trip-created subscription writes it.
+	ErrNotRecordedYet = errors.New("order accepted, record not written yet")
+	// ErrTripNotYetKnown means an event names a trip whose record is not
+	// written yet: its trip-created may still be on its way, so the event
+	// is retried.
+	ErrTripNotYetKnown = errors.New("trip not recorded yet")
 )
+
+// unknownTripGrace is how long after a driver event was decided a trip it
+// names may still be unrecorded (its own trip-created delivery is late,
+// for example while the trip sidecar restarts). Past it, the trip is
+// unknown for good: the event names a trip that was never ordered.
+const unknownTripGrace = 2 * time.Minute
 
 // maxUpdateAttempts bounds the read-modify-write loop under contention.
 const maxUpdateAttempts = 5
@@ -43,21 +66,30 @@ var idempotencyNamespace = uuid.MustParse("6c1f1f4e-4f7a-4b8e-9a53-2a8d4c3b9e10"
 
 // Service runs the trip use cases.
 type Service struct {
-	store Store
-	now   func() time.Time
-	newID func() string
+	store     Store
+	publisher Publisher
+	now       func() time.Time
+	newID     func() string
 }
 
 // New returns a Service. now and newID are injected so tests are
 // deterministic; production passes time.Now and uuid.NewString.
-func New(store Store, now func() time.Time, newID func() string) *Service {
-	return &Service{store: store, now: now, newID: newID}
+func New(store Store, publisher Publisher, now func() time.Time, newID func() string) *Service {
+	return &Service{store: store, publisher: publisher, now: now, newID: newID}
 }
 
 // Order places an order and returns the requested trip. With an idempotency
 // key the trip id is derived from the rider and the key, so a retried order
 // finds the trip it already created (replayed is true) instead of creating a
 // second one; the same key with a different order is ErrIdempotencyKeyReused.
+//
+// The publish of trip-created is the commit point: once the broker has the
+// event the order is accepted, and every service (this one included, by
+// its own subscription) learns of it even if this process dies the next
+// moment. A failed publish refuses the order and leaves nothing behind.
+// The record is then written at once, so the rider can read the trip
+// right away; when that write fails, Order returns the trip with an error
+// wrapping ErrNotRecordedYet, and the subscription writes it shortly.
 func (s *Service) Order(ctx context.Context, o trip.Order, idempotencyKey string) (t trip.Trip, replayed bool, err error) {
 	if err := o.Validate(); err != nil {
 		return trip.Trip{}, false, err
@@ -79,10 +111,29 @@ func (s *Service) Order(ctx context.Context, o trip.Order, idempotencyKey string
 	if err != nil {
 		return trip.Trip{}, false, err
 	}
-	if err := s.store.Create(ctx, t, newTripCreated(t)); err != nil {
-		return trip.Trip{}, false, fmt.Errorf("create trip %s: %w", id, err)
+	if err := s.publisher.Publish(ctx, TopicTripCreated, newTripCreated(t)); err != nil {
+		return trip.Trip{}, false, fmt.Errorf("announce trip %s: %w", id, err)
+	}
+	if _, err := s.store.Insert(ctx, t); err != nil {
+		return t, false, fmt.Errorf("record trip %s: %w (%w)", id, ErrNotRecordedYet, err)
 	}
 	return t, false, nil
+}
+
+// TripCreated records the trip of a trip-created event, which this service
+// published itself, unless it is recorded already. It is what makes the
+// publish the commit point of an order: an order whose record Order could
+// not write is recorded here. It reports whether the trip was new.
+func (s *Service) TripCreated(ctx context.Context, e TripCreated) (bool, error) {
+	t, err := trip.New(e.TripID, trip.Order{RiderID: e.RiderID, Pickup: trip.Point(e.Pickup), Dropoff: trip.Point(e.Dropoff)}, e.RequestedAt)
+	if err != nil {
+		return false, err
+	}
+	inserted, err := s.store.Insert(ctx, t)
+	if err != nil {
+		return false, fmt.Errorf("record trip %s: %w", e.TripID, err)
+	}
+	return inserted, nil
 }
 
 // Trip returns the trip with the id, or trip.ErrNotFound.
@@ -97,7 +148,7 @@ func (s *Service) Trip(ctx context.Context, id string) (trip.Trip, error) {
 // DriverAssigned records the driver the driver service assigned. It reports
 // whether the trip changed: a redelivered event changes nothing.
 func (s *Service) DriverAssigned(ctx context.Context, e DriverAssigned) (bool, error) {
-	return s.update(ctx, e.TripID, func(t *trip.Trip) (bool, error) {
+	return s.update(ctx, e.TripID, e.AssignedAt, func(t *trip.Trip) (bool, error) {
 		return t.AssignDriver(e.Driver, e.ETASeconds, e.AssignedAt)
 	})
 }
@@ -105,16 +156,21 @@ func (s *Service) DriverAssigned(ctx context.Context, e DriverAssigned) (bool, e
 // DriverNotFound records that no driver was found in time. It reports
 // whether the trip changed.
 func (s *Service) DriverNotFound(ctx context.Context, e DriverNotFound) (bool, error) {
-	return s.update(ctx, e.TripID, func(t *trip.Trip) (bool, error) {
+	return s.update(ctx, e.TripID, e.DecidedAt, func(t *trip.Trip) (bool, error) {
 		return t.MarkNoDriver(e.DecidedAt)
 	})
 }
 
 // update applies change to the stored trip, retrying when another replica
-// wrote in between, so concurrent events never overwrite each other.
-func (s *Service) update(ctx context.Context, id string, change func(*trip.Trip) (bool, error)) (bool, error) {
+// wrote in between, so concurrent events never overwrite each other. An
+// event decided at decided about a trip not recorded yet is
+// ErrTripNotYetKnown within unknownTripGrace, trip.ErrNotFound after.
+func (s *Service) update(ctx context.Context, id string, decided time.Time, change func(*trip.Trip) (bool, error)) (bool, error) {
 	changed, err := retryOnConflict(func() (bool, error) {
 		t, version, err := s.store.Get(ctx, id)
+		if errors.Is(err, trip.ErrNotFound) && s.now().Sub(decided) < unknownTripGrace {
+			return false, fmt.Errorf("trip %s: %w", id, ErrTripNotYetKnown)
+		}
 		if err != nil {
 			return false, fmt.Errorf("get trip %s: %w", id, err)
 		}

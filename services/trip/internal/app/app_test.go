@@ -17,8 +17,8 @@ import (
 type fakeStore struct {
 	trips     map[string]trip.Trip
 	versions  map[string]int
-	created   []TripCreated
-	createErr error
+	inserts   int
+	insertErr error
 	getErr    error
 	// conflicts makes the next n Updates fail with ErrConflict.
 	conflicts int
@@ -29,13 +29,33 @@ func newFakeStore() *fakeStore {
 	return &fakeStore{trips: map[string]trip.Trip{}, versions: map[string]int{}}
 }
 
-func (f *fakeStore) Create(_ context.Context, t trip.Trip, event TripCreated) error {
-	if f.createErr != nil {
-		return f.createErr
+func (f *fakeStore) Insert(_ context.Context, t trip.Trip) (bool, error) {
+	if f.insertErr != nil {
+		return false, f.insertErr
+	}
+	if _, ok := f.trips[t.ID]; ok {
+		return false, nil
 	}
 	f.trips[t.ID] = t
 	f.versions[t.ID]++
-	f.created = append(f.created, event)
+	f.inserts++
+	return true, nil
+}
+
+// fakePublisher records what was published and can be told to fail.
+type fakePublisher struct {
+	created []TripCreated
+	err     error
+}
+
+func (f *fakePublisher) Publish(_ context.Context, topic string, event any) error {
+	if f.err != nil {
+		return f.err
+	}
+	if topic != TopicTripCreated {
+		return errors.New("unexpected topic " + topic)
+	}
+	f.created = append(f.created, event.(TripCreated))
 	return nil
 }
 
@@ -72,9 +92,13 @@ var (
 	errBad = errors.New("sidecar unavailable")
 )
 
+// published is the publisher of the last newService.
+var published *fakePublisher
+
 func newService(store Store) *Service {
 	n := 0
-	return New(store, func() time.Time { return now }, func() string {
+	published = &fakePublisher{}
+	return New(store, published, func() time.Time { return now }, func() string {
 		n++
 		return "00000000-0000-4000-8000-00000000000" + strconv.Itoa(n)
 	})
@@ -102,8 +126,11 @@ func TestOrderCreatesTripAndEvent(t *testing.T) {
 		Pickup: Point{Lat: 50.08, Lon: 14.42}, Dropoff: Point{Lat: 50.1, Lon: 14.26},
 		RequestedAt: now,
 	}}
-	if diff := cmp.Diff(wantEvents, store.created); diff != "" {
+	if diff := cmp.Diff(wantEvents, published.created); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]trip.Trip{want.ID: want}, store.trips); diff != "" {
+		t.Errorf("stored (-want +got):\n%s", diff)
 	}
 }
 
@@ -112,8 +139,8 @@ func TestOrderWithoutKeyCreatesNewTrips(t *testing.T) {
 	s := newService(store)
 	first, _, _ := s.Order(context.Background(), order, "")
 	second, _, _ := s.Order(context.Background(), order, "")
-	if first.ID == second.ID || len(store.created) != 2 {
-		t.Errorf("two orders without a key: ids %s, %s and %d events; want two trips", first.ID, second.ID, len(store.created))
+	if first.ID == second.ID || len(published.created) != 2 {
+		t.Errorf("two orders without a key: ids %s, %s and %d events; want two trips", first.ID, second.ID, len(published.created))
 	}
 }
 
@@ -133,8 +160,8 @@ func TestOrderIdempotencyKey(t *testing.T) {
 	if diff := cmp.Diff(first, again); diff != "" {
 		t.Errorf("retried order returned another trip (-first +retry):\n%s", diff)
 	}
-	if len(store.created) != 1 {
-		t.Errorf("%d trip-created events, want 1", len(store.created))
+	if len(published.created) != 1 {
+		t.Errorf("%d trip-created events, want 1", len(published.created))
 	}
 
 	otherRider := order
@@ -149,8 +176,8 @@ func TestOrderIdempotencyKey(t *testing.T) {
 	if _, _, err := s.Order(ctx, changed, "key-1"); !errors.Is(err, ErrIdempotencyKeyReused) {
 		t.Errorf("same key, different order: err = %v, want ErrIdempotencyKeyReused", err)
 	}
-	if len(store.created) != 2 {
-		t.Errorf("%d trip-created events, want 2 (one per rider)", len(store.created))
+	if len(published.created) != 2 {
+		t.Errorf("%d trip-created events, want 2 (one per rider)", len(published.created))
 	}
 }
 
@@ -161,24 +188,85 @@ func TestOrderRefusesInvalidOrder(t *testing.T) {
 	if _, _, err := newService(store).Order(context.Background(), bad, ""); !errors.Is(err, trip.ErrInvalidOrder) {
 		t.Fatalf("err = %v, want ErrInvalidOrder", err)
 	}
-	if len(store.trips) != 0 || len(store.created) != 0 {
-		t.Errorf("an invalid order stored %d trips and %d events", len(store.trips), len(store.created))
+	if len(store.trips) != 0 || len(published.created) != 0 {
+		t.Errorf("an invalid order stored %d trips and %d events", len(store.trips), len(published.created))
+	}
+}
+
+func TestOrderPublishFailureRefusesAndStoresNothing(t *testing.T) {
+	store := newFakeStore()
+	s := newService(store)
+	published.err = errBad
+	if _, _, err := s.Order(context.Background(), order, ""); !errors.Is(err, errBad) || errors.Is(err, ErrNotRecordedYet) {
+		t.Errorf("publish failure: err = %v, want it wrapped, and not ErrNotRecordedYet", err)
+	}
+	if len(store.trips) != 0 {
+		t.Errorf("a refused order stored %d trips", len(store.trips))
+	}
+}
+
+func TestOrderRecordFailureIsStillAccepted(t *testing.T) {
+	store := newFakeStore()
+	store.insertErr = errBad
+	s := newService(store)
+	got, _, err := s.Order(context.Background(), order, "")
+	if !errors.Is(err, ErrNotRecordedYet) || !errors.Is(err, errBad) {
+		t.Fatalf("record failure: err = %v, want ErrNotRecordedYet wrapping the cause", err)
+	}
+	if got.ID == "" || len(published.created) != 1 {
+		t.Fatalf("record failure: trip %+v and %d events, want the accepted trip and its event", got, len(published.created))
+	}
+	// The service's own subscription then records it from the event.
+	store.insertErr = nil
+	changed, err := s.TripCreated(context.Background(), published.created[0])
+	if err != nil || !changed {
+		t.Fatalf("TripCreated: changed=%v err=%v, want the trip recorded", changed, err)
+	}
+	if diff := cmp.Diff(got, store.trips[got.ID]); diff != "" {
+		t.Errorf("recorded from the event (-accepted +stored):\n%s", diff)
+	}
+}
+
+func TestTripCreatedOfARecordedTripChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	s := newService(store)
+	tr, _, _ := s.Order(ctx, order, "")
+	if _, err := s.DriverAssigned(ctx, DriverAssigned{TripID: tr.ID, Driver: jarda, ETASeconds: 60, AssignedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if changed, err := s.TripCreated(ctx, published.created[0]); err != nil || changed {
+			t.Fatalf("redelivered trip-created: changed=%v err=%v, want no change", changed, err)
+		}
+	}
+	if got := store.trips[tr.ID]; got.Status != trip.StatusDriverAssigned {
+		t.Errorf("status after trip-created came again = %s, want driver_assigned kept", got.Status)
+	}
+	if store.inserts != 1 {
+		t.Errorf("%d inserts, want 1", store.inserts)
+	}
+}
+
+func TestTripCreatedRefusesAnInvalidTrip(t *testing.T) {
+	store := newFakeStore()
+	e := TripCreated{TripID: "00000000-0000-4000-8000-000000000009", RiderID: "", Pickup: Point{Lat: 50, Lon: 14}, Dropoff: Point{Lat: 50, Lon: 14}, RequestedAt: now}
+	if _, err := newService(store).TripCreated(context.Background(), e); !errors.Is(err, trip.ErrInvalidOrder) {
+		t.Errorf("err = %v, want ErrInvalidOrder", err)
+	}
+	if len(store.trips) != 0 {
+		t.Errorf("stored %d trips from an invalid event", len(store.trips))
 	}
 }
 
 func TestOrderStoreFailures(t *testing.T) {
 	store := newFakeStore()
-	store.createErr = errBad
-	if _, _, err := newService(store).Order(context.Background(), order, ""); !errors.Is(err, errBad) {
-		t.Errorf("create failure: err = %v, want it wrapped", err)
-	}
-	store = newFakeStore()
 	store.getErr = errBad
 	if _, _, err := newService(store).Order(context.Background(), order, "key"); !errors.Is(err, errBad) {
 		t.Errorf("lookup failure: err = %v, want it wrapped", err)
 	}
-	if len(store.created) != 0 {
-		t.Errorf("a failed lookup still created %d trips", len(store.created))
+	if len(published.created) != 0 {
+		t.Errorf("a failed lookup still created %d trips", len(published.created))
 	}
 }
 
@@ -227,11 +315,28 @@ func TestDriverAssignedRetriesOnConflict(t *testing.T) {
 
 func TestEventsForUnknownTrip(t *testing.T) {
 	s := newService(newFakeStore())
-	if _, err := s.DriverAssigned(context.Background(), DriverAssigned{TripID: "nope", Driver: jarda}); !errors.Is(err, trip.ErrNotFound) {
-		t.Errorf("DriverAssigned: err = %v, want ErrNotFound", err)
+	tests := []struct {
+		name    string
+		decided time.Time
+		want    error
+		notWant error
+	}{
+		// Its trip-created may still be on its way: retried.
+		{"just decided", now.Add(-time.Second), ErrTripNotYetKnown, trip.ErrNotFound},
+		// Long past any late trip-created: a trip never ordered.
+		{"decided long ago", now.Add(-unknownTripGrace), trip.ErrNotFound, ErrTripNotYetKnown},
 	}
-	if _, err := s.DriverNotFound(context.Background(), DriverNotFound{TripID: "nope"}); !errors.Is(err, trip.ErrNotFound) {
-		t.Errorf("DriverNotFound: err = %v, want ErrNotFound", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.DriverAssigned(context.Background(), DriverAssigned{TripID: "nope", Driver: jarda, AssignedAt: tt.decided})
+			if !errors.Is(err, tt.want) || errors.Is(err, tt.notWant) {
+				t.Errorf("DriverAssigned: err = %v, want %v", err, tt.want)
+			}
+			_, err = s.DriverNotFound(context.Background(), DriverNotFound{TripID: "nope", DecidedAt: tt.decided})
+			if !errors.Is(err, tt.want) || errors.Is(err, tt.notWant) {
+				t.Errorf("DriverNotFound: err = %v, want %v", err, tt.want)
+			}
+		})
 	}
 }
 

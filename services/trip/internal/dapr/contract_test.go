@@ -91,6 +91,20 @@ func TestDecodersAgreeWithContracts(t *testing.T) {
 		{name: "assignedAt signed hour", topic: "driver-assigned", data: assignedAt(`2026-11-27T+9:30:01Z`),
 			refused: "RFC 3339 wants two digits; jsonschema v6.0.2 reads the field with strconv.Atoi"},
 
+		{name: "example", topic: "trip-created", data: exampleData(t, "trip-created")},
+		{name: "valid", topic: "trip-created", data: createdData},
+		{name: "lat 90", topic: "trip-created", data: strings.Replace(createdData, `"lat":50.08`, `"lat":90`, 1)},
+		{name: "lat 9e1", topic: "trip-created", data: strings.Replace(createdData, `"lat":50.08`, `"lat":9e1`, 1)},
+		{name: "lat beyond 90 by 1e-17", topic: "trip-created", data: strings.Replace(createdData, `"lat":50.08`, `"lat":90.00000000000000001`, 1)},
+		{name: "lon -180", topic: "trip-created", data: strings.Replace(createdData, `"lon":14.26`, `"lon":-180`, 1)},
+		{name: "lon -180.5", topic: "trip-created", data: strings.Replace(createdData, `"lon":14.26`, `"lon":-180.5`, 1)},
+		{name: "no dropoff", topic: "trip-created", data: strings.Replace(createdData, `,"dropoff":{"lat":50.1,"lon":14.26}`, ``, 1)},
+		{name: "pickup without lat", topic: "trip-created", data: strings.Replace(createdData, `"lat":50.08,`, ``, 1)},
+		{name: "pickup spelled PICKUP", topic: "trip-created", data: strings.Replace(createdData, `"pickup"`, `"PICKUP"`, 1)},
+		{name: "lat spelled Lat", topic: "trip-created", data: strings.Replace(createdData, `"lat":50.08`, `"Lat":50.08`, 1)},
+		{name: "requestedAt leap second", topic: "trip-created", data: strings.Replace(createdData, `2026-11-27T09:30:00Z`, `2016-12-31T23:59:60Z`, 1)},
+		{name: "riderId of 129 characters", topic: "trip-created", data: strings.Replace(createdData, `"rider-42"`, `"`+strings.Repeat("r", 129)+`"`, 1)},
+
 		{name: "example", topic: "driver-not-found", data: exampleData(t, "driver-not-found")},
 		{name: "valid", topic: "driver-not-found", data: notFound},
 		{name: "no reason", topic: "driver-not-found", data: strings.Replace(notFound, `"reason":"none free",`, ``, 1)},
@@ -99,6 +113,7 @@ func TestDecodersAgreeWithContracts(t *testing.T) {
 		{name: "decidedAt T0:00:00Z", topic: "driver-not-found", data: strings.Replace(notFound, `T09:31:00Z`, `T0:00:00Z`, 1)},
 	}
 	schemas := map[string]*jsonschema.Schema{
+		"trip-created":     contracttest.Schema(t, "trip-created"),
 		"driver-assigned":  contracttest.Schema(t, "driver-assigned"),
 		"driver-not-found": contracttest.Schema(t, "driver-not-found"),
 	}
@@ -130,9 +145,12 @@ func decodeEvent(topic string, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if topic == TopicDriverAssigned {
+	switch topic {
+	case TopicTripCreated:
+		_, err = decodeTripCreated(ce.Data)
+	case TopicDriverAssigned:
 		_, err = decodeDriverAssigned(ce.Data)
-	} else {
+	default:
 		_, err = decodeDriverNotFound(ce.Data)
 	}
 	return err

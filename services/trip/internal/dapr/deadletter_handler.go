@@ -80,6 +80,8 @@ func dropReason(topic string, body []byte) string {
 		return err.Error()
 	}
 	switch topic {
+	case TopicTripCreated:
+		_, err = decodeTripCreated(event.Data)
 	case TopicDriverAssigned:
 		_, err = decodeDriverAssigned(event.Data)
 	case TopicDriverNotFound:
@@ -90,7 +92,7 @@ func dropReason(topic string, body []byte) string {
 	if err != nil {
 		return err.Error()
 	}
-	return "the event is valid, but names a trip this service never stored or contradicts the trip's outcome (see the log line with this event id)"
+	return "the event is valid, but names a trip this service never stored, contradicts the trip's outcome, or orders a trip the service refuses (see the log line with this event id)"
 }
 
 // contentID identifies a dead letter that has no CloudEvent id.

@@ -48,6 +48,8 @@ func TestDeadLetterHandler(t *testing.T) {
 	}{
 		{name: "poison driver-assigned", body: poison, want: statusSuccess, wantID: "e-9", wantTopic: "driver-assigned",
 			wantReason: "invalid event: driver-assigned: riderId is required; driver is required; etaSeconds is required; assignedAt is required"},
+		{name: "poison trip-created", body: `{"specversion":"1.0","id":"e-8","topic":"trip-created","data":{"tripId":"` + exampleTripID + `"}}`, want: statusSuccess, wantID: "e-8", wantTopic: "trip-created",
+			wantReason: "invalid event: trip-created: riderId is required; pickup is required; dropoff is required; requestedAt is required"},
 		{name: "event without a topic attribute", body: envelope(assignedData), want: statusSuccess, wantID: "e-1",
 			wantReason: `not a topic the trip service handles: ""`},
 		{name: "valid driver-assigned for an unknown trip", body: strings.Replace(envelope(assignedData), `"id":"e-1"`, `"id":"e-2","topic":"driver-assigned"`, 1),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"regexp"
 	"strconv"
 	"strings"
@@ -42,6 +43,38 @@ func decodeObject(raw []byte, props ...property) error {
 		}
 	}
 	return nil
+}
+
+// coordinate is a JSON number as written, so that its range is judged
+// exactly, as JSON Schema's minimum and maximum do: 90.00000000000000001
+// is beyond 90 although it rounds to 90 as a float64.
+type coordinate struct {
+	exact *big.Rat
+}
+
+// UnmarshalJSON decodes a JSON number of any size or precision.
+func (c *coordinate) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || b[0] != '-' && (b[0] < '0' || b[0] > '9') {
+		// json.Number alone also takes a string that holds a number.
+		return errors.New("not a number")
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	r, ok := new(big.Rat).SetString(string(n))
+	if !ok {
+		return fmt.Errorf("number %s out of reach", n)
+	}
+	c.exact = r
+	return nil
+}
+
+// within returns the coordinate as a float64 and whether it lies from
+// -limit to limit.
+func (c coordinate) within(limit int64) (float64, bool) {
+	f, _ := c.exact.Float64()
+	return f, c.exact.Cmp(big.NewRat(-limit, 1)) >= 0 && c.exact.Cmp(big.NewRat(limit, 1)) <= 0
 }
 
 // integer is what JSON Schema's "type": "integer" accepts, a number with

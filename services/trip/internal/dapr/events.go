@@ -18,6 +18,77 @@ import (
 // (contracts/schemas): it is dropped, never retried.
 var errInvalidEvent = errors.New("invalid event")
 
+// tripCreatedData mirrors contracts/schemas/trip-created.schema.json: the
+// event this service publishes, and reads back from its own subscription
+// to record orders whose record was not written at once.
+type tripCreatedData struct {
+	TripID      *string
+	RiderID     *string
+	Pickup      *pointData
+	Dropoff     *pointData
+	RequestedAt *string
+}
+
+// UnmarshalJSON decodes the properties by their exact names.
+func (d *tripCreatedData) UnmarshalJSON(b []byte) error {
+	return decodeObject(b,
+		property{"tripId", &d.TripID},
+		property{"riderId", &d.RiderID},
+		property{"pickup", &d.Pickup},
+		property{"dropoff", &d.Dropoff},
+		property{"requestedAt", &d.RequestedAt},
+	)
+}
+
+// pointData is a position of a trip-created event.
+type pointData struct {
+	Lat, Lon *coordinate
+}
+
+// UnmarshalJSON decodes the properties by their exact names.
+func (p *pointData) UnmarshalJSON(b []byte) error {
+	return decodeObject(b, property{"lat", &p.Lat}, property{"lon", &p.Lon})
+}
+
+// point returns the position, reporting a missing one or a missing or
+// out-of-range coordinate.
+func (v *validator) point(field string, p *pointData) app.Point {
+	if p == nil {
+		v.missing(field)
+		return app.Point{}
+	}
+	read := func(name string, c *coordinate, limit int64) float64 {
+		if c == nil {
+			v.missing(field + "." + name)
+			return 0
+		}
+		f, ok := c.within(limit)
+		if !ok {
+			v.problem(fmt.Sprintf("%s.%s must be from %d to %d", field, name, -limit, limit))
+		}
+		return f
+	}
+	return app.Point{Lat: read("lat", p.Lat, 90), Lon: read("lon", p.Lon, 180)}
+}
+
+func decodeTripCreated(data []byte) (app.TripCreated, error) {
+	var d tripCreatedData
+	if err := json.Unmarshal(data, &d); err != nil {
+		return app.TripCreated{}, fmt.Errorf("%w: trip-created: %w", errInvalidEvent, err)
+	}
+	var v validator
+	v.tripID(d.TripID)
+	v.text("riderId", d.RiderID)
+	v.maxLength("riderId", d.RiderID, 128)
+	pickup := v.point("pickup", d.Pickup)
+	dropoff := v.point("dropoff", d.Dropoff)
+	requestedAt := v.dateTime("requestedAt", d.RequestedAt)
+	if err := v.err("trip-created"); err != nil {
+		return app.TripCreated{}, err
+	}
+	return app.TripCreated{TripID: *d.TripID, RiderID: *d.RiderID, Pickup: pickup, Dropoff: dropoff, RequestedAt: requestedAt}, nil
+}
+
 // driverAssignedData mirrors contracts/schemas/driver-assigned.schema.json.
 // Pointers tell a missing property from a zero value. Properties are read
 // by their exact names; others are ignored, so producers may add fields.

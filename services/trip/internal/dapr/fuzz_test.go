@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/ride-choreography/services/trip/internal/app"
 	"github.com/ride-choreography/services/trip/internal/contracttest"
 )
 
@@ -83,6 +84,55 @@ func FuzzDecodeDriverAssigned(f *testing.F) {
 			t.Errorf("read etaSeconds %d, the data says %v", e.ETASeconds, data["etaSeconds"])
 		}
 		requireTime(t, e.AssignedAt, data["assignedAt"])
+		requireContractAccepts(t, schema, data)
+	})
+}
+
+// FuzzDecodeTripCreated: as FuzzDecodeDriverAssigned, for trip-created,
+// which the service reads back from its own subscription.
+func FuzzDecodeTripCreated(f *testing.F) {
+	f.Add(contracttest.Example(f, "trip-created"))
+	for _, body := range []string{
+		envelope(createdData),
+		envelope(strconv.Quote(createdData)),
+		envelope(strings.Replace(createdData, `"lat":50.08`, `"lat":90.00000000000000001`, 1)),
+		envelope(strings.Replace(createdData, `"lat":50.08`, `"lat":1e400`, 1)),
+		envelope(strings.Replace(createdData, `"lat":50.08`, `"lat":-0e-999999999999`, 1)),
+		envelope(strings.Replace(createdData, `"pickup"`, `"Pickup"`, 1)),
+		envelope(strings.Replace(createdData, `"lon":14.26`, `"LON":14.26`, 1)),
+		envelope(strings.Replace(createdData, `T09:30:00Z`, `t09:30:00z`, 1)),
+		envelope(strings.Replace(createdData, `2026-11-27T09:30:00Z`, `2016-12-31T23:59:60Z`, 1)),
+	} {
+		f.Add([]byte(body))
+	}
+	schema := contracttest.Schema(f, TopicTripCreated)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ce, err := decodeCloudEvent(body)
+		if err != nil {
+			requireInvalid(t, err)
+			return
+		}
+		e, err := decodeTripCreated(ce.Data)
+		if err != nil {
+			requireInvalid(t, err)
+			requireContractRefuses(t, schema, body, "requestedAt")
+			return
+		}
+		data := acceptedData(t, body)
+		requireTripID(t, e.TripID)
+		if e.TripID != data["tripId"] || e.RiderID != data["riderId"] {
+			t.Errorf("read trip %s of rider %q, the data says %v", e.TripID, e.RiderID, data)
+		}
+		for name, p := range map[string]app.Point{"pickup": e.Pickup, "dropoff": e.Dropoff} {
+			point, _ := data[name].(map[string]any)
+			for coord, got := range map[string]float64{"lat": p.Lat, "lon": p.Lon} {
+				want, err := strconv.ParseFloat(string(jsonNumber(point[coord])), 64)
+				if err != nil && !errors.Is(err, strconv.ErrRange) || got != want {
+					t.Errorf("read %s.%s %v, the data says %v", name, coord, got, point[coord])
+				}
+			}
+		}
+		requireTime(t, e.RequestedAt, data["requestedAt"])
 		requireContractAccepts(t, schema, data)
 	})
 }

@@ -17,10 +17,8 @@ import (
 // TripStore keeps trips in the service's own Dapr state store. It
 // implements app.Store.
 //
-// The store's component names trip-created as its outbox topic
-// (components/trip-store.yaml), so Create's state transaction is also the
-// publish: the sidecar relays the event only once the transaction
-// committed, and a crash in between loses neither.
+// Every write uses first-write concurrency, so an insert never overwrites
+// a trip that is stored already, and an update only the version it read.
 type TripStore struct {
 	sidecar *Sidecar
 }
@@ -30,33 +28,31 @@ func NewTripStore(s *Sidecar) *TripStore {
 	return &TripStore{sidecar: s}
 }
 
-// The outbox publishes every upsert of a transaction. A second upsert of the
-// same key marked as projection replaces the published payload, so
-// subscribers get the event rather than the stored record.
-var projectionMetadata = map[string]string{
-	"outbox.projection": "true",
-	"contentType":       "application/json",
-}
+// firstWrite makes a write conditional: it succeeds only if the stored
+// value is still at the ETag given.
+var firstWrite = daprclient.WithConcurrency(daprclient.StateConcurrencyFirstWrite)
 
-// Create stores the trip and publishes its trip-created event atomically.
-func (s *TripStore) Create(ctx context.Context, t trip.Trip, event app.TripCreated) error {
+// absent is the ETag that means "nothing stored yet" to the Redis state
+// store: a first write with it fails with an ETag mismatch when the key
+// holds a value written with first-write concurrency, as every write here
+// is. A mismatch is answered at once; a plain write error instead would
+// be retried by the resiliency policy, slowly, for nothing.
+const absent = "0"
+
+// Insert stores the trip unless one with its id is stored already.
+func (s *TripStore) Insert(ctx context.Context, t trip.Trip) (bool, error) {
 	record, err := json.Marshal(toRecord(t))
 	if err != nil {
-		return fmt.Errorf("encode trip: %w", err)
+		return false, fmt.Errorf("encode trip: %w", err)
 	}
-	payload, err := json.Marshal(event)
-	if err != nil {
-		return fmt.Errorf("encode trip-created: %w", err)
+	err = s.sidecar.client.SaveStateWithETag(ctx, s.sidecar.stateStore, tripKey(t.ID), record, absent, nil, firstWrite)
+	switch {
+	case err == nil:
+		return true, nil
+	case status.Code(err) == codes.Aborted: // the sidecar's answer to an ETag mismatch
+		return false, nil
 	}
-	key := tripKey(t.ID)
-	ops := []*daprclient.StateOperation{
-		{Type: daprclient.StateOperationTypeUpsert, Item: &daprclient.SetStateItem{Key: key, Value: record}},
-		{Type: daprclient.StateOperationTypeUpsert, Item: &daprclient.SetStateItem{Key: key, Value: payload, Metadata: projectionMetadata}},
-	}
-	if err := s.sidecar.client.ExecuteStateTransaction(ctx, s.sidecar.stateStore, nil, ops); err != nil {
-		return fmt.Errorf("store trip with outbox: %w", err)
-	}
-	return nil
+	return false, fmt.Errorf("write state: %w", err)
 }
 
 // Get returns the trip and its ETag, or trip.ErrNotFound.
@@ -76,15 +72,12 @@ func (s *TripStore) Get(ctx context.Context, id string) (trip.Trip, string, erro
 }
 
 // Update replaces the trip if its ETag is still version, else app.ErrConflict.
-// It is a plain state write, not a transaction, so the outbox publishes
-// nothing.
 func (s *TripStore) Update(ctx context.Context, t trip.Trip, version string) error {
 	record, err := json.Marshal(toRecord(t))
 	if err != nil {
 		return fmt.Errorf("encode trip: %w", err)
 	}
-	err = s.sidecar.client.SaveStateWithETag(ctx, s.sidecar.stateStore, tripKey(t.ID), record, version, nil,
-		daprclient.WithConcurrency(daprclient.StateConcurrencyFirstWrite))
+	err = s.sidecar.client.SaveStateWithETag(ctx, s.sidecar.stateStore, tripKey(t.ID), record, version, nil, firstWrite)
 	if status.Code(err) == codes.Aborted { // the sidecar's answer to an ETag mismatch
 		return app.ErrConflict
 	}

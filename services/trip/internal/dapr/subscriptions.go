@@ -18,6 +18,7 @@ import (
 // Topics the trip service subscribes to, and the routes the sidecar
 // delivers them to.
 const (
+	TopicTripCreated    = app.TopicTripCreated
 	TopicDriverAssigned = "driver-assigned"
 	TopicDriverNotFound = "driver-not-found"
 
@@ -25,6 +26,7 @@ const (
 	// sidecar forwards them there.
 	TopicDeadLetters = "trip-dead-letters"
 
+	RouteTripCreated    = "/events/" + TopicTripCreated
 	RouteDriverAssigned = "/events/" + TopicDriverAssigned
 	RouteDriverNotFound = "/events/" + TopicDriverNotFound
 	RouteDeadLetters    = "/events/dead-letters"
@@ -36,6 +38,7 @@ const maxEventBytes = 64 << 10
 // TripEvents is what the subscriber needs of the app: one use case per
 // consumed topic, each reporting whether the trip changed.
 type TripEvents interface {
+	TripCreated(ctx context.Context, e app.TripCreated) (bool, error)
 	DriverAssigned(ctx context.Context, e app.DriverAssigned) (bool, error)
 	DriverNotFound(ctx context.Context, e app.DriverNotFound) (bool, error)
 }
@@ -73,6 +76,7 @@ type subscription struct {
 // (without a dead-letter topic of its own: a dead letter is never dropped).
 func (s *Subscriber) Subscriptions() http.Handler {
 	subs := []subscription{
+		{PubsubName: s.pubsub, Topic: TopicTripCreated, Route: RouteTripCreated, DeadLetterTopic: TopicDeadLetters},
 		{PubsubName: s.pubsub, Topic: TopicDriverAssigned, Route: RouteDriverAssigned, DeadLetterTopic: TopicDeadLetters},
 		{PubsubName: s.pubsub, Topic: TopicDriverNotFound, Route: RouteDriverNotFound, DeadLetterTopic: TopicDeadLetters},
 		{PubsubName: s.pubsub, Topic: TopicDeadLetters, Route: RouteDeadLetters},
@@ -80,6 +84,19 @@ func (s *Subscriber) Subscriptions() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(subs)
+	})
+}
+
+// TripCreated handles the service's own trip-created events: an order
+// whose record POST /trips could not write is recorded here.
+func (s *Subscriber) TripCreated() http.Handler {
+	return s.handle(TopicTripCreated, func(ctx context.Context, data []byte) (string, bool, error) {
+		e, err := decodeTripCreated(data)
+		if err != nil {
+			return "", false, err
+		}
+		changed, err := s.events.TripCreated(ctx, e)
+		return e.TripID, changed, err
 	})
 }
 
@@ -154,6 +171,7 @@ func (s *Subscriber) handle(topic string, apply process) http.Handler {
 // trip's final status.
 func isPermanent(err error) bool {
 	return errors.Is(err, errInvalidEvent) ||
+		errors.Is(err, trip.ErrInvalidOrder) ||
 		errors.Is(err, trip.ErrNotFound) ||
 		errors.Is(err, trip.ErrOutcomeConflict)
 }
@@ -185,7 +203,7 @@ func (ce *cloudEvent) UnmarshalJSON(b []byte) error {
 }
 
 // traceID returns the W3C trace id of the event, or "". Dapr puts the
-// traceparent in traceparent or, for events relayed by the outbox, traceid.
+// traceparent in traceparent or, in some versions, traceid.
 func (ce cloudEvent) traceID() string {
 	tp := ce.TraceParent
 	if tp == "" {

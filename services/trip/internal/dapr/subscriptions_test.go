@@ -21,9 +21,15 @@ import (
 // recordingEvents records the events the subscriber hands to the app and
 // answers with err.
 type recordingEvents struct {
+	created  []app.TripCreated
 	assigned []app.DriverAssigned
 	notFound []app.DriverNotFound
 	err      error
+}
+
+func (r *recordingEvents) TripCreated(_ context.Context, e app.TripCreated) (bool, error) {
+	r.created = append(r.created, e)
+	return r.err == nil, r.err
 }
 
 func (r *recordingEvents) DriverAssigned(_ context.Context, e app.DriverAssigned) (bool, error) {
@@ -68,12 +74,73 @@ func TestSubscriptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []subscription{
+		{PubsubName: "pubsub", Topic: "trip-created", Route: "/events/trip-created", DeadLetterTopic: "trip-dead-letters"},
 		{PubsubName: "pubsub", Topic: "driver-assigned", Route: "/events/driver-assigned", DeadLetterTopic: "trip-dead-letters"},
 		{PubsubName: "pubsub", Topic: "driver-not-found", Route: "/events/driver-not-found", DeadLetterTopic: "trip-dead-letters"},
 		{PubsubName: "pubsub", Topic: "trip-dead-letters", Route: "/events/dead-letters"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("subscriptions (-want +got):\n%s", diff)
+	}
+}
+
+func TestTripCreatedExample(t *testing.T) {
+	events := &recordingEvents{}
+	s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
+	if got := deliver(t, s.TripCreated(), example(t, "trip-created")); got != statusSuccess {
+		t.Fatalf("outcome = %s, want SUCCESS", got)
+	}
+	want := []app.TripCreated{{
+		TripID:      exampleTripID,
+		RiderID:     "rider-42",
+		Pickup:      app.Point{Lat: 50.08, Lon: 14.42},
+		Dropoff:     app.Point{Lat: 50.1, Lon: 14.26},
+		RequestedAt: time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC),
+	}}
+	if diff := cmp.Diff(want, events.created); diff != "" {
+		t.Errorf("event handed to the app (-want +got):\n%s", diff)
+	}
+}
+
+const createdData = `{"tripId":"` + exampleTripID + `","riderId":"rider-42","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26},"requestedAt":"2026-11-27T09:30:00Z"}`
+
+func TestTripCreatedOutcomes(t *testing.T) {
+	created := func(old, new string) string { return envelope(strings.Replace(createdData, old, new, 1)) }
+	tests := []struct {
+		name     string
+		body     string
+		appErr   error
+		want     string
+		wantCall bool
+	}{
+		{name: "valid", body: envelope(createdData), want: statusSuccess, wantCall: true},
+		{name: "already recorded (a duplicate)", body: envelope(createdData), want: statusSuccess, wantCall: true},
+		{name: "latitude 90 exactly", body: created(`"lat":50.08`, `"lat":90`), want: statusSuccess, wantCall: true},
+		{name: "latitude just beyond 90", body: created(`"lat":50.08`, `"lat":90.00000000000000001`), want: statusDrop},
+		{name: "longitude -181", body: created(`"lon":14.26`, `"lon":-181`), want: statusDrop},
+		{name: "latitude a string", body: created(`"lat":50.08`, `"lat":"50.08"`), want: statusDrop},
+		{name: "missing dropoff", body: created(`,"dropoff":{"lat":50.1,"lon":14.26}`, ``), want: statusDrop},
+		{name: "missing pickup lon", body: created(`,"lon":14.42`, ``), want: statusDrop},
+		{name: "pickup spelled Pickup", body: created(`"pickup"`, `"Pickup"`), want: statusDrop},
+		{name: "empty rider", body: created(`"riderId":"rider-42"`, `"riderId":""`), want: statusDrop},
+		{name: "trip id not a uuid", body: created(exampleTripID, "trip-1"), want: statusDrop},
+		{name: "bad timestamp", body: created(`2026-11-27T09:30:00Z`, `today`), want: statusDrop},
+		{name: "malformed JSON", body: `{"specversion":"1.0",`, want: statusDrop},
+		{name: "oversized", body: envelope(`{"pad":"` + strings.Repeat("x", maxEventBytes) + `"}`), want: statusDrop},
+		{name: "rider id the domain refuses", body: envelope(createdData), appErr: trip.ErrInvalidOrder, want: statusDrop, wantCall: true},
+		{name: "state store down", body: envelope(createdData), appErr: errors.New("connection refused"), want: statusRetry, wantCall: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events := &recordingEvents{err: tt.appErr}
+			s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
+			if got := deliver(t, s.TripCreated(), tt.body); got != tt.want {
+				t.Errorf("outcome = %s, want %s", got, tt.want)
+			}
+			if called := len(events.created) == 1; called != tt.wantCall {
+				t.Errorf("app called %d times, want call=%v", len(events.created), tt.wantCall)
+			}
+		})
 	}
 }
 
@@ -122,7 +189,7 @@ func TestDriverAssignedOutcomes(t *testing.T) {
 		wantCall bool
 	}{
 		{name: "valid", body: envelope(assignedData), want: statusSuccess, wantCall: true},
-		{name: "data as a JSON string (outbox relay)", body: envelope(strings.ReplaceAll(`"`+strings.ReplaceAll(assignedData, `"`, `\"`)+`"`, "\n", "")), want: statusSuccess, wantCall: true},
+		{name: "data as a JSON string", body: envelope(strings.ReplaceAll(`"`+strings.ReplaceAll(assignedData, `"`, `\"`)+`"`, "\n", "")), want: statusSuccess, wantCall: true},
 		{name: "unknown properties are ignored", body: envelope(strings.Replace(assignedData, `{"tripId"`, `{"surge":1.5,"tripId"`, 1)), want: statusSuccess, wantCall: true},
 		{name: "duplicate changes nothing but succeeds", body: envelope(assignedData), appErr: nil, want: statusSuccess, wantCall: true},
 		{name: "malformed JSON", body: `{"specversion":"1.0",`, want: statusDrop},
@@ -145,6 +212,7 @@ func TestDriverAssignedOutcomes(t *testing.T) {
 		{name: "state store down", body: envelope(assignedData), appErr: errors.New("connection refused"), want: statusRetry, wantCall: true},
 		{name: "conflicts exhausted", body: envelope(assignedData), appErr: app.ErrConflict, want: statusRetry, wantCall: true},
 		{name: "unknown trip", body: envelope(assignedData), appErr: trip.ErrNotFound, want: statusDrop, wantCall: true},
+		{name: "trip not recorded yet", body: envelope(assignedData), appErr: app.ErrTripNotYetKnown, want: statusRetry, wantCall: true},
 		{name: "contradicts final status", body: envelope(assignedData), appErr: trip.ErrOutcomeConflict, want: statusDrop, wantCall: true},
 	}
 	for _, tt := range tests {

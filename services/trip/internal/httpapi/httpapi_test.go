@@ -59,6 +59,7 @@ func (f *fakeTrips) Trip(_ context.Context, id string) (trip.Trip, error) {
 type stubSubscriber struct{}
 
 func (stubSubscriber) Subscriptions() http.Handler  { return http.NotFoundHandler() }
+func (stubSubscriber) TripCreated() http.Handler    { return http.NotFoundHandler() }
 func (stubSubscriber) DriverAssigned() http.Handler { return http.NotFoundHandler() }
 func (stubSubscriber) DriverNotFound() http.Handler { return http.NotFoundHandler() }
 func (stubSubscriber) DeadLetter() http.Handler     { return http.NotFoundHandler() }

@@ -23,6 +23,7 @@ func addRoutes(r *mux.Router, logger zerolog.Logger, trips Trips, deadLetters De
 	// Dapr subscription protocol: the sidecar reads the subscriptions, then
 	// POSTs each event to its route.
 	r.Handle("/dapr/subscribe", subscriber.Subscriptions()).Methods(http.MethodGet)
+	r.Handle("/events/trip-created", subscriber.TripCreated()).Methods(http.MethodPost)
 	r.Handle("/events/driver-assigned", subscriber.DriverAssigned()).Methods(http.MethodPost)
 	r.Handle("/events/driver-not-found", subscriber.DriverNotFound()).Methods(http.MethodPost)
 	r.Handle("/events/dead-letters", subscriber.DeadLetter()).Methods(http.MethodPost)

@@ -24,6 +24,7 @@ type Trips interface {
 // Subscriber serves Dapr's subscription protocol (internal/dapr).
 type Subscriber interface {
 	Subscriptions() http.Handler
+	TripCreated() http.Handler
 	DriverAssigned() http.Handler
 	DriverNotFound() http.Handler
 	DeadLetter() http.Handler

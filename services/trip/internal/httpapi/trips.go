@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/ride-choreography/services/trip/internal/app"
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
 
@@ -79,7 +81,12 @@ func handleCreateTrip(logger zerolog.Logger, trips Trips) http.Handler {
 			return
 		}
 		t, replayed, err := trips.Order(r.Context(), order, key)
-		if err != nil {
+		switch {
+		case errors.Is(err, app.ErrNotRecordedYet):
+			// Accepted all the same: the event is on the broker, and the
+			// service's own subscription records the trip.
+			logger.Warn().Err(err).Str("tripId", t.ID).Msg("trip accepted, record written later")
+		case err != nil:
 			writeError(logger, w, r, err)
 			return
 		}
