@@ -27,7 +27,7 @@ BROKERS     ?=
 # The pub/sub broker for make run: redis (default), rabbitmq, kafka, nats, mqtt, servicebus
 BROKER      ?= redis
 
-.PHONY: help run test test-brokers validate-deploy unit fuzz e2e lint build tidy daprd dapr-cli redis clean
+.PHONY: help run test test-brokers bench validate-deploy unit fuzz e2e lint build tidy daprd dapr-cli redis clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,10 +46,11 @@ unit: ## Unit tests of each service module, in the workspace and alone (GOWORK=o
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s); crashers land in testdata/fuzz
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-e2e: ## End-to-end suite: real Redis, daprd sidecars and service binaries (finds or builds daprd 1.17)
+e2e: ## End-to-end suite: real Redis, daprd sidecars and service binaries (installs redis-server, finds or builds daprd 1.17.5)
+	@scripts/redis.sh --installed
 	@echo "== test (end to end)"
 	@daprd=$$(scripts/daprd.sh); \
-		cd test && DAPRD="$$daprd" go test -count=1 -timeout 10m $(E2E_FLAGS)
+		cd test && DAPRD="$$daprd" go test -count=1 -timeout 15m $(E2E_FLAGS)
 
 test-brokers: ## The end-to-end scenarios against every broker that runs here, and the README's broker table from what they measure; BROKERS=nats,kafka for some
 	@scripts/brokers.sh
@@ -57,6 +58,12 @@ test-brokers: ## The end-to-end scenarios against every broker that runs here, a
 	@daprd=$$(scripts/daprd.sh); \
 		cd test && DAPRD="$$daprd" BROKERS="$(BROKERS)" BROKER_TABLE="$(CURDIR)/README.md" \
 		go test -tags brokers -count=1 -timeout 25m -run '^TestBrokers$$' $(E2E_FLAGS)
+
+bench: ## Load the real system rate after rate and print trips/s, latency and CPU per trip; writes docs/bench/bench.{json,svg}. BENCH_RATES=50,100 BENCH_STEP=60s BENCH_POOL=10000 ...
+	@scripts/redis.sh --installed
+	@echo "== bench"
+	@daprd=$$(scripts/daprd.sh); \
+		cd test && DAPRD="$$daprd" go test -tags bench -count=1 -timeout 90m -run '^TestBench$$' $(E2E_FLAGS)
 
 validate-deploy: ## Check the deployment files offline: Dockerfiles (BuildKit's linter), docker-compose.yml (Compose CLI 5.6.0), deploy/terraform (OpenTofu 1.12.6 with the azurerm schema, and its Go test)
 	@echo "== Dockerfiles"
@@ -71,7 +78,7 @@ lint: ## gofmt, go vet and staticcheck in every module
 	if [[ -n "$$unformatted" ]]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	@for m in $(MODULES); do \
 		echo "== $$m"; \
-		(cd $$m && go vet -tags brokers ./... && go run $(STATICCHECK) -tags brokers ./...); \
+		(cd $$m && go vet -tags brokers,bench ./... && go run $(STATICCHECK) -tags brokers,bench ./...); \
 	done
 	@for m in $(DEPLOY_MODULES); do \
 		echo "== $$m (GOWORK=off)"; \

@@ -9,6 +9,8 @@
 #     persistence fsynced on every write, as the broker-restart test runs it
 #     (so trips, notifications and undelivered events survive a restart;
 #     delete that folder to start afresh).
+# With --installed it only makes sure redis-server is installed: the
+# end-to-end tests and the benchmark start Redis servers of their own.
 # Stop the one this script started with: redis-cli -p 6379 shutdown
 set -euo pipefail
 
@@ -28,6 +30,10 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
+
+if [[ ${1:-} == --installed ]]; then
+	exit 0
 fi
 
 # listening: does anything accept TCP connections on host:port?

@@ -439,7 +439,8 @@ func inheritedEnv() []string {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
 		case "APP_HOST", "APP_PORT", "DAPR_HOST", "DAPR_HTTP_PORT", "DAPR_GRPC_PORT", "PUBSUB_NAME",
-			"STATESTORE_NAME", "SIDECAR_WAIT", "SHUTDOWN_TIMEOUT", "ASSIGN_DEADLINE", "RIDE_DURATION", "REDIS_HOST":
+			"STATESTORE_NAME", "SIDECAR_WAIT", "SHUTDOWN_TIMEOUT", "ASSIGN_DEADLINE", "RIDE_DURATION", "REDIS_HOST",
+			"DRIVER_POOL_SIZE", "DRIVER_POOL_AREA":
 			continue
 		}
 		env = append(env, kv)

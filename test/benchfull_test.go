@@ -1,0 +1,89 @@
+//go:build bench
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBench is make bench: the whole system under an open-loop load of
+// trips, rate after rate, and one Dapr pub/sub hop for scale. It prints a
+// progress line every two seconds, then the table, and writes bench.json
+// and bench.svg into BENCH_OUT. Settings come from the environment, all
+// optional:
+//
+//	BENCH_RATES  trips/s of each step, comma-separated (25,50,100,150,200,250,300)
+//	BENCH_STEP   how long each step offers its rate (60s)
+//	BENCH_POOL   drivers in the pool, spread over the area (10000)
+//	BENCH_RIDE   how long a ride lasts (2s): short enough that every trip finds a driver
+//	BENCH_DRAIN  how long after a step its last trips may take (60s)
+//	BENCH_HOP    events of the pub/sub hop (20000)
+//	BENCH_SEED   seed of the pickups (1)
+//	BENCH_OUT    folder for bench.json and bench.svg (../docs/bench)
+func TestBench(t *testing.T) {
+	settings := benchSettings{
+		Rates:          envInts(t, "BENCH_RATES", []int{25, 50, 100, 150, 200, 250, 300}),
+		Step:           envDuration(t, "BENCH_STEP", 60*time.Second),
+		Pool:           envInts(t, "BENCH_POOL", []int{10000})[0],
+		Ride:           envDuration(t, "BENCH_RIDE", 2*time.Second),
+		AssignDeadline: 60 * time.Second,
+		Drain:          envDuration(t, "BENCH_DRAIN", 60*time.Second),
+		HopEvents:      envInts(t, "BENCH_HOP", []int{20000})[0],
+		Seed:           uint64(envInts(t, "BENCH_SEED", []int{1})[0]),
+	}
+	settings.StepSeconds, settings.RideSeconds = settings.Step.Seconds(), settings.Ride.Seconds()
+	out := os.Getenv("BENCH_OUT")
+	if out == "" {
+		out = "../docs/bench"
+	}
+
+	b := startBench(t, settings, os.Stdout)
+	r := b.run()
+	fmt.Printf("\nbench: %s, %s\n\n%s\n", r.Machine, r.Date, benchTable(r))
+	for _, step := range r.Steps {
+		if step.Lost > 0 {
+			t.Errorf("%d trips/s: %d trips lost", step.Rate, step.Lost)
+		}
+	}
+	if err := writeBenchReport(out, r); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("bench: wrote %s/bench.json and %s/bench.svg\n", out, out)
+}
+
+// envInts reads a comma-separated list of positive integers, or def.
+func envInts(t *testing.T, name string, def []int) []int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			t.Fatalf("%s=%q: want positive integers separated by commas", name, v)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// envDuration reads a positive duration such as 30s, or def.
+func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		t.Fatalf("%s=%q: want a positive duration such as 30s", name, v)
+	}
+	return d
+}
