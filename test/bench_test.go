@@ -20,6 +20,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	daprclient "github.com/dapr/go-sdk/client"
+	daprcommon "github.com/dapr/go-sdk/service/common"
 )
 
 // The benchmark (make bench, bench_full_test.go) and its smoke run
@@ -56,10 +59,12 @@ type benchReport struct {
 	Machine  string        `json:"machine"`
 	Settings benchSettings `json:"settings"`
 	Steps    []stepResult  `json:"steps"`
-	Hop      hopResult     `json:"hop"`
+	// Hops are one pub/sub hop per transport; the first is the HTTP app
+	// channel the services use.
+	Hops []hopResult `json:"hops"`
 	// Held is the highest offered rate completed in full with zero lost
 	// and p99 at most 1 s; HeldRatio is its completed trips/s over the
-	// hop's events/s.
+	// HTTP hop's events/s.
 	Held      int     `json:"heldRatePerSecond"`
 	HeldRatio float64 `json:"heldTripsPerHopEvent"`
 }
@@ -102,6 +107,7 @@ func (r stepResult) held() bool {
 // hopResult is one Dapr pub/sub hop: events published through one
 // sidecar, delivered through another to an app that only counts them.
 type hopResult struct {
+	Transport     string             `json:"transport"`
 	Events        int                `json:"events"`
 	EventsPerS    float64            `json:"eventsPerSecond"`
 	CPUMsPerEvent map[string]float64 `json:"cpuMsPerEvent"`
@@ -161,13 +167,12 @@ func (b *bench) run() benchReport {
 		r.Steps = append(r.Steps, step)
 		fmt.Fprintf(b.out, "bench: step %d/%d: %s\n", i+1, len(s.Rates), step.summary())
 	}
-	r.Hop = b.hop(s.HopEvents)
-	fmt.Fprintf(b.out, "bench: one pub/sub hop: %.0f events/s, %.3f ms of CPU per event\n", r.Hop.EventsPerS, r.Hop.CPUMsPerEvent["all"])
+	r.Hops = b.hops(s.HopEvents)
 	for _, step := range r.Steps {
 		if step.held() && step.Rate > r.Held {
 			r.Held = step.Rate
-			if r.Hop.EventsPerS > 0 {
-				r.HeldRatio = step.CompletedPerS / r.Hop.EventsPerS
+			if hop := r.Hops[0]; hop.EventsPerS > 0 {
+				r.HeldRatio = step.CompletedPerS / hop.EventsPerS
 			}
 		}
 	}
@@ -509,41 +514,64 @@ func (b *bench) awaitQuiet(timeout time.Duration) {
 	}
 }
 
+// The transports a hop is measured on: how the subscriber's sidecar hands
+// events to its app.
+const (
+	// transportHTTP is the HTTP app channel the services use today: the
+	// sidecar asks GET /dapr/subscribe and POSTs each event to its route.
+	transportHTTP = "http"
+	// transportStreaming is the SDK's gRPC streaming subscription: the app
+	// opens a stream to its sidecar and answers each event on it.
+	transportStreaming = "grpc-streaming"
+)
+
+// hops measures one Dapr pub/sub hop per transport.
+func (b *bench) hops(n int) []hopResult {
+	var out []hopResult
+	for _, transport := range []string{transportHTTP, transportStreaming} {
+		r := b.hop(transport, n)
+		fmt.Fprintf(b.out, "bench: one pub/sub hop (%s): %.0f events/s, %.3f ms of CPU per event\n", transport, r.EventsPerS, r.CPUMsPerEvent["all"])
+		out = append(out, r)
+	}
+	return out
+}
+
 // hop measures one Dapr pub/sub hop on the system's broker: n events
-// published through a sidecar of their own, delivered through another to
-// an app in this process that only counts them.
-func (b *bench) hop(n int) hopResult {
+// published with the Go SDK (gRPC, 32 at a time) through a sidecar of
+// their own, delivered through another to an app in this process that
+// only counts them, by the given transport.
+func (b *bench) hop(transport string, n int) hopResult {
 	t := b.t
 	t.Helper()
-	const topic = "bench-hop"
+	topic := "bench-hop-" + transport
 	var delivered atomic.Int64
 	var lastAt atomic.Int64 // UnixNano of the latest delivery
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /dapr/subscribe", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `[{"pubsubname":"pubsub","topic":%q,"route":"/hop"}]`, topic)
-	})
-	mux.HandleFunc("POST /hop", func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+	count := func() {
 		delivered.Add(1)
 		lastAt.Store(time.Now().UnixNano())
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"status":"SUCCESS"}`)
-	})
-	// The publisher's app subscribes to nothing.
-	none := http.NewServeMux()
-	none.HandleFunc("GET /dapr/subscribe", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `[]`)
-	})
+	}
 	ports, err := freePorts(8)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub := &app{name: "bench-hop-sub", instance: "bench-hop-sub", port: serveApp(t, mux),
+	sub := &app{name: "bench-hop-sub-" + transport, instance: "bench-hop-sub-" + transport,
 		daprHTTPPort: ports[0], daprGRPCPort: ports[1], metricsPort: ports[2], internalGRPCPort: ports[3]}
-	pub := &app{name: "bench-hop-pub", instance: "bench-hop-pub", port: serveApp(t, none),
+	pub := &app{name: "bench-hop-pub-" + transport, instance: "bench-hop-pub-" + transport,
 		daprHTTPPort: ports[4], daprGRPCPort: ports[5], metricsPort: ports[6], internalGRPCPort: ports[7]}
+	if transport == transportHTTP {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /dapr/subscribe", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `[{"pubsubname":"pubsub","topic":%q,"route":"/hop"}]`, topic)
+		})
+		mux.HandleFunc("POST /hop", func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			count()
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"status":"SUCCESS"}`)
+		})
+		sub.port = serveApp(t, mux)
+	}
 	for _, a := range []*app{sub, pub} {
 		if err := b.sys.startSidecar(a); err != nil {
 			t.Fatal(err)
@@ -558,22 +586,27 @@ func (b *bench) hop(n int) hopResult {
 	defer cancel()
 	for _, a := range []*app{sub, pub} {
 		if err := b.sys.poll(ctx, a.instance+" sidecar to be ready", func(ctx context.Context) error {
-			return httpOK(ctx, a.daprURL()+"/v1.0/healthz/outbound")
+			return httpOK(ctx, a.daprURL()+"/v1.0/healthz")
 		}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	publish := func() error {
-		resp, err := b.load.Post(pub.daprURL()+"/v1.0/publish/pubsub/"+topic, "application/json", strings.NewReader(`{"n":1}`))
+	pubClient := sidecarClient(t, pub)
+	if transport == transportStreaming {
+		subClient := sidecarClient(t, sub)
+		stop, err := subClient.SubscribeWithHandler(ctx, daprclient.SubscriptionOptions{PubsubName: "pubsub", Topic: topic},
+			func(*daprcommon.TopicEvent) daprcommon.SubscriptionResponseStatus {
+				count()
+				return daprcommon.SubscriptionResponseStatusSuccess
+			})
 		if err != nil {
-			return err
+			t.Fatalf("hop: subscribe: %v", err)
 		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			return fmt.Errorf("publish: %s", resp.Status)
-		}
-		return nil
+		defer stop()
+	}
+	publish := func() error {
+		return pubClient.PublishEvent(context.Background(), "pubsub", topic, []byte(`{"n":1}`),
+			daprclient.PublishEventWithContentType("application/json"))
 	}
 	// Warm up until the subscription delivers.
 	if err := b.sys.poll(ctx, "the hop's subscription to deliver", func(context.Context) error {
@@ -617,10 +650,22 @@ func (b *bench) hop(n int) hopResult {
 	after := readCPU(procs)
 	got := int(delivered.Load() - base)
 	if got < n {
-		t.Errorf("hop: %d of %d events delivered within 60 s", got, n)
+		t.Errorf("hop (%s): %d of %d events delivered within 60 s", transport, got, n)
 	}
 	elapsed := time.Unix(0, lastAt.Load()).Sub(start)
-	return hopResult{Events: got, EventsPerS: float64(got) / elapsed.Seconds(), CPUMsPerEvent: after.msPer(before, got)}
+	return hopResult{Transport: transport, Events: got, EventsPerS: float64(got) / elapsed.Seconds(), CPUMsPerEvent: after.msPer(before, got)}
+}
+
+// sidecarClient is a Dapr SDK client of the replica's sidecar, over gRPC,
+// closed when the test ends.
+func sidecarClient(t *testing.T, a *app) daprclient.Client {
+	t.Helper()
+	c, err := daprclient.NewClientWithAddress("127.0.0.1:" + strconv.Itoa(a.daprGRPCPort))
+	if err != nil {
+		t.Fatalf("connect to the sidecar of %s: %v", a.instance, err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }
 
 // serveApp serves h on a free loopback port until the test ends, and
@@ -670,8 +715,13 @@ func TestBenchSmoke(t *testing.T) {
 			t.Errorf("step %d/s: CPU per trip %v, want it measured", step.Rate, step.CPUMsPerTrip["all"])
 		}
 	}
-	if r.Hop.Events != settings.HopEvents || r.Hop.EventsPerS <= 0 || r.Hop.CPUMsPerEvent["all"] <= 0 {
-		t.Errorf("hop: %+v; want %d events delivered and measured", r.Hop, settings.HopEvents)
+	if len(r.Hops) != 2 {
+		t.Fatalf("hops: %+v; want one per transport", r.Hops)
+	}
+	for _, hop := range r.Hops {
+		if hop.Events != settings.HopEvents || hop.EventsPerS <= 0 || hop.CPUMsPerEvent["all"] <= 0 {
+			t.Errorf("hop: %+v; want %d events delivered and measured", hop, settings.HopEvents)
+		}
 	}
 
 	dir := t.TempDir()
@@ -683,7 +733,7 @@ func TestBenchSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(raw, &back); err != nil || len(back.Steps) != len(settings.Rates) || back.Hop.Events != r.Hop.Events {
+	if err := json.Unmarshal(raw, &back); err != nil || len(back.Steps) != len(settings.Rates) || len(back.Hops) != len(r.Hops) {
 		t.Errorf("bench.json does not hold the run: %v\n%s", err, raw)
 	}
 	checkChart(t, dir+"/bench.svg", r)

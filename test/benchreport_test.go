@@ -52,9 +52,12 @@ func benchTable(r benchReport) string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\nOne Dapr pub/sub hop on the same broker: %d events, %.0f events/s, %.3f ms of CPU per event (publisher sidecar %.3f, subscriber sidecar %.3f, Redis %.3f).\n",
-		r.Hop.Events, r.Hop.EventsPerS, r.Hop.CPUMsPerEvent["all"], r.Hop.CPUMsPerEvent["publisher-dapr"],
-		r.Hop.CPUMsPerEvent["subscriber-dapr"], r.Hop.CPUMsPerEvent["redis"])
+	b.WriteString("\n")
+	for _, h := range r.Hops {
+		fmt.Fprintf(&b, "One Dapr pub/sub hop on the same broker, delivered by %s: %d events, %.0f events/s, %.3f ms of CPU per event (publisher sidecar %.3f, subscriber sidecar %.3f, Redis %.3f).\n",
+			h.Transport, h.Events, h.EventsPerS, h.CPUMsPerEvent["all"], h.CPUMsPerEvent["publisher-dapr"],
+			h.CPUMsPerEvent["subscriber-dapr"], h.CPUMsPerEvent["redis"])
+	}
 	if r.Held > 0 {
 		fmt.Fprintf(&b, "Highest rate held (nothing lost, p99 ≤ 1 s): %d trips/s, %.3f trips per hop event/s.\n", r.Held, r.HeldRatio)
 	} else {
@@ -104,7 +107,11 @@ func benchChart(r benchReport) string {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", chartW, chartH, chartW, chartH)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", chartW, chartH)
 	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="15" text-anchor="middle">make bench: order → driver_assigned notification, %s</text>`+"\n", chartW/2, xmlEscape(r.Date[:10]))
-	fmt.Fprintf(&b, `<text x="%d" y="42" text-anchor="middle" fill="#555">%s; %d drivers; one pub/sub hop: %.0f events/s</text>`+"\n", chartW/2, xmlEscape(r.Machine), r.Settings.Pool, r.Hop.EventsPerS)
+	var hop float64
+	if len(r.Hops) > 0 {
+		hop = r.Hops[0].EventsPerS
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="42" text-anchor="middle" fill="#555">%s; %d drivers; one pub/sub hop: %.0f events/s</text>`+"\n", chartW/2, xmlEscape(r.Machine), r.Settings.Pool, hop)
 
 	maxRate := 1.0
 	for _, s := range r.Steps {

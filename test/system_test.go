@@ -448,7 +448,9 @@ func inheritedEnv() []string {
 	return env
 }
 
-// startSidecar starts the service's daprd in standalone mode. Without
+// startSidecar starts the service's daprd in standalone mode; a replica
+// with no port has no app for the sidecar to call (it only publishes, or
+// its app subscribes by streaming). Without
 // placement and scheduler addresses daprd 1.17 runs with actors, workflows
 // and jobs disabled and waits for neither.
 func (s *system) startSidecar(a *app) error {
@@ -458,10 +460,12 @@ func (s *system) startSidecar(a *app) error {
 	}
 	env := append(inheritedEnv(), "REDIS_HOST="+s.redisAddr)
 	env = append(env, s.settings.sidecarEnv...)
-	p, err := s.spawn(a.instance+"-dapr", env, daprd,
+	var appFlags []string
+	if a.port != 0 {
+		appFlags = []string{"--app-port", strconv.Itoa(a.port), "--app-protocol", "http"}
+	}
+	p, err := s.spawn(a.instance+"-dapr", env, daprd, append(appFlags,
 		"--app-id", a.name,
-		"--app-port", strconv.Itoa(a.port),
-		"--app-protocol", "http",
 		"--dapr-http-port", strconv.Itoa(a.daprHTTPPort),
 		"--dapr-grpc-port", strconv.Itoa(a.daprGRPCPort),
 		"--metrics-port", strconv.Itoa(a.metricsPort),
@@ -472,7 +476,7 @@ func (s *system) startSidecar(a *app) error {
 		"--resources-path", components,
 		"--config", filepath.Join(components, "config.yaml"),
 		"--log-level", "info",
-	)
+	)...)
 	if err != nil {
 		return err
 	}
