@@ -23,6 +23,8 @@ import (
 
 	daprclient "github.com/dapr/go-sdk/client"
 	daprcommon "github.com/dapr/go-sdk/service/common"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // The benchmark (make bench, bench_full_test.go) and its smoke run
@@ -660,10 +662,11 @@ func (b *bench) hop(transport string, n int) hopResult {
 // closed when the test ends.
 func sidecarClient(t *testing.T, a *app) daprclient.Client {
 	t.Helper()
-	c, err := daprclient.NewClientWithAddress("127.0.0.1:" + strconv.Itoa(a.daprGRPCPort))
+	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(a.daprGRPCPort), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatalf("connect to the sidecar of %s: %v", a.instance, err)
 	}
+	c := daprclient.NewClientWithConnection(conn)
 	t.Cleanup(c.Close)
 	return c
 }
