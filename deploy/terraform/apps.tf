@@ -122,6 +122,5 @@ resource "azurerm_container_app" "app" {
     azurerm_managed_redis_access_policy_assignment.apps,
     azurerm_container_app_environment_dapr_component.pubsub,
     azurerm_container_app_environment_dapr_component.state,
-    azurerm_container_app_environment_dapr_component.trip_outbox,
   ]
 }

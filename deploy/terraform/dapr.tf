@@ -16,33 +16,19 @@
 locals {
   # Dapr component resiliency policies, applied by post_apply_commands
   # (outputs.tf): component name => file, relative to this folder. Only
-  # "pubsub": as locally, the trip-outbox relay runs without an inbound
-  # policy, and a failing state call already makes the handler answer RETRY,
+  # "pubsub": a failing state call already makes the handler answer RETRY,
   # which the pubsub policy retries.
   resiliency_policies = {
     pubsub = "resiliency/pubsub.yaml"
   }
 
-  # Metadata shared by every Redis-backed component: Entra ID with the apps'
-  # identity, TLS on the Managed Redis port.
+  # Metadata of every state store: Entra ID with the apps' identity, TLS on
+  # the Managed Redis port.
   redis_metadata = {
     redisHost     = "${azurerm_managed_redis.state.hostname}:10000"
     enableTLS     = "true"
     useEntraID    = "true"
     azureClientId = azurerm_user_assigned_identity.apps.client_id
-  }
-
-  # The trip store announces each stored trip on trip-created through Dapr's
-  # transactional outbox. Dapr first writes the event to an internal topic
-  # (named after the Kubernetes namespace, the app and the topic) and its
-  # relay subscribes to it. Service Bus creates no entities here, so that
-  # internal topic goes to the Redis pub/sub "trip-outbox" instead, whose
-  # streams need no setup, as on a local run.
-  outbox_metadata = {
-    outboxPublishPubsub           = "pubsub"
-    outboxPublishTopic            = "trip-created"
-    outboxPubsub                  = "trip-outbox"
-    outboxDiscardWhenMissingState = "true"
   }
 }
 
@@ -92,32 +78,7 @@ resource "azurerm_container_app_environment_dapr_component" "state" {
   scopes                       = [each.value]
 
   dynamic "metadata" {
-    for_each = merge(local.redis_metadata, each.key == "trip-store" ? local.outbox_metadata : {})
-    content {
-      name  = metadata.key
-      value = metadata.value
-    }
-  }
-}
-
-# The outbox's internal topic (see outbox_metadata), read and written only by
-# the trip sidecar.
-resource "azurerm_container_app_environment_dapr_component" "trip_outbox" {
-  name                         = "trip-outbox"
-  container_app_environment_id = azurerm_container_app_environment.this.id
-  component_type               = "pubsub.redis"
-  version                      = "v1"
-  scopes                       = ["trip"]
-
-  dynamic "metadata" {
-    for_each = merge(local.redis_metadata, {
-      # As components/pubsub.yaml: a relay message not acknowledged within
-      # 10 s is handed out again, and the relay takes 64 at once (it waits
-      # about a second per message before publishing).
-      processingTimeout = "10s"
-      redeliverInterval = "2s"
-      concurrency       = "64"
-    })
+    for_each = local.redis_metadata
     content {
       name  = metadata.key
       value = metadata.value

@@ -496,9 +496,9 @@ func TestDeploymentMatchesContracts(t *testing.T) {
 	}
 	wantCounts := map[string]int{
 		appType:       3,
-		topicType:     6, // 3 event topics + 3 dead-letter topics
-		subType:       9, // trip 2+1, driver 1+1, notification 3+1
-		daprCompType:  5, // pubsub, 3 state stores, trip-outbox
+		topicType:     6,  // 3 event topics + 3 dead-letter topics
+		subType:       10, // trip 3+1, driver 1+1, notification 3+1
+		daprCompType:  4,  // pubsub, 3 state stores
 		namespaceType: 1,
 	}
 	for typ, n := range wantCounts {
@@ -522,7 +522,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 	}{
 		{
 			name: "scope names no app", file: "dapr.tf",
-			old: `scopes                       = ["trip"]`, new: `scopes                       = ["trips"]`,
+			old: `scopes                       = [each.value]`, new: `scopes                       = [each.value, "trips"]`,
 			want: `scope "trips" is not the dapr.app_id`,
 		},
 		{
@@ -532,8 +532,15 @@ func TestChecksCatchMistakes(t *testing.T) {
 		},
 		{
 			name: "subscriber without a subscription", file: "locals.tf",
-			old: `subscribes  = ["trip-created", "driver-assigned", "driver-not-found"]`, new: `subscribes  = ["trip-created", "driver-assigned"]`,
+			old:  "subscribes  = [\"trip-created\", \"driver-assigned\", \"driver-not-found\"]\n      state_store = \"notification-store\"",
+			new:  "subscribes  = [\"trip-created\", \"driver-assigned\"]\n      state_store = \"notification-store\"",
 			want: `no Service Bus subscription notification on driver-not-found`,
+		},
+		{
+			name: "trip without a subscription to its own trip-created", file: "locals.tf",
+			old:  "subscribes  = [\"trip-created\", \"driver-assigned\", \"driver-not-found\"]\n      state_store = \"trip-store\"",
+			new:  "subscribes  = [\"driver-assigned\", \"driver-not-found\"]\n      state_store = \"trip-store\"",
+			want: `no Service Bus subscription trip on trip-created`,
 		},
 		{
 			name: "subscription nobody in contracts reads", file: "locals.tf",

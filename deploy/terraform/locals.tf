@@ -10,13 +10,16 @@ locals {
   # Service Bus subscription name, i.e. the sidecar's consumerID):
   #   subscribes: event topics it receives (docs/conventions.md); each service
   #     also subscribes to its own "<app>-dead-letters" topic, added below.
+  #     trip receives its own trip-created: publishing it accepts an order,
+  #     and the trip is recorded from it when POST /trips could not write
+  #     the record itself.
   #   external: only the Trip API is reachable from the internet. Driver and
   #     notification get ingress inside the environment only (GET /drivers,
   #     the rider's notifications, /dead-letters); put a gateway with
   #     authentication in front before exposing them.
   #   min_replicas (var.min_replicas):
-  #     trip 1: it answers riders (no cold start on POST /trips) and its
-  #       sidecar relays the transactional outbox of trip-store.
+  #     trip 1: the public entry point. Riders order over HTTP, which no
+  #       queue length shows, so POST /trips must not wait for a cold start.
   #     driver 0: nothing is lost while it is scaled to zero. Its Service Bus
   #       subscription exists independently of it and keeps the backlog; the
   #       KEDA rule on that backlog starts a replica for the first message.
@@ -29,7 +32,7 @@ locals {
     trip = {
       port        = 8080
       external    = true
-      subscribes  = ["driver-assigned", "driver-not-found"]
+      subscribes  = ["trip-created", "driver-assigned", "driver-not-found"]
       state_store = "trip-store"
       extra_env   = {}
     }

@@ -323,7 +323,7 @@ func TestResiliencyChecksCatchMistakes(t *testing.T) {
 		},
 		{
 			name: "broker without an inbound policy", file: "dapr.tf",
-			old: `pubsub = "resiliency/pubsub.yaml"`, new: `trip-outbox = "resiliency/pubsub.yaml"`,
+			old: `pubsub = "resiliency/pubsub.yaml"`, new: `trip-store = "resiliency/pubsub.yaml"`,
 			want: "pubsub has no resiliency policy",
 		},
 		{

@@ -1,20 +1,19 @@
 # State stores: Azure Managed Redis, reached with the apps' managed identity.
 #
-# Why Redis and not Cosmos DB: the trip service stores a trip and its
-# trip-created event in one Dapr state transaction (the transactional
-# outbox, docs/conventions.md). Dapr's Cosmos DB store runs a transaction as
-# one Cosmos batch inside a single partition, named by a "partitionKey"
-# metadata on the request; the trip service sends none, and the outbox adds
-# a marker record under a key of its own, so on Cosmos DB the transaction
-# would fail or land in a partition that later reads do not look in. Redis
-# runs it as MULTI/EXEC, which is what every local run and the end-to-end
-# tests exercise (state.redis with the outbox, measured working in Dapr 1.17).
+# Why Redis and not Cosmos DB: the trip service writes a trip's record only
+# if none is stored yet (POST /trips and its own trip-created subscription
+# both try, docs/conventions.md), with first-write concurrency and ETag "0".
+# Dapr's Redis store reads that ETag as "nothing stored yet": the write
+# succeeds on an absent key and is an ETag mismatch on a key written with
+# first-write concurrency (components-contrib v1.17.3, state/redis; what
+# every local run and the end-to-end tests exercise). Dapr's Cosmos DB store
+# sends the ETag as an If-Match condition on an upsert instead; that this
+# inserts an absent item and refuses a stored one is not known here.
 #
-# NoCluster: one shard, so a transaction over several keys behaves exactly
-# as on the local Redis. One instance holds the three stores; each Dapr
-# component is scoped to one app and prefixes every key with the app id, so
-# no service reads another's state. Give each service its own instance when
-# they must not share capacity or failure.
+# NoCluster: one shard, the same as the local Redis. One instance holds the
+# three stores; each Dapr component is scoped to one app and prefixes every
+# key with the app id, so no service reads another's state. Give each
+# service its own instance when they must not share capacity or failure.
 resource "azurerm_managed_redis" "state" {
   name                = "${var.name}-state"
   location            = azurerm_resource_group.this.location

@@ -69,10 +69,10 @@ variable "min_replicas" {
   }
 
   validation {
-    # The public API must answer without a cold start, and the trip
-    # sidecar runs the outbox relay that announces accepted trips.
+    # The public API must answer without a cold start: orders arrive over
+    # HTTP, which no subscription backlog shows.
     condition     = var.min_replicas.trip >= 1
-    error_message = "min_replicas.trip must be at least 1: the Trip API is the entry point and its sidecar relays the outbox."
+    error_message = "min_replicas.trip must be at least 1: the Trip API is the public entry point and must answer without a cold start."
   }
 }
 

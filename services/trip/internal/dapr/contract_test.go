@@ -123,7 +123,7 @@ func TestDecodersAgreeWithContracts(t *testing.T) {
 			if tt.refused != "" && schemaErr != nil {
 				t.Fatalf("the contract refuses %s too: %v", tt.data, schemaErr)
 			}
-			// As Dapr delivers it, and as its outbox relays it: data as a
+			// As Dapr delivers it, and as some publishers send it: data as a
 			// JSON string.
 			for _, body := range []string{envelope(tt.data), envelope(strconv.Quote(tt.data))} {
 				decodeErr := decodeEvent(tt.topic, []byte(body))

@@ -1,7 +1,7 @@
 // Package dapr is the trip service's edge to its Dapr sidecar and the only
-// package that imports the Dapr SDK: the trip store (state and the
-// transactional outbox), the sidecar connection and readiness, and the
-// subscription protocol the sidecar uses to deliver events.
+// package that imports the Dapr SDK: the trip store, the publisher, the
+// sidecar connection and readiness, and the subscription protocol the
+// sidecar uses to deliver events.
 package dapr
 
 import (

@@ -234,7 +234,8 @@ func decodeCloudEvent(body []byte) (cloudEvent, error) {
 	case len(ce.Data) == 0 || string(ce.Data) == "null":
 		return ce, fmt.Errorf("%w: CloudEvent without data", errInvalidEvent)
 	}
-	// Events relayed by Dapr's outbox may carry the JSON payload as a string.
+	// Some publishers (Dapr's outbox among them) send the JSON payload as a
+	// string holding it.
 	if ce.Data[0] == '"' {
 		var inner string
 		if err := json.Unmarshal(ce.Data, &inner); err != nil {
