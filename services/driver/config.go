@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
 // config is the service's configuration, read from the environment by
@@ -25,6 +28,11 @@ type config struct {
 	AssignDeadline  time.Duration
 	RideDuration    time.Duration
 	LogLevel        zerolog.Level
+	// PoolSize is how many drivers the pool has: the five named ones (the
+	// first PoolSize of them when fewer), then generated ones.
+	PoolSize int
+	// PoolArea is where the generated drivers wait.
+	PoolArea driver.Area
 }
 
 // Addr is the address the HTTP server listens on.
@@ -58,6 +66,22 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		return d
 	}
+	poolSize := func(name, fallback string) int {
+		v := env(name, fallback)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > driver.MaxPoolSize {
+			errs = append(errs, fmt.Errorf("%s: %q is not a whole number from 1 to %d", name, v, driver.MaxPoolSize))
+		}
+		return n
+	}
+	area := func(name string, fallback driver.Area) driver.Area {
+		v := env(name, fallback.String())
+		a, err := parseArea(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not minLat,minLon,maxLat,maxLon such as %s: %w", name, v, fallback, err))
+		}
+		return a
+	}
 
 	cfg := config{
 		Host:            env("APP_HOST", "127.0.0.1"),
@@ -71,6 +95,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT", "4s"),
 		AssignDeadline:  duration("ASSIGN_DEADLINE", "60s"),
 		RideDuration:    duration("RIDE_DURATION", "2m"),
+		PoolSize:        poolSize("DRIVER_POOL_SIZE", "5"),
+		PoolArea:        area("DRIVER_POOL_AREA", driver.Prague),
 	}
 	level, err := zerolog.ParseLevel(env("LOG_LEVEL", "info"))
 	if err != nil {
@@ -81,4 +107,23 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return config{}, fmt.Errorf("load config: %w", err)
 	}
 	return cfg, nil
+}
+
+// parseArea reads "minLat,minLon,maxLat,maxLon" (decimal degrees; spaces
+// around the numbers allowed), a valid driver.Area.
+func parseArea(v string) (driver.Area, error) {
+	parts := strings.Split(v, ",")
+	if len(parts) != 4 {
+		return driver.Area{}, fmt.Errorf("%d numbers, want 4", len(parts))
+	}
+	var n [4]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return driver.Area{}, fmt.Errorf("%q is not a number", p)
+		}
+		n[i] = f
+	}
+	area := driver.Area{Min: driver.Position{Lat: n[0], Lon: n[1]}, Max: driver.Position{Lat: n[2], Lon: n[3]}}
+	return area, area.Validate()
 }

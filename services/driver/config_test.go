@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
+
+	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -32,6 +34,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		AssignDeadline:  60 * time.Second,
 		RideDuration:    2 * time.Minute,
 		LogLevel:        zerolog.InfoLevel,
+		PoolSize:        5,
+		PoolArea:        driver.Area{Min: driver.Position{Lat: 49.98, Lon: 14.25}, Max: driver.Position{Lat: 50.15, Lon: 14.60}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("loadConfig() mismatch (-want +got):\n%s", diff)
@@ -52,6 +56,8 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		"ASSIGN_DEADLINE":  "2m",
 		"RIDE_DURATION":    "90s",
 		"LOG_LEVEL":        "debug",
+		"DRIVER_POOL_SIZE": "10000",
+		"DRIVER_POOL_AREA": "49.1, 16.5, 49.3,16.7",
 	}))
 	if err != nil {
 		t.Fatalf("loadConfig() error = %v", err)
@@ -70,6 +76,8 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		AssignDeadline:  2 * time.Minute,
 		RideDuration:    90 * time.Second,
 		LogLevel:        zerolog.DebugLevel,
+		PoolSize:        10_000,
+		PoolArea:        driver.Area{Min: driver.Position{Lat: 49.1, Lon: 16.5}, Max: driver.Position{Lat: 49.3, Lon: 16.7}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("loadConfig() mismatch (-want +got):\n%s", diff)
@@ -93,6 +101,19 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{name: "RIDE_DURATION", value: "2"},
 		{name: "RIDE_DURATION", value: "0s"},
 		{name: "LOG_LEVEL", value: "loud"},
+		{name: "DRIVER_POOL_SIZE", value: "0"},
+		{name: "DRIVER_POOL_SIZE", value: "-5"},
+		{name: "DRIVER_POOL_SIZE", value: "100001"},
+		{name: "DRIVER_POOL_SIZE", value: "1e4"},
+		{name: "DRIVER_POOL_SIZE", value: "many"},
+		{name: "DRIVER_POOL_AREA", value: "49.98,14.25,50.15"},
+		{name: "DRIVER_POOL_AREA", value: "49.98,14.25,50.15,14.60,1"},
+		{name: "DRIVER_POOL_AREA", value: "50.15,14.25,49.98,14.60"},
+		{name: "DRIVER_POOL_AREA", value: "49.98,14.60,50.15,14.25"},
+		{name: "DRIVER_POOL_AREA", value: "50,14,50,15"},
+		{name: "DRIVER_POOL_AREA", value: "89,14,91,15"},
+		{name: "DRIVER_POOL_AREA", value: "north,14,50,15"},
+		{name: "DRIVER_POOL_AREA", value: "NaN,14,50,15"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -104,5 +125,22 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 				t.Errorf("error %q does not name %s and %q", msg, tt.name, tt.value)
 			}
 		})
+	}
+}
+
+func TestLoadConfigReportsEveryBadVariable(t *testing.T) {
+	_, err := loadConfig(env(map[string]string{
+		"APP_PORT":         "http",
+		"DRIVER_POOL_SIZE": "0",
+		"DRIVER_POOL_AREA": "Prague",
+	}))
+
+	if err == nil {
+		t.Fatal("loadConfig() error = nil, want one")
+	}
+	for _, name := range []string{"APP_PORT", "DRIVER_POOL_SIZE", "DRIVER_POOL_AREA"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
 	}
 }

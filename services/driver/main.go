@@ -61,6 +61,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	// Handlers log concurrently; SyncWriter keeps lines whole on any writer.
 	logger := zerolog.New(zerolog.SyncWriter(stdout)).Level(cfg.LogLevel).With().Timestamp().Str("service", "driver").Logger()
 
+	pool, err := driver.NewPool(cfg.PoolSize, cfg.PoolArea)
+	if err != nil {
+		return err
+	}
+
 	sidecar, err := dapr.Connect(dapr.Address{Host: cfg.DaprHost, GRPCPort: cfg.DaprGRPCPort, HTTPPort: cfg.DaprHTTPPort}, cfg.StateStore)
 	if err != nil {
 		return err
@@ -70,7 +75,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	service := app.NewService(
 		store,
 		dapr.NewPublisher(sidecar, cfg.PubSub),
-		driver.DefaultPool(),
+		pool,
 		app.Timing{AssignDeadline: cfg.AssignDeadline, RideDuration: cfg.RideDuration},
 		time.Now,
 	)
@@ -93,6 +98,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(listener) }()
 	logger.Info().Str("addr", listener.Addr().String()).Msg("listening")
+	logger.Info().Int("drivers", len(pool)).Stringer("area", cfg.PoolArea).Msg("driver pool")
 
 	// daprd asks for the subscriptions as soon as the port is open; events
 	// that arrive before the pool is seeded are answered RETRY.

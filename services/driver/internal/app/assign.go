@@ -13,16 +13,27 @@ import (
 // after another handler changed what it had read.
 const maxAttempts = 8
 
+// FirstBatch is how many drivers, the nearest to the pickup whatever their
+// state, an assignment reads first. When all of them are on trips it reads
+// the next ones, twice as many each time, until it finds a free driver or
+// has read the whole pool.
+const FirstBatch = 8
+
 // AssignDriver settles who drives the trip and publishes it.
 //
 // The outcome is recorded before it is published, and a trip that already
 // has one gets the same event again, so redeliveries (including one after a
 // failed publish, or one long after the ride ended) never take a second
-// driver. A driver is reserved for the length of a ride with the ETag of
-// the record read, so two replicas never take the same driver, and a
-// driver's rides never overlap. With no free driver it returns an error
-// wrapping driver.ErrNoDriverFree until the assign deadline has passed
-// since the trip was requested, and then settles on DriverNotFound.
+// driver. The driver is the free one nearest to the pickup, found by
+// reading the drivers nearest to it first rather than the whole pool. A
+// driver is reserved for the length of a ride with the ETag of the record
+// read, so two replicas never take the same driver, and a driver's rides
+// never overlap. Before a driver is reserved, the trip's reservation names
+// them, so that a delivery that finds no outcome takes over the driver that
+// a stopped handler reserved instead of reserving a second one. With no
+// free driver it returns an error wrapping driver.ErrNoDriverFree until the
+// assign deadline has passed since the trip was requested, and then settles
+// on DriverNotFound.
 func (s *Service) AssignDriver(ctx context.Context, t TripCreated) (Assignment, error) {
 	for range maxAttempts {
 		a, err := s.settle(ctx, t)
@@ -41,18 +52,30 @@ func (s *Service) AssignDriver(ctx context.Context, t TripCreated) (Assignment, 
 	return Assignment{}, fmt.Errorf("assign driver to trip %s: gave up after %d attempts: %w", t.TripID, maxAttempts, ErrConflict)
 }
 
+// candidates walks the pool from the pickup, nearest first, a batch at a
+// time, with the stored state of the batch at hand.
+type candidates struct {
+	search *driver.Search
+	ids    []string       // the batch
+	stored []StoredDriver // the batch as read
+	next   int            // how many to read next
+}
+
 // settle returns the trip's recorded outcome, deciding and recording it
 // first if there is none. ErrConflict means another handler changed the
 // state read here: start over.
 func (s *Service) settle(ctx context.Context, t TripCreated) (Assignment, error) {
-	if a, found, err := s.store.Assignment(ctx, t.TripID); err != nil || found {
-		return a, err
-	}
-	stored, err := s.storedPool(ctx)
+	search := s.index.Search(t.Pickup)
+	ids := s.idsOf(search.Next(FirstBatch))
+	trip, stored, err := s.store.Trip(ctx, t.TripID, ids)
 	if err != nil {
 		return Assignment{}, err
 	}
-	a, reserved, err := s.decide(ctx, t, stored)
+	if trip.Outcome != nil {
+		return *trip.Outcome, nil
+	}
+	c := &candidates{search: search, ids: ids, stored: stored, next: 2 * FirstBatch}
+	a, reserved, err := s.decide(ctx, t, trip.Reservation, c)
 	if err != nil {
 		return Assignment{}, err
 	}
@@ -67,36 +90,101 @@ func (s *Service) settle(ctx context.Context, t TripCreated) (Assignment, error)
 	return a, err
 }
 
-// decide picks the trip's outcome: the driver who is on the trip already
-// (reserved by a handler that stopped before recording the outcome), else
-// the nearest free driver, reserved here, else, once the deadline has
-// passed, no driver. It also returns the id of the driver it reserved.
-func (s *Service) decide(ctx context.Context, t TripCreated, stored []StoredDriver) (Assignment, string, error) {
+// decide picks the trip's outcome and returns it with the id of the driver
+// it reserved, if it reserved one.
+//
+// When the trip's reservation names a driver, a handler (maybe stopped,
+// maybe still running) chose them: if they are on the trip already, that
+// is the outcome; if they are free and were never on it, the driver is
+// reserved here, and of two handlers reserving them only one wins the
+// ETag. Otherwise (the driver took another trip, so a reservation still
+// under way would lose the ETag, or their ride for this trip has ended)
+// the nearest free driver is named in the reservation and reserved. With
+// nobody free, the deadline decides between waiting and no driver.
+func (s *Service) decide(ctx context.Context, t TripCreated, r Reservation, c *candidates) (Assignment, string, error) {
 	now := s.now()
-	drivers := make([]driver.Driver, len(stored))
-	etags := make(map[string]string, len(stored))
-	for i, sd := range stored {
-		if sd.Driver.Carries(t.TripID, now) {
+	if r.DriverID != "" {
+		named, found, err := s.named(ctx, r.DriverID, c)
+		if err != nil {
+			return Assignment{}, "", err
+		}
+		switch {
+		case found && named.Driver.Carries(t.TripID, now):
 			// The outcome the stopped handler would have recorded: assigned
 			// when the ride began.
-			return newDriverAssigned(t, sd.Driver, sd.Driver.BusyUntil.Add(-s.timing.RideDuration)), "", nil
+			return newDriverAssigned(t, named.Driver, named.Driver.BusyUntil.Add(-s.timing.RideDuration)), "", nil
+		case found && named.Driver.FreeAt(now) && named.Driver.TripID != t.TripID:
+			return s.reserve(ctx, t, named, now)
 		}
-		drivers[i] = sd.Driver
-		etags[sd.Driver.ID] = sd.ETag
 	}
 
-	nearest, err := driver.Nearest(drivers, t.Pickup, now)
-	if err != nil {
+	nearest, err := s.nearestFree(ctx, c, now)
+	if errors.Is(err, driver.ErrNoDriverFree) {
 		if waited := now.Sub(t.RequestedAt); waited < s.timing.AssignDeadline {
 			return Assignment{}, "", fmt.Errorf("waited %s of %s: %w", waited.Truncate(time.Second), s.timing.AssignDeadline, err)
 		}
 		return newDriverNotFound(t, s.timing.AssignDeadline, now), "", nil
 	}
-	reserved, err := nearest.Reserve(t.TripID, now, s.timing.RideDuration)
 	if err != nil {
 		return Assignment{}, "", err
 	}
-	if err := s.store.SaveDriver(ctx, reserved, etags[nearest.ID]); err != nil {
+	if nearest.Driver.ID != r.DriverID {
+		if err := s.store.SaveReservation(ctx, t.TripID, nearest.Driver.ID, r.ETag); err != nil {
+			return Assignment{}, "", err
+		}
+	}
+	return s.reserve(ctx, t, nearest, now)
+}
+
+// named returns the stored driver with the id, from the batch read if it
+// is there, and whether they are stored.
+func (s *Service) named(ctx context.Context, id string, c *candidates) (StoredDriver, bool, error) {
+	for _, sd := range c.stored {
+		if sd.Driver.ID == id {
+			return sd, true, nil
+		}
+	}
+	stored, err := s.store.Drivers(ctx, []string{id})
+	if err != nil || len(stored) == 0 {
+		return StoredDriver{}, false, err
+	}
+	return stored[0], true, nil
+}
+
+// nearestFree returns the driver free at now who is nearest to the
+// pickup, the first in the pool on a tie (as driver.Nearest), reading
+// further batches of c as long as every driver read is on a trip; or
+// driver.ErrNoDriverFree once the whole pool is read.
+func (s *Service) nearestFree(ctx context.Context, c *candidates, now time.Time) (StoredDriver, error) {
+	for {
+		if err := allStored(c.ids, c.stored); err != nil {
+			return StoredDriver{}, err
+		}
+		for _, sd := range c.stored {
+			if sd.Driver.FreeAt(now) {
+				return sd, nil
+			}
+		}
+		c.ids = s.idsOf(c.search.Next(c.next))
+		if len(c.ids) == 0 {
+			return StoredDriver{}, driver.ErrNoDriverFree
+		}
+		c.next *= 2
+		var err error
+		if c.stored, err = s.store.Drivers(ctx, c.ids); err != nil {
+			return StoredDriver{}, err
+		}
+	}
+}
+
+// reserve puts the stored driver sd on the trip from now, if sd is still
+// what is stored.
+func (s *Service) reserve(ctx context.Context, t TripCreated, sd StoredDriver, now time.Time) (Assignment, string, error) {
+	reserved, err := sd.Driver.Reserve(t.TripID, now, s.timing.RideDuration)
+	if err != nil {
+		return Assignment{}, "", err
+	}
+	if err := s.store.SaveDriver(ctx, reserved, sd.ETag); err != nil {
 		return Assignment{}, "", err
 	}
 	return newDriverAssigned(t, reserved, now), reserved.ID, nil
@@ -105,11 +193,11 @@ func (s *Service) decide(ctx context.Context, t TripCreated, stored []StoredDriv
 // release frees driverID if they are still on the trip and the trip's
 // recorded outcome names somebody else.
 func (s *Service) release(ctx context.Context, tripID, driverID string) error {
-	recorded, _, err := s.store.Assignment(ctx, tripID)
+	recorded, _, err := s.store.Trip(ctx, tripID, nil)
 	if err != nil {
 		return err
 	}
-	if recorded.Assigned != nil && recorded.Assigned.Driver.ID == driverID {
+	if o := recorded.Outcome; o != nil && o.Assigned != nil && o.Assigned.Driver.ID == driverID {
 		return nil
 	}
 	for range maxAttempts {

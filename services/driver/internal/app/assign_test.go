@@ -182,6 +182,7 @@ func TestAssignDriverRecoversDriverReservedBeforeCrash(t *testing.T) {
 	// recorded the outcome. Jarda is nearer, but the trip keeps Petra, and
 	// the event says when she was reserved.
 	f := newFixture(onTrip(t, requestedAt, map[string]string{"petra": tripID})...)
+	f.store.PutReservation(tripID, "petra")
 
 	if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
 		t.Fatalf("AssignDriver() error = %v", err)

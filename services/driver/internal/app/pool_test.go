@@ -46,9 +46,10 @@ func TestSeedPool(t *testing.T) {
 			store: func() *apptest.Store {
 				s := apptest.NewStore()
 				rivalDone := false
-				s.BeforeSaveDriver = func() {
+				s.BeforeCreateDrivers = func() {
 					if !rivalDone {
 						rivalDone = true
+						// The rival seeded Jarda, who then took a trip.
 						if err := s.SaveDriver(context.Background(), onTrip(t, requestedAt, map[string]string{"jarda": tripID})[0], ""); err != nil {
 							t.Fatalf("rival seeds: %v", err)
 						}
@@ -105,7 +106,7 @@ func TestDrivers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			service := app.NewService(apptest.NewStore(tt.stored...), &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return tt.now })
 
-			got, err := service.Drivers(context.Background())
+			got, err := service.Drivers(context.Background(), app.Page{})
 
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Drivers() error = %v, want %v", err, tt.wantErr)
@@ -123,4 +124,118 @@ func reversed(drivers []driver.Driver) []driver.Driver {
 		out = append(out, drivers[i])
 	}
 	return out
+}
+
+func TestSeedPoolOfTenThousand(t *testing.T) {
+	pool := bigPool(t, 10_000)
+	store := apptest.NewStore(driver.DefaultPool()...)
+	creates := 0
+	store.BeforeCreateDrivers = func() { creates++ }
+	service := app.NewService(store, &apptest.Publisher{}, pool, timing, func() time.Time { return requestedAt })
+
+	if err := service.SeedPool(context.Background()); err != nil {
+		t.Fatalf("SeedPool() error = %v", err)
+	}
+	if err := service.SeedPool(context.Background()); err != nil {
+		t.Fatalf("SeedPool() again error = %v", err)
+	}
+
+	if got := len(store.Pool()); got != len(pool) {
+		t.Errorf("%d drivers stored, want %d", got, len(pool))
+	}
+	// One read of the pool each time; one write of the 9,995 missing, and
+	// none at the second start.
+	if diff := cmp.Diff([]int{10_000, 10_000}, readSizes(store.Reads())); diff != "" {
+		t.Errorf("sizes of the reads mismatch (-want +got):\n%s", diff)
+	}
+	if creates != 1 {
+		t.Errorf("CreateDrivers called %d times, want once", creates)
+	}
+}
+
+func TestSeedPoolTakesNewPositionsAndKeepsState(t *testing.T) {
+	// Jarda is stored on a trip at the place an earlier configuration put
+	// him; the pool now puts him elsewhere.
+	moved := onTrip(t, requestedAt, map[string]string{"jarda": tripID})
+	moved[0].Position = driver.Position{Lat: 50.2, Lon: 14.1}
+	moved[0].Car.Color = "green"
+	store := apptest.NewStore(moved...)
+	service := app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
+
+	if err := service.SeedPool(context.Background()); err != nil {
+		t.Fatalf("SeedPool() error = %v", err)
+	}
+
+	want := onTrip(t, requestedAt, map[string]string{"jarda": tripID})[0]
+	if diff := cmp.Diff(want, store.Pool()["jarda"]); diff != "" {
+		t.Errorf("Jarda mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestSeedPoolFailsWhenADriverChangesWhileUpdated(t *testing.T) {
+	moved := driver.DefaultPool()
+	moved[0].Position = driver.Position{Lat: 50.2, Lon: 14.1}
+	store := apptest.NewStore(moved...)
+	rivalDone := false
+	store.BeforeSaveDriver = func() {
+		if !rivalDone {
+			rivalDone = true
+			take(t, store, "jarda", tripID, requestedAt)
+		}
+	}
+	service := app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
+
+	if err := service.SeedPool(context.Background()); !errors.Is(err, app.ErrConflict) {
+		t.Errorf("SeedPool() error = %v, want %v: seed again", err, app.ErrConflict)
+	}
+	if err := service.SeedPool(context.Background()); err != nil {
+		t.Fatalf("SeedPool() again error = %v", err)
+	}
+	if got := store.Pool()["jarda"]; got.Position != driver.DefaultPool()[0].Position || !got.Carries(tripID, requestedAt) {
+		t.Errorf("Jarda = %+v, want at the pool's position, on the trip", got)
+	}
+}
+
+func TestDriversPage(t *testing.T) {
+	pool := driver.DefaultPool()
+	ids := func(drivers []driver.Driver) []string {
+		out := []string{}
+		for _, d := range drivers {
+			out = append(out, d.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		page app.Page
+		want []string
+	}{
+		{name: "whole pool", page: app.Page{}, want: []string{"jarda", "petra", "tomas", "eva", "marek"}},
+		{name: "first two", page: app.Page{Limit: 2}, want: []string{"jarda", "petra"}},
+		{name: "from the fourth on", page: app.Page{Offset: 3}, want: []string{"eva", "marek"}},
+		{name: "one from the second", page: app.Page{Offset: 1, Limit: 1}, want: []string{"petra"}},
+		{name: "limit past the end", page: app.Page{Offset: 4, Limit: 10}, want: []string{"marek"}},
+		{name: "offset past the end", page: app.Page{Offset: 5}, want: []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := apptest.NewStore(pool...)
+			service := app.NewService(store, &apptest.Publisher{}, pool, timing, func() time.Time { return requestedAt })
+
+			got, err := service.Drivers(context.Background(), tt.page)
+			if err != nil {
+				t.Fatalf("Drivers() error = %v", err)
+			}
+			if diff := cmp.Diff(tt.want, ids(got)); diff != "" {
+				t.Errorf("Drivers(%+v) mismatch (-want +got):\n%s", tt.page, diff)
+			}
+			var read []string
+			for _, r := range store.Reads() {
+				read = append(read, r...)
+			}
+			if diff := cmp.Diff(tt.want, append([]string{}, read...)); diff != "" {
+				t.Errorf("drivers read mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

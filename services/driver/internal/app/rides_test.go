@@ -81,6 +81,7 @@ func TestAssignDriverReservesAnewWhenRideOfCrashedReservationEnded(t *testing.T)
 	// ended. Nothing was published for the trip, so it takes the nearest
 	// driver free now.
 	f := newFixture(onTrip(t, requestedAt, map[string]string{"petra": tripID})...)
+	f.store.PutReservation(tripID, "petra")
 	f.now = requestedAt.Add(ride)
 
 	if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
@@ -93,6 +94,9 @@ func TestAssignDriverReservesAnewWhenRideOfCrashedReservationEnded(t *testing.T)
 	}
 	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
 		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
+	}
+	if got, _ := f.store.Reserved(tripID); got != "jarda" {
+		t.Errorf("reservation names %q, want jarda", got)
 	}
 }
 

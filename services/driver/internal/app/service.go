@@ -30,44 +30,94 @@ type Service struct {
 	store     Store
 	publisher Publisher
 	pool      []driver.Driver
+	ids       []string // of pool, in pool order
+	index     *driver.Index
 	timing    Timing
 	now       func() time.Time
 }
 
 // NewService returns a Service over the drivers of pool that follows
-// timing; now is the clock.
+// timing; now is the clock. The pool's positions are indexed here, once:
+// they never change.
 func NewService(store Store, publisher Publisher, pool []driver.Driver, timing Timing, now func() time.Time) *Service {
-	return &Service{store: store, publisher: publisher, pool: pool, timing: timing, now: now}
+	ids := make([]string, len(pool))
+	for i, d := range pool {
+		ids[i] = d.ID
+	}
+	return &Service{
+		store:     store,
+		publisher: publisher,
+		pool:      pool,
+		ids:       ids,
+		index:     driver.NewIndex(pool),
+		timing:    timing,
+		now:       now,
+	}
 }
 
 // SeedPool stores every driver of the pool that is not stored yet, free.
 // Drivers already stored keep their state, so a restart frees nobody, and a
-// replica seeding at the same moment does no harm.
+// replica seeding at the same moment does no harm. A stored driver whose
+// name, car or position differ from the pool's (the pool was configured
+// anew) gets the pool's, and keeps their state. ErrConflict means a driver
+// changed while it was updated: seed again.
 func (s *Service) SeedPool(ctx context.Context) error {
-	stored, err := s.store.Drivers(ctx, s.poolIDs())
+	stored, err := s.store.Drivers(ctx, s.ids)
 	if err != nil {
 		return fmt.Errorf("seed pool: %w", err)
 	}
-	have := make(map[string]bool, len(stored))
+	have := make(map[string]StoredDriver, len(stored))
 	for _, sd := range stored {
-		have[sd.Driver.ID] = true
+		have[sd.Driver.ID] = sd
 	}
+	var missing []driver.Driver
 	for _, d := range s.pool {
-		if have[d.ID] {
+		sd, ok := have[d.ID]
+		if !ok {
+			missing = append(missing, d)
 			continue
 		}
-		if err := s.store.SaveDriver(ctx, d, ""); err != nil && !errors.Is(err, ErrConflict) {
-			return fmt.Errorf("seed pool: %w", err)
+		if sd.Driver.Name == d.Name && sd.Driver.Car == d.Car && sd.Driver.Position == d.Position {
+			continue
 		}
+		updated := sd.Driver
+		updated.Name, updated.Car, updated.Position = d.Name, d.Car, d.Position
+		if err := s.store.SaveDriver(ctx, updated, sd.ETag); err != nil {
+			return fmt.Errorf("seed pool: update driver %s: %w", d.ID, err)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := s.store.CreateDrivers(ctx, missing); err != nil {
+		return fmt.Errorf("seed pool: %w", err)
 	}
 	return nil
 }
 
-// Drivers returns the pool, in pool order, with each driver's state now:
-// a driver whose ride has ended is free.
-func (s *Service) Drivers(ctx context.Context) ([]driver.Driver, error) {
-	stored, err := s.storedPool(ctx)
+// Page selects a part of the pool, in pool order: Limit drivers from
+// Offset on, or all of them from Offset on when Limit is 0.
+type Page struct {
+	Offset int
+	Limit  int
+}
+
+// Drivers returns the drivers of the page, in pool order, with each
+// driver's state now: a driver whose ride has ended is free. The zero Page
+// is the whole pool.
+func (s *Service) Drivers(ctx context.Context, page Page) ([]driver.Driver, error) {
+	ids := s.ids[min(max(page.Offset, 0), len(s.ids)):]
+	if page.Limit > 0 && page.Limit < len(ids) {
+		ids = ids[:page.Limit]
+	}
+	if len(ids) == 0 {
+		return []driver.Driver{}, nil
+	}
+	stored, err := s.store.Drivers(ctx, ids)
 	if err != nil {
+		return nil, fmt.Errorf("list drivers: %w", err)
+	}
+	if err := allStored(ids, stored); err != nil {
 		return nil, fmt.Errorf("list drivers: %w", err)
 	}
 	now := s.now()
@@ -78,22 +128,25 @@ func (s *Service) Drivers(ctx context.Context) ([]driver.Driver, error) {
 	return drivers, nil
 }
 
-// storedPool reads every driver of the pool with its ETag.
-func (s *Service) storedPool(ctx context.Context) ([]StoredDriver, error) {
-	stored, err := s.store.Drivers(ctx, s.poolIDs())
-	if err != nil {
-		return nil, err
+// allStored returns ErrPoolNotSeeded unless stored, which the Store read
+// for ids, holds every one of them.
+func allStored(ids []string, stored []StoredDriver) error {
+	if len(stored) == len(ids) {
+		return nil
 	}
-	if len(stored) != len(s.pool) {
-		return nil, fmt.Errorf("%w: %d of %d drivers stored", ErrPoolNotSeeded, len(stored), len(s.pool))
+	for i, id := range ids {
+		if i >= len(stored) || stored[i].Driver.ID != id {
+			return fmt.Errorf("%w: driver %s is not stored (%d of %d read)", ErrPoolNotSeeded, id, len(stored), len(ids))
+		}
 	}
-	return stored, nil
+	return fmt.Errorf("%w: %d of %d drivers stored", ErrPoolNotSeeded, len(stored), len(ids))
 }
 
-func (s *Service) poolIDs() []string {
-	ids := make([]string, len(s.pool))
-	for i, d := range s.pool {
-		ids[i] = d.ID
+// idsOf returns the ids of the pool drivers at the given pool indices.
+func (s *Service) idsOf(indices []int) []string {
+	ids := make([]string, len(indices))
+	for i, k := range indices {
+		ids[i] = s.ids[k]
 	}
 	return ids
 }

@@ -3,7 +3,9 @@ package dapr
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dapr/go-sdk/client"
@@ -16,13 +18,19 @@ import (
 
 // Key prefixes in the state store.
 const (
-	driverKeyPrefix     = "driver-"
-	assignmentKeyPrefix = "assignment-"
+	driverKeyPrefix      = "driver-"
+	reservationKeyPrefix = "reservation-"
+	assignmentKeyPrefix  = "assignment-"
 )
 
-// StateStore keeps the driver pool, the trips' outcomes and the dead
-// letters in the sidecar's state store. It implements app.Store and
-// app.DeadLetterStore.
+// bulkKeys is the most keys read or written in one call to the sidecar,
+// which keeps each message well below gRPC's 4 MB limit (a driver is about
+// 250 bytes) and each call short.
+const bulkKeys = 500
+
+// StateStore keeps the driver pool, the trips' reservations and outcomes
+// and the dead letters in the sidecar's state store. It implements
+// app.Store and app.DeadLetterStore.
 //
 // Every write uses first-write concurrency: with an ETag it succeeds only
 // if the value is unchanged, without one only if there is no value yet.
@@ -62,6 +70,12 @@ type positionRecord struct {
 	Lon float64 `json:"lon"`
 }
 
+// reservationRecord is a trip's reservation as stored under
+// reservation-<tripId>.
+type reservationRecord struct {
+	DriverID string `json:"driverId"`
+}
+
 // assignmentRecord is a trip's outcome as stored under assignment-<tripId>:
 // the event that announces it, published again on every redelivery.
 type assignmentRecord struct {
@@ -69,36 +83,72 @@ type assignmentRecord struct {
 	DriverNotFound *app.DriverNotFound `json:"driverNotFound,omitempty"`
 }
 
-// Drivers implements app.Store.
-func (s *StateStore) Drivers(ctx context.Context, ids []string) ([]app.StoredDriver, error) {
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = driverKeyPrefix + id
+// Trip implements app.Store: one GetBulkState call reads the trip's
+// outcome, its reservation and the drivers (more calls only beyond
+// bulkKeys keys).
+func (s *StateStore) Trip(ctx context.Context, tripID string, driverIDs []string) (app.TripState, []app.StoredDriver, error) {
+	assignmentKey, reservationKey := assignmentKeyPrefix+tripID, reservationKeyPrefix+tripID
+	keys := append([]string{assignmentKey, reservationKey}, driverKeys(driverIDs)...)
+	items, err := s.getBulk(ctx, keys)
+	if err != nil {
+		return app.TripState{}, nil, fmt.Errorf("get trip %s: %w", tripID, err)
 	}
-	items, err := s.client.GetBulkState(ctx, s.name, keys, nil, 0)
+	var state app.TripState
+	if item := items[assignmentKey]; item != nil {
+		a, err := decodeAssignment(assignmentKey, item.Value)
+		if err != nil {
+			return app.TripState{}, nil, err
+		}
+		state.Outcome = &a
+	}
+	if item := items[reservationKey]; item != nil {
+		var rec reservationRecord
+		if err := json.Unmarshal(item.Value, &rec); err != nil || rec.DriverID == "" {
+			return app.TripState{}, nil, fmt.Errorf("decode %s: %q is not a reservation", reservationKey, item.Value)
+		}
+		state.Reservation = app.Reservation{DriverID: rec.DriverID, ETag: item.Etag}
+	}
+	stored, err := decodeDrivers(keys[2:], items)
+	if err != nil {
+		return app.TripState{}, nil, err
+	}
+	return state, stored, nil
+}
+
+// Drivers implements app.Store, in calls of bulkKeys keys at most.
+func (s *StateStore) Drivers(ctx context.Context, ids []string) ([]app.StoredDriver, error) {
+	keys := driverKeys(ids)
+	items, err := s.getBulk(ctx, keys)
 	if err != nil {
 		return nil, fmt.Errorf("get drivers: %w", err)
 	}
-	byKey := make(map[string]*client.BulkStateItem, len(items))
-	for _, item := range items {
-		byKey[item.Key] = item
-	}
-	var stored []app.StoredDriver
-	for _, key := range keys {
-		item, ok := byKey[key]
-		switch {
-		case !ok || item.Error == "" && len(item.Value) == 0:
+	return decodeDrivers(keys, items)
+}
+
+// CreateDrivers implements app.Store, in calls of bulkKeys drivers at
+// most. A call that fails (a replica stored some of its drivers first,
+// which stores such as Redis report as a plain error) is done again one
+// driver at a time.
+func (s *StateStore) CreateDrivers(ctx context.Context, drivers []driver.Driver) error {
+	for chunk := range slices.Chunk(drivers, bulkKeys) {
+		items := make([]*client.SetStateItem, len(chunk))
+		for i, d := range chunk {
+			value, err := json.Marshal(newDriverRecord(d))
+			if err != nil {
+				return fmt.Errorf("encode driver %s: %w", d.ID, err)
+			}
+			items[i] = &client.SetStateItem{Key: driverKeyPrefix + d.ID, Value: value, Options: firstWrite()}
+		}
+		if err := s.client.SaveBulkState(ctx, s.name, items...); err == nil {
 			continue
-		case item.Error != "":
-			return nil, fmt.Errorf("get %s: %s", key, item.Error)
 		}
-		var rec driverRecord
-		if err := json.Unmarshal(item.Value, &rec); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", key, err)
+		for _, d := range chunk {
+			if err := s.SaveDriver(ctx, d, ""); err != nil && !errors.Is(err, app.ErrConflict) {
+				return err
+			}
 		}
-		stored = append(stored, app.StoredDriver{Driver: rec.driver(), ETag: item.Etag})
 	}
-	return stored, nil
+	return nil
 }
 
 // SaveDriver implements app.Store.
@@ -110,24 +160,13 @@ func (s *StateStore) SaveDriver(ctx context.Context, d driver.Driver, etag strin
 	return s.save(ctx, driverKeyPrefix+d.ID, value, etag)
 }
 
-// Assignment implements app.Store.
-func (s *StateStore) Assignment(ctx context.Context, tripID string) (app.Assignment, bool, error) {
-	key := assignmentKeyPrefix + tripID
-	item, err := s.client.GetState(ctx, s.name, key, nil)
+// SaveReservation implements app.Store.
+func (s *StateStore) SaveReservation(ctx context.Context, tripID, driverID, etag string) error {
+	value, err := json.Marshal(reservationRecord{DriverID: driverID})
 	if err != nil {
-		return app.Assignment{}, false, fmt.Errorf("get %s: %w", key, err)
+		return fmt.Errorf("encode reservation of trip %s: %w", tripID, err)
 	}
-	if len(item.Value) == 0 {
-		return app.Assignment{}, false, nil
-	}
-	var rec assignmentRecord
-	if err := json.Unmarshal(item.Value, &rec); err != nil {
-		return app.Assignment{}, false, fmt.Errorf("decode %s: %w", key, err)
-	}
-	if (rec.DriverAssigned == nil) == (rec.DriverNotFound == nil) {
-		return app.Assignment{}, false, fmt.Errorf("decode %s: want exactly one of driverAssigned and driverNotFound", key)
-	}
-	return app.Assignment{Assigned: rec.DriverAssigned, NotFound: rec.DriverNotFound}, true, nil
+	return s.save(ctx, reservationKeyPrefix+tripID, value, etag)
 }
 
 // CreateAssignment implements app.Store.
@@ -139,9 +178,75 @@ func (s *StateStore) CreateAssignment(ctx context.Context, tripID string, a app.
 	return s.save(ctx, assignmentKeyPrefix+tripID, value, "")
 }
 
+// getBulk reads keys in calls of bulkKeys keys at most and returns the
+// items that hold a value, by key. An item the store could not read fails
+// the whole read.
+func (s *StateStore) getBulk(ctx context.Context, keys []string) (map[string]*client.BulkStateItem, error) {
+	found := make(map[string]*client.BulkStateItem, len(keys))
+	for chunk := range slices.Chunk(keys, bulkKeys) {
+		items, err := s.client.GetBulkState(ctx, s.name, chunk, nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range items {
+			switch {
+			case item.Error != "":
+				return nil, fmt.Errorf("get %s: %s", item.Key, item.Error)
+			case len(item.Value) > 0:
+				found[item.Key] = item
+			}
+		}
+	}
+	return found, nil
+}
+
+// decodeDrivers returns the drivers stored under keys, in that order, from
+// items; keys with no value are left out.
+func decodeDrivers(keys []string, items map[string]*client.BulkStateItem) ([]app.StoredDriver, error) {
+	var stored []app.StoredDriver
+	for _, key := range keys {
+		item, ok := items[key]
+		if !ok {
+			continue
+		}
+		var rec driverRecord
+		if err := json.Unmarshal(item.Value, &rec); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", key, err)
+		}
+		stored = append(stored, app.StoredDriver{Driver: rec.driver(), ETag: item.Etag})
+	}
+	return stored, nil
+}
+
+func decodeAssignment(key string, value []byte) (app.Assignment, error) {
+	var rec assignmentRecord
+	if err := json.Unmarshal(value, &rec); err != nil {
+		return app.Assignment{}, fmt.Errorf("decode %s: %w", key, err)
+	}
+	if (rec.DriverAssigned == nil) == (rec.DriverNotFound == nil) {
+		return app.Assignment{}, fmt.Errorf("decode %s: want exactly one of driverAssigned and driverNotFound", key)
+	}
+	return app.Assignment{Assigned: rec.DriverAssigned, NotFound: rec.DriverNotFound}, nil
+}
+
+func driverKeys(ids []string) []string {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = driverKeyPrefix + id
+	}
+	return keys
+}
+
+func firstWrite() *client.StateOptions {
+	return &client.StateOptions{Concurrency: client.StateConcurrencyFirstWrite, Consistency: client.StateConsistencyStrong}
+}
+
 // save writes value under key if its ETag is still etag, or, with no etag,
 // if key has no value yet; otherwise it returns app.ErrConflict.
 func (s *StateStore) save(ctx context.Context, key string, value []byte, etag string) error {
+	if etag == "" {
+		etag = absent
+	}
 	err := s.client.SaveStateWithETag(ctx, s.name, key, value, etag, nil,
 		client.WithConcurrency(client.StateConcurrencyFirstWrite),
 		client.WithConsistency(client.StateConsistencyStrong),
@@ -149,22 +254,18 @@ func (s *StateStore) save(ctx context.Context, key string, value []byte, etag st
 	if err == nil {
 		return nil
 	}
-	if status.Code(err) == codes.Aborted {
-		return fmt.Errorf("save %s: %w", key, app.ErrConflict)
-	}
-	if etag == "" && s.exists(ctx, key) {
-		// Stores such as Redis refuse a first write to an existing key with
-		// a plain error instead of an ETag mismatch.
+	if status.Code(err) == codes.Aborted { // the sidecar's answer to an ETag mismatch
 		return fmt.Errorf("save %s: %w", key, app.ErrConflict)
 	}
 	return fmt.Errorf("save %s: %w", key, err)
 }
 
-// exists reports whether key has a value; a failed read counts as no.
-func (s *StateStore) exists(ctx context.Context, key string) bool {
-	item, err := s.client.GetState(ctx, s.name, key, nil)
-	return err == nil && len(item.Value) > 0
-}
+// absent is the ETag that means "nothing stored yet" to the Redis state
+// store: a first write with it fails with an ETag mismatch when the key
+// holds a value written with first-write concurrency, as every write here
+// is. A write with no ETag at all would fail with a plain error instead,
+// which the resiliency policy retries for seconds before it is answered.
+const absent = "0"
 
 func newDriverRecord(d driver.Driver) driverRecord {
 	return driverRecord{

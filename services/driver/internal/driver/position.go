@@ -36,10 +36,27 @@ func (p Position) Validate() error {
 // Distance returns the great-circle distance between a and b in meters
 // (haversine formula).
 func Distance(a, b Position) float64 {
-	lat1, lat2 := radians(a.Lat), radians(b.Lat)
-	dLat := lat2 - lat1
-	dLon := radians(b.Lon - a.Lon)
-	h := math.Pow(math.Sin(dLat/2), 2) + math.Cos(lat1)*math.Cos(lat2)*math.Pow(math.Sin(dLon/2), 2)
+	return newPoint(a).distance(newPoint(b))
+}
+
+// point is a position with what Distance computes from it alone, so that
+// an Index computes it once per driver.
+type point struct {
+	lat    float64 // radians
+	cosLat float64
+	lon    float64 // degrees
+}
+
+func newPoint(p Position) point {
+	lat := radians(p.Lat)
+	return point{lat: lat, cosLat: math.Cos(lat), lon: p.Lon}
+}
+
+// distance is Distance(a, b) for a and b made by newPoint.
+func (a point) distance(b point) float64 {
+	sinLat := math.Sin((b.lat - a.lat) / 2)
+	sinLon := math.Sin(radians(b.lon-a.lon) / 2)
+	h := sinLat*sinLat + a.cosLat*b.cosLat*(sinLon*sinLon)
 	return 2 * earthRadiusMeters * math.Asin(math.Min(1, math.Sqrt(h)))
 }
 

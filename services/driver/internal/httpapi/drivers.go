@@ -1,11 +1,15 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/ride-choreography/services/driver/internal/app"
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
@@ -36,9 +40,17 @@ type positionResponse struct {
 	Lon float64 `json:"lon"`
 }
 
+// handleListDrivers answers the pool in pool order; the query parameters
+// offset (drivers to skip) and limit (most drivers to answer) select a page
+// of a large pool.
 func handleListDrivers(logger zerolog.Logger, lister DriverLister) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		drivers, err := lister.Drivers(r.Context())
+		page, err := decodePage(r.URL.Query())
+		if err != nil {
+			writeError(logger, w, r, err)
+			return
+		}
+		drivers, err := lister.Drivers(r.Context(), page)
 		if err != nil {
 			writeError(logger, w, r, err)
 			return
@@ -49,6 +61,28 @@ func handleListDrivers(logger zerolog.Logger, lister DriverLister) http.Handler 
 		}
 		writeJSON(w, http.StatusOK, resp)
 	})
+}
+
+// decodePage reads the query parameters offset, a whole number (0 when
+// absent), and limit, a whole number from 1 (no limit when absent).
+func decodePage(q url.Values) (app.Page, error) {
+	var page app.Page
+	for _, p := range []struct {
+		name  string
+		least int
+		to    *int
+	}{{"offset", 0, &page.Offset}, {"limit", 1, &page.Limit}} {
+		if !q.Has(p.name) {
+			continue
+		}
+		v := q.Get(p.name)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < p.least {
+			return app.Page{}, fmt.Errorf("%w: %s %q is not a whole number from %d", errBadQuery, p.name, v, p.least)
+		}
+		*p.to = n
+	}
+	return page, nil
 }
 
 func toDriverResponse(d driver.Driver) driverResponse {

@@ -15,6 +15,7 @@ var (
 	errRouteNotFound    = errors.New("no such route")
 	errMethodNotAllowed = errors.New("method not allowed")
 	errNotReady         = errors.New("not ready")
+	errBadQuery         = errors.New("bad query parameter")
 )
 
 // problem is an RFC 9457 problem details body.
@@ -47,6 +48,8 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 
 func statusOf(err error) int {
 	switch {
+	case errors.Is(err, errBadQuery):
+		return http.StatusBadRequest
 	case errors.Is(err, errRouteNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, errMethodNotAllowed):

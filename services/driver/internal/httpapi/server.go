@@ -19,9 +19,10 @@ type Assigner interface {
 	AssignDriver(ctx context.Context, trip app.TripCreated) (app.Assignment, error)
 }
 
-// DriverLister lists the pool with each driver's state (app.Service).
+// DriverLister lists the pool, or a page of it, with each driver's state
+// (app.Service).
 type DriverLister interface {
-	Drivers(ctx context.Context) ([]driver.Driver, error)
+	Drivers(ctx context.Context, page app.Page) ([]driver.Driver, error)
 }
 
 // DeadLetters keeps and lists the events the service could never handle

@@ -243,6 +243,60 @@ func TestListDriversShowsDriverFreeOnceTheRideEnded(t *testing.T) {
 	}
 }
 
+func TestListDriversPage(t *testing.T) {
+	tests := []struct {
+		query   string
+		wantIDs []string
+	}{
+		{query: "", wantIDs: []string{"jarda", "petra", "tomas", "eva", "marek"}},
+		{query: "?limit=2", wantIDs: []string{"jarda", "petra"}},
+		{query: "?offset=3", wantIDs: []string{"eva", "marek"}},
+		{query: "?offset=1&limit=1", wantIDs: []string{"petra"}},
+		{query: "?offset=9", wantIDs: []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			s := newTestServer(requestedAt, driver.DefaultPool()...)
+
+			resp, body := s.do(t, http.MethodGet, "/drivers"+tt.query, "")
+
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status = %d, want 200; body %s", resp.StatusCode, body)
+			}
+			var got struct {
+				Drivers []struct {
+					ID string `json:"id"`
+				} `json:"drivers"`
+			}
+			if err := json.Unmarshal([]byte(body), &got); err != nil || got.Drivers == nil {
+				t.Fatalf("body %s is not a list of drivers: %v", body, err)
+			}
+			ids := []string{}
+			for _, d := range got.Drivers {
+				ids = append(ids, d.ID)
+			}
+			if diff := cmp.Diff(tt.wantIDs, ids); diff != "" {
+				t.Errorf("drivers mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestListDriversRejectsBadPage(t *testing.T) {
+	for _, query := range []string{"?limit=0", "?limit=-1", "?limit=ten", "?offset=-1", "?offset=", "?limit=1.5"} {
+		t.Run(query, func(t *testing.T) {
+			s := newTestServer(requestedAt, driver.DefaultPool()...)
+
+			resp, body := s.do(t, http.MethodGet, "/drivers"+query, "")
+
+			p := assertProblem(t, resp, body, http.StatusBadRequest)
+			if !strings.Contains(p.Detail, strings.Split(strings.TrimPrefix(query, "?"), "=")[0]) {
+				t.Errorf("detail %q does not name the parameter", p.Detail)
+			}
+		})
+	}
+}
+
 func TestListDriversFails(t *testing.T) {
 	tests := []struct {
 		name       string

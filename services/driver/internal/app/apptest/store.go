@@ -1,6 +1,7 @@
 // Package apptest provides hand-written, recording fakes of the app's
 // ports for tests: an in-memory Store (also the DeadLetterStore) with ETags
-// and a Publisher that remembers what it published.
+// that remembers which drivers it read, and a Publisher that remembers
+// what it published.
 package apptest
 
 import (
@@ -18,35 +19,65 @@ type storedDriver struct {
 	version int
 }
 
+type storedReservation struct {
+	driverID string
+	version  int
+}
+
 // Store is an in-memory app.Store and app.DeadLetterStore that checks
-// ETags the way a Dapr state store does.
+// ETags the way a Dapr state store does, and remembers which drivers it
+// was asked to read.
 type Store struct {
 	// Err, when set, fails every call, as an unreachable sidecar would.
 	Err error
 	// BeforeSaveDriver, when set, runs at the start of every SaveDriver,
 	// so that a test can let a rival replica write first.
 	BeforeSaveDriver func()
-	// BeforeCreateAssignment, when set, runs at the start of every
-	// CreateAssignment, for the same purpose.
+	// BeforeCreateDrivers, BeforeSaveReservation, BeforeCreateAssignment
+	// and BeforeSaveDeadLetters, when set, run at the start of every call
+	// of the method they name, for the same purpose.
+	BeforeCreateDrivers    func()
+	BeforeSaveReservation  func()
 	BeforeCreateAssignment func()
-	// BeforeSaveDeadLetters, when set, runs at the start of every
-	// SaveDeadLetters, for the same purpose.
-	BeforeSaveDeadLetters func()
+	BeforeSaveDeadLetters  func()
 
 	mu                 sync.Mutex
 	drivers            map[string]storedDriver
+	reservations       map[string]storedReservation
 	assignments        map[string]app.Assignment
 	deadLetters        app.DeadLetters
 	deadLettersVersion int
+	reads              [][]string
 }
 
 // NewStore returns a Store holding drivers.
 func NewStore(drivers ...driver.Driver) *Store {
-	s := &Store{drivers: map[string]storedDriver{}, assignments: map[string]app.Assignment{}}
+	s := &Store{
+		drivers:      map[string]storedDriver{},
+		reservations: map[string]storedReservation{},
+		assignments:  map[string]app.Assignment{},
+	}
 	for _, d := range drivers {
 		s.drivers[d.ID] = storedDriver{driver: d, version: 1}
 	}
 	return s
+}
+
+// Trip implements app.Store.
+func (s *Store) Trip(_ context.Context, tripID string, driverIDs []string) (app.TripState, []app.StoredDriver, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return app.TripState{}, nil, s.Err
+	}
+	var state app.TripState
+	if a, ok := s.assignments[tripID]; ok {
+		state.Outcome = &a
+	}
+	if r, ok := s.reservations[tripID]; ok {
+		state.Reservation = app.Reservation{DriverID: r.driverID, ETag: strconv.Itoa(r.version)}
+	}
+	return state, s.read(driverIDs), nil
 }
 
 // Drivers implements app.Store.
@@ -56,13 +87,40 @@ func (s *Store) Drivers(_ context.Context, ids []string) ([]app.StoredDriver, er
 	if s.Err != nil {
 		return nil, s.Err
 	}
+	return s.read(ids), nil
+}
+
+// read returns the stored drivers with the ids and remembers it was asked
+// for them; s.mu is held.
+func (s *Store) read(ids []string) []app.StoredDriver {
+	if len(ids) > 0 {
+		s.reads = append(s.reads, slices.Clone(ids))
+	}
 	var out []app.StoredDriver
 	for _, id := range ids {
 		if sd, ok := s.drivers[id]; ok {
 			out = append(out, app.StoredDriver{Driver: sd.driver, ETag: strconv.Itoa(sd.version)})
 		}
 	}
-	return out, nil
+	return out
+}
+
+// CreateDrivers implements app.Store.
+func (s *Store) CreateDrivers(_ context.Context, drivers []driver.Driver) error {
+	if s.BeforeCreateDrivers != nil {
+		s.BeforeCreateDrivers()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	for _, d := range drivers {
+		if _, exists := s.drivers[d.ID]; !exists {
+			s.drivers[d.ID] = storedDriver{driver: d, version: 1}
+		}
+	}
+	return nil
 }
 
 // SaveDriver implements app.Store.
@@ -83,15 +141,22 @@ func (s *Store) SaveDriver(_ context.Context, d driver.Driver, etag string) erro
 	return nil
 }
 
-// Assignment implements app.Store.
-func (s *Store) Assignment(_ context.Context, tripID string) (app.Assignment, bool, error) {
+// SaveReservation implements app.Store.
+func (s *Store) SaveReservation(_ context.Context, tripID, driverID, etag string) error {
+	if s.BeforeSaveReservation != nil {
+		s.BeforeSaveReservation()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
-		return app.Assignment{}, false, s.Err
+		return s.Err
 	}
-	a, ok := s.assignments[tripID]
-	return a, ok, nil
+	current, exists := s.reservations[tripID]
+	if exists && etag != strconv.Itoa(current.version) || !exists && etag != "" {
+		return app.ErrConflict
+	}
+	s.reservations[tripID] = storedReservation{driverID: driverID, version: current.version + 1}
+	return nil
 }
 
 // CreateAssignment implements app.Store.
@@ -152,6 +217,33 @@ func (s *Store) Pool() map[string]driver.Driver {
 		out[id] = sd.driver
 	}
 	return out
+}
+
+// Reserved returns the driver the trip's reservation names and whether it
+// has one.
+func (s *Store) Reserved(tripID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.reservations[tripID]
+	return r.driverID, ok
+}
+
+// PutReservation stores a reservation of the trip naming driverID, as a
+// handler that stopped afterwards would have left it.
+func (s *Store) PutReservation(tripID, driverID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reservations[tripID] = storedReservation{driverID: driverID, version: s.reservations[tripID].version + 1}
+}
+
+// Reads returns the ids of every read of drivers so far, one list a read
+// (Trip and Drivers calls that asked for any), and forgets them.
+func (s *Store) Reads() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	reads := s.reads
+	s.reads = nil
+	return reads
 }
 
 // Recorded returns the outcome recorded for the trip and whether there is one.

@@ -53,6 +53,19 @@ type Sidecar struct {
 	unhealthy bool
 	state     map[string]entry
 	published []Published
+	calls     Calls
+}
+
+// Calls counts the calls to the sidecar's gRPC API and the keys they
+// named.
+type Calls struct {
+	GetState, GetBulkState, SaveState, PublishEvent int
+	KeysRead, KeysWritten                           int
+}
+
+// Total returns the number of calls.
+func (c Calls) Total() int {
+	return c.GetState + c.GetBulkState + c.SaveState + c.PublishEvent
 }
 
 // Start starts a Sidecar with the state store named store; it stops when
@@ -100,6 +113,16 @@ func (s *Sidecar) Value(key string) ([]byte, bool) {
 	return e.value, ok
 }
 
+// Calls returns the calls counted since the last call of Calls, and
+// starts counting anew.
+func (s *Sidecar) Calls() Calls {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.calls
+	s.calls = Calls{}
+	return c
+}
+
 // Published returns every event published so far, in order.
 func (s *Sidecar) Published() []Published {
 	s.mu.Lock()
@@ -121,6 +144,8 @@ func (s *Sidecar) GetState(_ context.Context, req *runtimev1.GetStateRequest) (*
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls.GetState++
+	s.calls.KeysRead++
 	e, ok := s.state[req.GetKey()]
 	if !ok {
 		return &runtimev1.GetStateResponse{}, nil
@@ -135,6 +160,8 @@ func (s *Sidecar) GetBulkState(_ context.Context, req *runtimev1.GetBulkStateReq
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls.GetBulkState++
+	s.calls.KeysRead += len(req.GetKeys())
 	resp := &runtimev1.GetBulkStateResponse{}
 	for _, key := range req.GetKeys() {
 		item := &runtimev1.BulkStateItem{Key: key}
@@ -148,20 +175,25 @@ func (s *Sidecar) GetBulkState(_ context.Context, req *runtimev1.GetBulkStateReq
 
 // SaveState implements the Dapr gRPC API the way daprd does with the Redis
 // state store: a first write with an ETag must match the stored version
-// (else Aborted); a first write without one fails on a key that was itself
-// first-written, with a plain error (Internal); a last write always wins.
+// (else Aborted), and ETag "0" matches a key not stored yet, or one not
+// written with first-write; a first write without an ETag fails on a key
+// that was itself first-written, with a plain error (Internal); a last
+// write always wins.
 func (s *Sidecar) SaveState(_ context.Context, req *runtimev1.SaveStateRequest) (*emptypb.Empty, error) {
 	if err := s.checkStore(req.GetStoreName()); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls.SaveState++
+	s.calls.KeysWritten += len(req.GetStates())
 	for _, item := range req.GetStates() {
 		firstWrite := item.GetOptions().GetConcurrency() == commonv1.StateOptions_CONCURRENCY_FIRST_WRITE
 		etag := item.GetEtag().GetValue()
 		current, exists := s.state[item.GetKey()]
 		switch {
 		case !firstWrite || !exists:
+		case etag == "0" && !current.firstWrite:
 		case etag != "" && etag != strconv.Itoa(current.version):
 			return nil, status.Errorf(codes.Aborted, "failed saving state in state store %s: possible etag mismatch", s.store)
 		case etag == "" && current.firstWrite:
@@ -183,6 +215,7 @@ func (s *Sidecar) PublishEvent(ctx context.Context, req *runtimev1.PublishEventR
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls.PublishEvent++
 	s.published = append(s.published, Published{
 		PubsubName:  req.GetPubsubName(),
 		Topic:       req.GetTopic(),

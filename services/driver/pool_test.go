@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ride-choreography/services/driver/internal/dapr/daprtest"
+)
+
+func TestRunWithTenThousandDrivers(t *testing.T) {
+	fake := daprtest.Start(t, "driver-store")
+	port := freePort(t)
+	base := "http://127.0.0.1:" + port
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, env(sidecarEnv(port, fake, map[string]string{"DRIVER_POOL_SIZE": "10000"})), io.Discard, io.Discard)
+	}()
+	waitReady(t, base)
+
+	// Seeding read the empty store and wrote the pool, 500 drivers a call
+	// (besides the readiness probes' GetState).
+	seeding := fake.Calls()
+	if seeding.GetBulkState != 20 || seeding.KeysRead-seeding.GetState != 10_000 || seeding.SaveState != 20 || seeding.KeysWritten != 10_000 {
+		t.Errorf("seeding made calls %+v, want 20 reads and 20 writes of 500 drivers", seeding)
+	}
+
+	if got := <-deliverExample(t, base); got != `{"status":"SUCCESS"}` {
+		t.Fatalf("delivery answered %s, want SUCCESS", got)
+	}
+	// One read of the trip's outcome and reservation with the eight
+	// drivers nearest the pickup; writes of the reservation, the driver
+	// and the outcome; the publish.
+	want := daprtest.Calls{GetBulkState: 1, KeysRead: 2 + 8, SaveState: 3, KeysWritten: 3, PublishEvent: 1}
+	if diff := cmp.Diff(want, fake.Calls()); diff != "" {
+		t.Errorf("sidecar calls for one assignment mismatch (-want +got):\n%s", diff)
+	}
+
+	for query, wantDrivers := range map[string]int{"": 10_000, "?offset=9990&limit=20": 10} {
+		status, body := get(base + "/drivers" + query)
+		var list struct {
+			Drivers []struct {
+				ID     string `json:"id"`
+				Status string `json:"status"`
+			} `json:"drivers"`
+		}
+		if err := json.Unmarshal([]byte(body), &list); status != http.StatusOK || err != nil {
+			t.Fatalf("GET /drivers%s = %d, %v", query, status, err)
+		}
+		if len(list.Drivers) != wantDrivers {
+			t.Errorf("GET /drivers%s listed %d drivers, want %d", query, len(list.Drivers), wantDrivers)
+		}
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run() error = %v", err)
+		}
+	case <-time.After(hangGuard):
+		t.Fatal("run() did not return after stop")
+	}
+}
+
+func TestRunRestartFreesNobody(t *testing.T) {
+	// A second start over the same store reads the pool and writes nothing.
+	fake := daprtest.Start(t, "driver-store")
+	for start := range 2 {
+		port := freePort(t)
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, env(sidecarEnv(port, fake, map[string]string{"DRIVER_POOL_SIZE": "1200"})), io.Discard, io.Discard)
+		}()
+		waitReady(t, "http://127.0.0.1:"+port)
+		calls := fake.Calls()
+		if start == 1 && (calls.SaveState != 0 || calls.GetBulkState != 3) {
+			t.Errorf("second start made calls %+v, want 3 reads of the pool and no writes", calls)
+		}
+		stop()
+		if err := <-done; err != nil {
+			t.Fatalf("run() error = %v", err)
+		}
+	}
+}
