@@ -52,7 +52,8 @@ func TestDeadLetterStoreSavesAndLoads(t *testing.T) {
 	}
 
 	want := []*commonv1.StateItem{{
-		Key: "dead-letters",
+		Key:  "dead-letters",
+		Etag: &commonv1.Etag{Value: "0"},
 		Value: []byte(`{"count":3,"deadLetters":[{"id":"e1","topic":"trip-created","receivedAt":"2026-11-27T09:30:02Z",` +
 			`"reason":"invalid event: riderId is missing","event":{"specversion":"1.0","id":"e1"}}]}`),
 		Options: &commonv1.StateOptions{

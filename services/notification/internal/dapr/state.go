@@ -70,6 +70,13 @@ func getState(ctx context.Context, c client.Client, store, key string) (value []
 // ETag (with an empty ETag: if none is stored yet); else it returns an
 // error wrapping app.ErrConflict.
 func saveState(ctx context.Context, c client.Client, store, key string, value []byte, etag string) error {
+	if etag == "" {
+		// The ETag that the Redis state store reads as "nothing stored
+		// yet": a lost race is then an ETag mismatch, answered at once. With
+		// no ETag at all it would be a plain error, which the resiliency
+		// policy retries for seconds and the circuit breaker counts.
+		etag = "0"
+	}
 	err := c.SaveStateWithETag(withTraceParent(ctx), store, key, value, etag, nil,
 		client.WithConcurrency(client.StateConcurrencyFirstWrite),
 		client.WithConsistency(client.StateConsistencyStrong))

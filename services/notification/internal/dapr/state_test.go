@@ -78,7 +78,7 @@ func TestStateStoreSavesAndLoads(t *testing.T) {
 		Consistency: commonv1.StateOptions_CONSISTENCY_STRONG,
 	}
 	want := []*commonv1.StateItem{
-		{Key: "rider-rider-42", Value: []byte(`{"notifications":[` + received + `]}`), Options: firstWrite},
+		{Key: "rider-rider-42", Value: []byte(`{"notifications":[` + received + `]}`), Etag: &commonv1.Etag{Value: "0"}, Options: firstWrite},
 		{Key: "rider-rider-42", Value: []byte(`{"notifications":[` + received + `,` + noDriver + `]}`), Etag: &commonv1.Etag{Value: "1"}, Options: firstWrite},
 	}
 	if diff := cmp.Diff(want, fake.Saves(), protocmp.Transform()); diff != "" {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	daprclient "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -71,23 +70,15 @@ func (s *DeadLetterStore) Save(ctx context.Context, box app.DeadLetters, version
 	if err != nil {
 		return fmt.Errorf("encode dead letters: %w", err)
 	}
-	err = s.sidecar.client.SaveStateWithETag(ctx, s.sidecar.stateStore, deadLettersKey, value, version, nil,
-		daprclient.WithConcurrency(daprclient.StateConcurrencyFirstWrite))
-	if err != nil && version == "" && s.exists(ctx) {
-		// A first write raced with another one: Redis refuses it without
-		// an Aborted code.
-		return app.ErrConflict
+	if version == "" {
+		version = absent
 	}
-	if status.Code(err) == codes.Aborted {
+	err = s.sidecar.client.SaveStateWithETag(ctx, s.sidecar.stateStore, deadLettersKey, value, version, nil, firstWrite)
+	if status.Code(err) == codes.Aborted { // the sidecar's answer to an ETag mismatch
 		return app.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	return nil
-}
-
-func (s *DeadLetterStore) exists(ctx context.Context) bool {
-	item, err := s.sidecar.client.GetState(ctx, s.sidecar.stateStore, deadLettersKey, nil)
-	return err == nil && len(item.Value) > 0
 }

@@ -153,7 +153,11 @@ func (s *Sidecar) SaveState(ctx context.Context, req *runtimev1.SaveStateRequest
 	}
 	for _, item := range req.GetStates() {
 		s.saves = append(s.saves, item)
-		if item.GetEtag().GetValue() != s.etag(item.GetKey()) {
+		etag := item.GetEtag().GetValue()
+		if etag == "0" { // Redis's "nothing stored yet"
+			etag = ""
+		}
+		if etag != s.etag(item.GetKey()) {
 			return nil, status.Error(codes.Aborted, "failed saving state in state store: possible etag mismatch")
 		}
 		s.values[item.GetKey()] = item.GetValue()
