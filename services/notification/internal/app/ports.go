@@ -16,9 +16,15 @@ var ErrConflict = errors.New("changed concurrently")
 // history and an empty ETag for a rider it has never seen. Save writes h
 // only if the stored history still has the given ETag (an empty ETag: only
 // if there is none yet), else it returns an error wrapping ErrConflict.
+//
+// Recent returns the rider's history as this process last saved it, with
+// the ETag that save left, while it remembers it. It costs no call to the
+// store and may be stale (another replica saved since), so it serves only
+// as the starting point of a Save that ErrConflict then corrects.
 type Store interface {
 	Load(ctx context.Context, riderID string) (h notification.History, etag string, err error)
 	Save(ctx context.Context, riderID string, h notification.History, etag string) error
+	Recent(riderID string) (h notification.History, etag string, ok bool)
 }
 
 // DeadLetterStore keeps the service's one list of dead letters. Load

@@ -56,13 +56,26 @@ func (s *Service) send(ctx context.Context, riderID string, n notification.Notif
 // add stores n in the rider's history unless it is there already, and
 // reports whether it stored it. It loads the history again and retries when
 // another writer changed it in between, at most saveAttempts times.
+//
+// The first attempt starts from the history as this process last saved
+// it, when it remembers it: the rider's second notification then costs one
+// call to the store instead of two. The save is conditional on its ETag,
+// so a stale start costs a conflict and a load, never a lost notification;
+// only a loaded history decides that n is a duplicate or too early.
 func (s *Service) add(ctx context.Context, riderID string, n notification.Notification) (bool, error) {
 	for attempt := 1; ; attempt++ {
-		h, etag, err := s.store.Load(ctx, riderID)
-		if err != nil {
-			return false, err
+		h, etag, remembered := s.store.Recent(riderID)
+		remembered = remembered && attempt == 1
+		if !remembered {
+			var err error
+			if h, etag, err = s.store.Load(ctx, riderID); err != nil {
+				return false, err
+			}
 		}
 		added, err := h.Add(n)
+		if remembered && (err != nil || !added) {
+			continue // decide on the stored history
+		}
 		if err != nil || !added {
 			return false, err
 		}

@@ -259,3 +259,66 @@ func TestSendFailsWhenTheStoreFails(t *testing.T) {
 		})
 	}
 }
+
+func TestSecondNotificationStartsFromTheSavedHistory(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	s, _ := newService(store)
+	if err := s.TripReceived(ctx, riderID, tripID); err != nil {
+		t.Fatal(err)
+	}
+	loads := store.loads
+	if err := s.DriverAssigned(ctx, riderID, tripID, jarda, 4*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if store.loads != loads || store.saves != 2 {
+		t.Errorf("the second notification: %d loads and %d saves in all; want no load and 2 saves", store.loads-loads, store.saves)
+	}
+	if got := len(store.notifications(riderID)); got != 2 {
+		t.Errorf("%d notifications stored, want 2", got)
+	}
+}
+
+func TestStaleSavedHistoryIsCorrectedByTheStore(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		// meanwhile is what another replica stored after this one's save.
+		meanwhile []notification.Notification
+		send      func(*app.Service) error
+		want      []notification.Kind
+	}{
+		{
+			name:      "another replica sent the same notification: a duplicate, sent once",
+			meanwhile: []notification.Notification{notification.TripReceived(tripID, now), notification.DriverAssigned(tripID, jarda, 4*time.Minute, now)},
+			send:      func(s *app.Service) error { return s.DriverAssigned(ctx, riderID, tripID, jarda, 4*time.Minute) },
+			want:      []notification.Kind{notification.KindTripReceived, notification.KindDriverAssigned},
+		},
+		{
+			name:      "another replica received a second trip: this one is added after it",
+			meanwhile: []notification.Notification{notification.TripReceived(tripID, now), notification.TripReceived(otherTripID, now)},
+			send:      func(s *app.Service) error { return s.NoDriver(ctx, riderID, otherTripID) },
+			want:      []notification.Kind{notification.KindTripReceived, notification.KindTripReceived, notification.KindNoDriver},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			s, _ := newService(store)
+			if err := s.TripReceived(ctx, riderID, tripID); err != nil {
+				t.Fatal(err)
+			}
+			store.put(riderID, tt.meanwhile...) // what this process remembers is stale now
+			if err := tt.send(s); err != nil {
+				t.Fatal(err)
+			}
+			var got []notification.Kind
+			for _, n := range store.notifications(riderID) {
+				got = append(got, n.Kind)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("stored kinds (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

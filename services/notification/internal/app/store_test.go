@@ -23,16 +23,32 @@ type fakeStore struct {
 	// store unlocked: it plays another writer racing this one.
 	beforeSave func()
 
-	saves int
+	saves, loads int
+	// remembered is what Recent answers: each history as this store last
+	// saved it, as the Dapr adapter remembers its own saves.
+	remembered map[string]rememberedHistory
+}
+
+type rememberedHistory struct {
+	history notification.History
+	etag    string
 }
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{histories: map[string]notification.History{}, versions: map[string]int{}}
+	return &fakeStore{histories: map[string]notification.History{}, versions: map[string]int{}, remembered: map[string]rememberedHistory{}}
+}
+
+func (s *fakeStore) Recent(riderID string) (notification.History, string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.remembered[riderID]
+	return notification.NewHistory(r.history.Notifications()), r.etag, ok
 }
 
 func (s *fakeStore) Load(_ context.Context, riderID string) (notification.History, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loads++
 	if s.loadErr != nil {
 		return notification.History{}, "", s.loadErr
 	}
@@ -54,6 +70,7 @@ func (s *fakeStore) Save(_ context.Context, riderID string, h notification.Histo
 	}
 	s.histories[riderID] = h
 	s.versions[riderID]++
+	s.remembered[riderID] = rememberedHistory{notification.NewHistory(h.Notifications()), s.etag(riderID)}
 	return nil
 }
 

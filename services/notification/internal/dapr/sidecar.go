@@ -61,7 +61,7 @@ func Dial(cfg Config) (*Sidecar, error) {
 
 // StateStore returns the adapter to the service's own state store.
 func (s *Sidecar) StateStore() *StateStore {
-	return &StateStore{client: s.client, name: s.stateStore}
+	return &StateStore{client: s.client, name: s.stateStore, recent: newRecentHistories(recentSize)}
 }
 
 // DeadLetterStore returns the adapter to the list of dead letters in the

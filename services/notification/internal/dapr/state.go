@@ -17,9 +17,18 @@ import (
 // one key per rider, "rider-<riderId>". Writes use ETags and first-write-
 // wins concurrency, so a write based on an outdated read fails with
 // app.ErrConflict instead of overwriting. It satisfies app.Store.
+//
+// It remembers the histories it saved last (Recent), so that a rider's
+// next notification, nearly always moments later, needs no load first.
 type StateStore struct {
 	client client.Client
 	name   string
+	recent *recentHistories
+}
+
+// Recent implements app.Store.
+func (s *StateStore) Recent(riderID string) (notification.History, string, bool) {
+	return s.recent.get(riderID)
 }
 
 // Load returns the rider's history and its ETag; an empty history and ETag
@@ -49,7 +58,16 @@ func (s *StateStore) Save(ctx context.Context, riderID string, h notification.Hi
 	if err != nil {
 		return fmt.Errorf("encode state %s: %w", key, err)
 	}
-	return saveState(ctx, s.client, s.name, key, value, etag)
+	if err := saveState(ctx, s.client, s.name, key, value, etag); err != nil {
+		s.recent.forget(riderID)
+		return err
+	}
+	if next, ok := etagAfter(etag); ok {
+		s.recent.put(riderID, h, next)
+	} else {
+		s.recent.forget(riderID)
+	}
+	return nil
 }
 
 func riderKey(riderID string) string {

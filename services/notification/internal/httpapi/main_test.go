@@ -55,6 +55,11 @@ func (s *fakeStore) Load(_ context.Context, riderID string) (notification.Histor
 	return s.histories[riderID], strconv.Itoa(s.versions[riderID]), nil
 }
 
+// Recent remembers nothing: every notification loads the history first.
+func (s *fakeStore) Recent(string) (notification.History, string, bool) {
+	return notification.History{}, "", false
+}
+
 func (s *fakeStore) Save(_ context.Context, riderID string, h notification.History, etag string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -24,10 +24,18 @@ type Store interface {
 	Get(ctx context.Context, id string) (trip.Trip, string, error)
 	// Update replaces the trip if it is still at version, else ErrConflict.
 	Update(ctx context.Context, t trip.Trip, version string) error
+	// Recent returns the trip as this process last wrote it, with the
+	// version that write left, while it remembers it. It costs no call to
+	// the store, and it may be stale (another replica wrote since), so it
+	// serves only to skip a write that this process made already, or as
+	// the starting point of an Update that ErrConflict then corrects.
+	Recent(id string) (trip.Trip, string, bool)
 }
 
 // Publisher publishes an event, encoded as JSON, to a topic. A nil error
-// means the broker has the event.
+// means the broker has the event; an error wrapping ErrOutcomeUnknown means
+// it may have it (the call was cut off or timed out after it was sent);
+// any other error means it has not.
 type Publisher interface {
 	Publish(ctx context.Context, topic string, event any) error
 }
@@ -42,6 +50,10 @@ var (
 	// ErrIdempotencyKeyReused means an Idempotency-Key already placed a
 	// different order.
 	ErrIdempotencyKeyReused = errors.New("idempotency key was used for a different order")
+	// ErrOutcomeUnknown means an order may or may not have been accepted:
+	// the publish of its trip-created was cut off (shutdown, timeout) after
+	// it reached the sidecar. A retry with the same Idempotency-Key tells.
+	ErrOutcomeUnknown = errors.New("the order may have been accepted")
 	// ErrNotRecordedYet means an order was accepted (its trip-created event
 	// is on the broker) but its record could not be written at once; the
 	// service's own trip-created subscription writes it.
@@ -86,7 +98,9 @@ func New(store Store, publisher Publisher, now func() time.Time, newID func() st
 // The publish of trip-created is the commit point: once the broker has the
 // event the order is accepted, and every service (this one included, by
 // its own subscription) learns of it even if this process dies the next
-// moment. A failed publish refuses the order and leaves nothing behind.
+// moment. A failed publish refuses the order and leaves nothing behind; a
+// publish cut off on its way (ErrOutcomeUnknown) may have been accepted,
+// which only a retry with the same Idempotency-Key can tell the client.
 // The record is then written at once, so the rider can read the trip
 // right away; when that write fails, Order returns the trip with an error
 // wrapping ErrNotRecordedYet, and the subscription writes it shortly.
@@ -125,6 +139,9 @@ func (s *Service) Order(ctx context.Context, o trip.Order, idempotencyKey string
 // publish the commit point of an order: an order whose record Order could
 // not write is recorded here. It reports whether the trip was new.
 func (s *Service) TripCreated(ctx context.Context, e TripCreated) (bool, error) {
+	if _, _, ok := s.store.Recent(e.TripID); ok {
+		return false, nil // this process recorded it, as nearly always
+	}
 	t, err := trip.New(e.TripID, trip.Order{RiderID: e.RiderID, Pickup: trip.Point(e.Pickup), Dropoff: trip.Point(e.Dropoff)}, e.RequestedAt)
 	if err != nil {
 		return false, err
@@ -165,16 +182,32 @@ func (s *Service) DriverNotFound(ctx context.Context, e DriverNotFound) (bool, e
 // wrote in between, so concurrent events never overwrite each other. An
 // event decided at decided about a trip not recorded yet is
 // ErrTripNotYetKnown within unknownTripGrace, trip.ErrNotFound after.
+//
+// The first attempt starts from the trip as this process last wrote it,
+// when it remembers it, which saves a read on nearly every event; the
+// write is conditional on its version, so a stale start costs a conflict
+// and a read, never a lost update. Only a trip read from the store decides
+// that nothing is to change.
 func (s *Service) update(ctx context.Context, id string, decided time.Time, change func(*trip.Trip) (bool, error)) (bool, error) {
+	first := true
 	changed, err := retryOnConflict(func() (bool, error) {
-		t, version, err := s.store.Get(ctx, id)
-		if errors.Is(err, trip.ErrNotFound) && s.now().Sub(decided) < unknownTripGrace {
-			return false, fmt.Errorf("trip %s: %w", id, ErrTripNotYetKnown)
-		}
-		if err != nil {
-			return false, fmt.Errorf("get trip %s: %w", id, err)
+		t, version, remembered := s.store.Recent(id)
+		remembered = remembered && first
+		first = false
+		if !remembered {
+			var err error
+			t, version, err = s.store.Get(ctx, id)
+			if errors.Is(err, trip.ErrNotFound) && s.now().Sub(decided) < unknownTripGrace {
+				return false, fmt.Errorf("trip %s: %w", id, ErrTripNotYetKnown)
+			}
+			if err != nil {
+				return false, fmt.Errorf("get trip %s: %w", id, err)
+			}
 		}
 		changed, err := change(&t)
+		if remembered && (err != nil || !changed) {
+			return false, ErrConflict // decide on the stored trip
+		}
 		if err != nil || !changed {
 			return false, err
 		}

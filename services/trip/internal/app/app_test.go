@@ -23,10 +23,24 @@ type fakeStore struct {
 	// conflicts makes the next n Updates fail with ErrConflict.
 	conflicts int
 	updates   int
+	gets      int
+	// remembered is what Recent answers, as the Dapr adapter remembers
+	// its own writes; tests may make it stale.
+	remembered map[string]rememberedTrip
+}
+
+type rememberedTrip struct {
+	trip    trip.Trip
+	version string
 }
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{trips: map[string]trip.Trip{}, versions: map[string]int{}}
+	return &fakeStore{trips: map[string]trip.Trip{}, versions: map[string]int{}, remembered: map[string]rememberedTrip{}}
+}
+
+func (f *fakeStore) Recent(id string) (trip.Trip, string, bool) {
+	r, ok := f.remembered[id]
+	return r.trip, r.version, ok
 }
 
 func (f *fakeStore) Insert(_ context.Context, t trip.Trip) (bool, error) {
@@ -39,6 +53,7 @@ func (f *fakeStore) Insert(_ context.Context, t trip.Trip) (bool, error) {
 	f.trips[t.ID] = t
 	f.versions[t.ID]++
 	f.inserts++
+	f.remembered[t.ID] = rememberedTrip{t, strconv.Itoa(f.versions[t.ID])}
 	return true, nil
 }
 
@@ -60,6 +75,7 @@ func (f *fakePublisher) Publish(_ context.Context, topic string, event any) erro
 }
 
 func (f *fakeStore) Get(_ context.Context, id string) (trip.Trip, string, error) {
+	f.gets++
 	if f.getErr != nil {
 		return trip.Trip{}, "", f.getErr
 	}
@@ -82,6 +98,7 @@ func (f *fakeStore) Update(_ context.Context, t trip.Trip, version string) error
 	f.trips[t.ID] = t
 	f.versions[t.ID]++
 	f.updates++
+	f.remembered[t.ID] = rememberedTrip{t, strconv.Itoa(f.versions[t.ID])}
 	return nil
 }
 
@@ -245,6 +262,87 @@ func TestTripCreatedOfARecordedTripChangesNothing(t *testing.T) {
 	}
 	if store.inserts != 1 {
 		t.Errorf("%d inserts, want 1", store.inserts)
+	}
+}
+
+func TestTripCreatedWrittenByAnotherReplicaIsRecordedOnce(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	s := newService(store)
+	tr, _, _ := s.Order(ctx, order, "")
+	delete(store.remembered, tr.ID) // as a replica that did not take the order
+	if changed, err := s.TripCreated(ctx, published.created[0]); err != nil || changed {
+		t.Fatalf("trip-created of a trip stored by another replica: changed=%v err=%v, want no change", changed, err)
+	}
+	if store.inserts != 1 || store.trips[tr.ID].Status != trip.StatusRequested {
+		t.Errorf("%d inserts, trip %+v; want the one insert and the trip as stored", store.inserts, store.trips[tr.ID])
+	}
+}
+
+func TestDriverAssignedStartsFromTheTripThisProcessWrote(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	s := newService(store)
+	tr, _, _ := s.Order(ctx, order, "")
+	gets := store.gets
+	if changed, err := s.DriverAssigned(ctx, DriverAssigned{TripID: tr.ID, Driver: jarda, ETASeconds: 60, AssignedAt: now}); err != nil || !changed {
+		t.Fatalf("changed=%v err=%v", changed, err)
+	}
+	if store.gets != gets {
+		t.Errorf("%d reads for the trip this process just wrote, want none", store.gets-gets)
+	}
+}
+
+func TestDriverEventsDecideOnTheStoredTripWhenRememberedIsStale(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name   string
+		stored func(*trip.Trip) // what another replica did meanwhile
+		event  func(*Service, string) (bool, error)
+		want   trip.Status
+		err    error
+	}{
+		{
+			name:   "assigned elsewhere, the same driver again: a duplicate",
+			stored: func(t *trip.Trip) { t.AssignDriver(jarda, 60, now) },
+			event: func(s *Service, id string) (bool, error) {
+				return s.DriverAssigned(ctx, DriverAssigned{TripID: id, Driver: jarda, ETASeconds: 60, AssignedAt: now})
+			},
+			want: trip.StatusDriverAssigned,
+		},
+		{
+			name:   "no driver elsewhere, then an assignment: a conflict",
+			stored: func(t *trip.Trip) { t.MarkNoDriver(now) },
+			event: func(s *Service, id string) (bool, error) {
+				return s.DriverAssigned(ctx, DriverAssigned{TripID: id, Driver: jarda, ETASeconds: 60, AssignedAt: now})
+			},
+			want: trip.StatusNoDriver, err: trip.ErrOutcomeConflict,
+		},
+		{
+			name:   "nothing elsewhere but a newer version: written over it",
+			stored: func(*trip.Trip) {},
+			event: func(s *Service, id string) (bool, error) {
+				return s.DriverNotFound(ctx, DriverNotFound{TripID: id, DecidedAt: now})
+			},
+			want: trip.StatusNoDriver,
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			s := newService(store)
+			tr, _, _ := s.Order(ctx, order, "")
+			stored := store.trips[tr.ID]
+			tt.stored(&stored)
+			store.trips[tr.ID] = stored
+			store.versions[tr.ID]++ // the remembered version is stale now
+			_, err := tt.event(s, tr.ID)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			if got := store.trips[tr.ID].Status; got != tt.want {
+				t.Errorf("status %s, want %s", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -19,13 +19,23 @@ import (
 //
 // Every write uses first-write concurrency, so an insert never overwrites
 // a trip that is stored already, and an update only the version it read.
+//
+// It remembers the trips it wrote last (Recent), so that the service's
+// next write of a trip, nearly always the driver's answer moments later,
+// needs no read first.
 type TripStore struct {
 	sidecar *Sidecar
+	recent  *recentTrips
 }
 
 // NewTripStore returns the trip store behind the sidecar.
 func NewTripStore(s *Sidecar) *TripStore {
-	return &TripStore{sidecar: s}
+	return &TripStore{sidecar: s, recent: newRecentTrips(recentSize)}
+}
+
+// Recent implements app.Store.
+func (s *TripStore) Recent(id string) (trip.Trip, string, bool) {
+	return s.recent.get(id)
 }
 
 // firstWrite makes a write conditional: it succeeds only if the stored
@@ -48,6 +58,7 @@ func (s *TripStore) Insert(ctx context.Context, t trip.Trip) (bool, error) {
 	err = s.sidecar.client.SaveStateWithETag(ctx, s.sidecar.stateStore, tripKey(t.ID), record, absent, nil, firstWrite)
 	switch {
 	case err == nil:
+		s.recent.put(t, versionAfterInsert)
 		return true, nil
 	case status.Code(err) == codes.Aborted: // the sidecar's answer to an ETag mismatch
 		return false, nil
@@ -79,10 +90,17 @@ func (s *TripStore) Update(ctx context.Context, t trip.Trip, version string) err
 	}
 	err = s.sidecar.client.SaveStateWithETag(ctx, s.sidecar.stateStore, tripKey(t.ID), record, version, nil, firstWrite)
 	if status.Code(err) == codes.Aborted { // the sidecar's answer to an ETag mismatch
+		s.recent.forget(t.ID)
 		return app.ErrConflict
 	}
 	if err != nil {
+		s.recent.forget(t.ID)
 		return fmt.Errorf("write state: %w", err)
+	}
+	if next, ok := versionAfter(version); ok {
+		s.recent.put(t, next)
+	} else {
+		s.recent.forget(t.ID)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -206,15 +207,17 @@ func TestCreateTripAppErrors(t *testing.T) {
 		name       string
 		err        error
 		wantStatus int
+		wantType   string
 	}{
-		{name: "key reused", err: app.ErrIdempotencyKeyReused, wantStatus: http.StatusUnprocessableEntity},
-		{name: "store down", err: errors.New("rpc error: code = Unavailable"), wantStatus: http.StatusServiceUnavailable},
+		{name: "key reused", err: app.ErrIdempotencyKeyReused, wantStatus: http.StatusUnprocessableEntity, wantType: "about:blank"},
+		{name: "store down", err: errors.New("rpc error: code = Unavailable"), wantStatus: http.StatusServiceUnavailable, wantType: "about:blank"},
+		{name: "publish cut off", err: fmt.Errorf("announce trip: %w", app.ErrOutcomeUnknown), wantStatus: http.StatusServiceUnavailable, wantType: problemOutcomeUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := do(newTestServer(&fakeTrips{orderErr: tt.err}, nil), http.MethodPost, "/trips", "application/json", validOrder)
-			if got := decodeProblem(t, rec); got.Status != tt.wantStatus {
-				t.Errorf("status = %d, want %d", got.Status, tt.wantStatus)
+			if got := decodeProblem(t, rec); got.Status != tt.wantStatus || got.Type != tt.wantType {
+				t.Errorf("problem %+v, want status %d and type %s", got, tt.wantStatus, tt.wantType)
 			}
 		})
 	}

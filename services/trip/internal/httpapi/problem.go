@@ -49,6 +49,10 @@ func badRequest(detail string) error {
 
 var errNotReady = errors.New("not ready")
 
+// problemOutcomeUnknown is the problem type of an order whose fate is not
+// known (app.ErrOutcomeUnknown).
+const problemOutcomeUnknown = "https://ride-choreography.example/problems/order-outcome-unknown"
+
 // writeError maps an error to its problem response. It is the one place
 // an HTTP error is logged.
 func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, err error) {
@@ -69,6 +73,13 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 		p.Status, p.Detail = http.StatusUnprocessableEntity, "this Idempotency-Key was already used for a different order; use a new key for a new order"
 	case errors.Is(err, errNotReady):
 		p.Status, p.Detail = http.StatusServiceUnavailable, err.Error()
+	case errors.Is(err, app.ErrOutcomeUnknown):
+		// Not a refusal: the order may be on its way. Only a retry with the
+		// same Idempotency-Key tells (and never orders twice).
+		p.Type = problemOutcomeUnknown
+		p.Status = http.StatusServiceUnavailable
+		p.Detail = "the order may or may not have been accepted; send it again with the same Idempotency-Key to find out, without ordering twice"
+		w.Header().Set("Retry-After", "1")
 	default:
 		// The sidecar or the state store failed: nothing was accepted, so
 		// the client may retry (with the same Idempotency-Key).
