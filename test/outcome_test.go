@@ -24,8 +24,15 @@ type order struct {
 	status  int    // the HTTP status; 0 when no answer came
 	tripID  string // when accepted
 	problem bool   // the answer is an RFC 9457 application/problem+json
+	// unknown: the answer says the order may or may not have been accepted
+	// (the trip service's publish was cut off on its way).
+	unknown bool
 	answer  string // the answer, or the transport error, for the record
 }
+
+// problemOutcomeUnknown is the problem type of an order whose fate the
+// trip service cannot tell.
+const problemOutcomeUnknown = "https://ride-choreography.example/problems/order-outcome-unknown"
 
 func (o order) accepted() bool { return o.status == http.StatusAccepted && o.tripID != "" }
 
@@ -56,6 +63,8 @@ func (s *system) placeOrder(i int) order {
 		o.answer += " (reading the body: " + err.Error() + ")"
 		return o
 	}
+	var p problemView
+	o.unknown = o.problem && json.Unmarshal(body, &p) == nil && p.Type == problemOutcomeUnknown
 	var trip tripView
 	if o.status == http.StatusAccepted && json.Unmarshal(body, &trip) == nil && isUUID(trip.TripID) {
 		o.tripID = trip.TripID
@@ -165,11 +174,15 @@ func requireAccepted(t *testing.T, orders []order) {
 // figures are what a failure test counts. Every accepted order (ordered)
 // ends as exactly one of completed, lost and duplicated; completed ones
 // end driver_assigned or no_driver. Refused orders were answered 5xx;
-// leftBehind counts those that left a trace anyway.
+// leftBehind counts those that left a trace anyway. Orders whose outcome
+// the answer called unknown are counted apart: unknown counts them, and
+// unknownAccepted those that were accepted after all, which are judged
+// (and counted in ordered) as accepted ones.
 type figures struct {
 	ordered, completed, lost, duplicated int
 	assigned, noDriver                   int
 	refused, leftBehind                  int
+	unknown, unknownAccepted             int
 }
 
 // String is the figures as one line, for the README.
@@ -178,6 +191,9 @@ func (f figures) String() string {
 		f.ordered, f.completed, f.lost, f.duplicated, f.assigned, f.noDriver)
 	if f.refused > 0 {
 		line += fmt.Sprintf("; refused %d (5xx), left behind %d", f.refused, f.leftBehind)
+	}
+	if f.unknown > 0 {
+		line += fmt.Sprintf("; outcome unknown %d (accepted after all %d)", f.unknown, f.unknownAccepted)
 	}
 	return line
 }
@@ -299,6 +315,23 @@ func (s *system) tally(t *testing.T, orders []order, quietWithin time.Duration) 
 	var f figures
 	var problems []string
 	for _, o := range orders {
+		if o.unknown {
+			// Accepted after all when its event is on the broker: then it
+			// must complete exactly once, as an accepted order.
+			f.unknown++
+			stored := storedFor[o.riderID]
+			switch {
+			case len(stored) == 0 && len(announced[o.riderID]) == 0 && len(s.notifications(t, o.riderID)) == 0:
+				continue
+			case len(stored) != 1:
+				f.duplicated++
+				problems = append(problems, fmt.Sprintf("order of %s with an unknown outcome: stored trips %v, trip-created %v; want one trip or none",
+					o.riderID, stored, announced[o.riderID]))
+				continue
+			}
+			f.unknownAccepted++
+			o.status, o.tripID = http.StatusAccepted, stored[0]
+		}
 		switch {
 		case o.accepted():
 			f.ordered++
