@@ -69,6 +69,83 @@ type benchReport struct {
 	// HTTP hop's events/s.
 	Held      int     `json:"heldRatePerSecond"`
 	HeldRatio float64 `json:"heldTripsPerHopEvent"`
+	// Runs holds every run when this report is their median.
+	Runs []benchReport `json:"runs,omitempty"`
+}
+
+// medianReport returns the report whose every figure is the median of
+// that figure over runs of the same settings (the middle run's for an odd
+// count, the upper middle's otherwise), with the runs themselves; one run
+// is returned as it is.
+func medianReport(runs []benchReport) benchReport {
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	median := func(get func(benchReport) float64) float64 {
+		vs := make([]float64, len(runs))
+		for i, r := range runs {
+			vs[i] = get(r)
+		}
+		slices.Sort(vs)
+		return vs[len(vs)/2]
+	}
+	cpu := func(get func(benchReport) map[string]float64) map[string]float64 {
+		out := map[string]float64{}
+		for name := range get(runs[0]) {
+			out[name] = median(func(r benchReport) float64 { return get(r)[name] })
+		}
+		return out
+	}
+	m := runs[0]
+	m.Steps = slices.Clone(m.Steps)
+	for i := range m.Steps {
+		step := func(r benchReport) stepResult { return r.Steps[i] }
+		s := &m.Steps[i]
+		s.OfferedPerS = median(func(r benchReport) float64 { return step(r).OfferedPerS })
+		s.CompletedPerS = median(func(r benchReport) float64 { return step(r).CompletedPerS })
+		s.P50Ms = median(func(r benchReport) float64 { return step(r).P50Ms })
+		s.P95Ms = median(func(r benchReport) float64 { return step(r).P95Ms })
+		s.P99Ms = median(func(r benchReport) float64 { return step(r).P99Ms })
+		s.MaxMs = median(func(r benchReport) float64 { return step(r).MaxMs })
+		s.SendLagMaxMs = median(func(r benchReport) float64 { return step(r).SendLagMaxMs })
+		s.CPUMsPerTrip = cpu(func(r benchReport) map[string]float64 { return step(r).CPUMsPerTrip })
+		// Counts add up over the runs: a trip lost in any run shows.
+		s.Sent, s.Accepted, s.Refused, s.Completed, s.NoDriver, s.Lost = 0, 0, 0, 0, 0, 0
+		for _, r := range runs {
+			o := r.Steps[i]
+			s.Sent += o.Sent
+			s.Accepted += o.Accepted
+			s.Refused += o.Refused
+			s.Completed += o.Completed
+			s.NoDriver += o.NoDriver
+			s.Lost += o.Lost
+		}
+	}
+	m.Hops = slices.Clone(m.Hops)
+	for i := range m.Hops {
+		h := &m.Hops[i]
+		h.EventsPerS = median(func(r benchReport) float64 { return r.Hops[i].EventsPerS })
+		h.CPUMsPerEvent = cpu(func(r benchReport) map[string]float64 { return r.Hops[i].CPUMsPerEvent })
+	}
+	m.Held, m.HeldRatio = heldRate(m.Steps, m.Hops)
+	m.Runs = runs
+	return m
+}
+
+// heldRate is the highest rate held (see stepResult.held) and its
+// completed trips/s over the HTTP hop's events/s.
+func heldRate(steps []stepResult, hops []hopResult) (int, float64) {
+	var rate int
+	var ratio float64
+	for _, step := range steps {
+		if step.held() && step.Rate > rate {
+			rate = step.Rate
+			if len(hops) > 0 && hops[0].EventsPerS > 0 {
+				ratio = step.CompletedPerS / hops[0].EventsPerS
+			}
+		}
+	}
+	return rate, ratio
 }
 
 // stepResult is one rate's figures.
@@ -103,7 +180,7 @@ type stepResult struct {
 // held reports whether the step kept up: every accepted trip completed,
 // none lost, the rate offered completed, and p99 at most 1 s.
 func (r stepResult) held() bool {
-	return r.Lost == 0 && r.Refused == 0 && r.Completed == r.Sent && r.P99Ms <= 1000 && r.CompletedPerS >= 0.95*r.OfferedPerS
+	return r.Lost == 0 && r.Refused == 0 && r.NoDriver == 0 && r.Completed == r.Sent && r.P99Ms <= 1000 && r.CompletedPerS >= 0.95*r.OfferedPerS
 }
 
 // hopResult is one Dapr pub/sub hop: events published through one
@@ -170,14 +247,7 @@ func (b *bench) run() benchReport {
 		fmt.Fprintf(b.out, "bench: step %d/%d: %s\n", i+1, len(s.Rates), step.summary())
 	}
 	r.Hops = b.hops(s.HopEvents)
-	for _, step := range r.Steps {
-		if step.held() && step.Rate > r.Held {
-			r.Held = step.Rate
-			if hop := r.Hops[0]; hop.EventsPerS > 0 {
-				r.HeldRatio = step.CompletedPerS / hop.EventsPerS
-			}
-		}
-	}
+	r.Held, r.HeldRatio = heldRate(r.Steps, r.Hops)
 	return r
 }
 
@@ -745,5 +815,29 @@ func TestBenchSmoke(t *testing.T) {
 		if !strings.Contains(table, want) {
 			t.Errorf("the table has no %q:\n%s", want, table)
 		}
+	}
+}
+
+// The median of several runs takes each figure's median and adds up the
+// counts, so that a trip lost in one run is never hidden by the others.
+func TestMedianReport(t *testing.T) {
+	run := func(p50, completedPerS float64, lost int, cpu float64) benchReport {
+		return benchReport{
+			Steps: []stepResult{{Rate: 100, Sent: 10, Accepted: 10, Completed: 10 - lost, Lost: lost, OfferedPerS: 100,
+				CompletedPerS: completedPerS, P50Ms: p50, P95Ms: p50, P99Ms: p50, MaxMs: p50,
+				CPUMsPerTrip: map[string]float64{"all": cpu, "trip": cpu / 2}}},
+			Hops: []hopResult{{Transport: transportHTTP, Events: 5, EventsPerS: cpu * 100, CPUMsPerEvent: map[string]float64{"all": cpu}}},
+		}
+	}
+	m := medianReport([]benchReport{run(30, 99, 0, 8), run(10, 100, 0, 6), run(20, 98, 1, 7)})
+	s := m.Steps[0]
+	if s.P50Ms != 20 || s.CompletedPerS != 99 || s.CPUMsPerTrip["all"] != 7 || s.CPUMsPerTrip["trip"] != 3.5 || m.Hops[0].EventsPerS != 700 {
+		t.Errorf("median step %+v, hop %+v; want p50 20, 99/s, CPU 7 (trip 3.5), hop 700/s", s, m.Hops[0])
+	}
+	if s.Sent != 30 || s.Completed != 29 || s.Lost != 1 || m.Held != 0 || len(m.Runs) != 3 {
+		t.Errorf("median counts: sent %d, completed %d, lost %d, held %d, runs %d; want 30, 29, 1, none held, 3", s.Sent, s.Completed, s.Lost, m.Held, len(m.Runs))
+	}
+	if one := run(10, 100, 0, 6); medianReport([]benchReport{one}).Steps[0].P50Ms != 10 {
+		t.Error("the median of one run is not that run")
 	}
 }

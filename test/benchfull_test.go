@@ -24,6 +24,8 @@ import (
 //	BENCH_DRAIN  how long after a step its last trips may take (60s)
 //	BENCH_HOP    events of the pub/sub hop (20000)
 //	BENCH_SEED   seed of the pickups (1)
+//	BENCH_RUNS   how many times to run every step on the same system (1); with more,
+//	             the table, bench.json and bench.svg give the median of each figure
 //	BENCH_OUT    folder for bench.json and bench.svg (../docs/bench)
 func TestBench(t *testing.T) {
 	settings := benchSettings{
@@ -42,13 +44,26 @@ func TestBench(t *testing.T) {
 		out = "../docs/bench"
 	}
 
+	runs := envInts(t, "BENCH_RUNS", []int{1})[0]
+
 	b := startBench(t, settings, os.Stdout)
-	r := b.run()
-	fmt.Printf("\nbench: %s, %s\n\n%s\n", r.Machine, r.Date, benchTable(r))
-	for _, step := range r.Steps {
-		if step.Lost > 0 {
-			t.Errorf("%d trips/s: %d trips lost", step.Rate, step.Lost)
+	var all []benchReport
+	for i := range runs {
+		if runs > 1 {
+			fmt.Printf("bench: run %d of %d\n", i+1, runs)
 		}
+		r := b.run()
+		fmt.Printf("\nbench: %s, %s\n\n%s\n", r.Machine, r.Date, benchTable(r))
+		for _, step := range r.Steps {
+			if step.Lost > 0 {
+				t.Errorf("%d trips/s: %d trips lost", step.Rate, step.Lost)
+			}
+		}
+		all = append(all, r)
+	}
+	r := medianReport(all)
+	if runs > 1 {
+		fmt.Printf("\nbench: the median of %d runs\n\n%s\n", runs, benchTable(r))
 	}
 	if err := writeBenchReport(out, r); err != nil {
 		t.Fatal(err)
