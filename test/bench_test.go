@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,10 @@ type benchSettings struct {
 	Drain     time.Duration `json:"-"`
 	HopEvents int           `json:"hopEvents"`
 	Seed      uint64        `json:"seed"`
+	// ProfileDir, when set, receives a CPU profile of every service and
+	// sidecar, taken during the middle third of the step at ProfileRate.
+	ProfileDir  string `json:"-"`
+	ProfileRate int    `json:"-"`
 }
 
 // area is where the benchmark's drivers wait and its riders are picked up:
@@ -218,14 +223,17 @@ func benchClient() *http.Client {
 // every trip finds a driver.
 func startBench(t *testing.T, settings benchSettings, out io.Writer) *bench {
 	t.Helper()
-	sys := startSystem(t,
-		withPersistentRedis(),
+	opts := []option{withPersistentRedis()}
+	if settings.ProfileDir != "" {
+		opts = append(opts, withProfiling())
+	}
+	sys := startSystem(t, append(opts,
 		withEnv("driver",
 			"DRIVER_POOL_SIZE="+strconv.Itoa(settings.Pool),
 			fmt.Sprintf("DRIVER_POOL_AREA=%v,%v,%v,%v", area.minLat, area.minLon, area.maxLat, area.maxLon),
 			"RIDE_DURATION="+settings.Ride.String(),
 			"ASSIGN_DEADLINE="+settings.AssignDeadline.String(),
-		),
+		))...,
 	)
 	b := &bench{t: t, sys: sys, settings: settings, out: out,
 		rng: rand.New(rand.NewPCG(settings.Seed, settings.Seed^0x9e3779b97f4a7c15)), load: benchClient()}
@@ -278,6 +286,10 @@ func (b *bench) step(rate int) stepResult {
 		pickups[i] = point{area.minLat + b.rng.Float64()*(area.maxLat-area.minLat), area.minLon + b.rng.Float64()*(area.maxLon-area.minLon)}
 	}
 
+	if b.settings.ProfileDir != "" && rate == b.settings.ProfileRate {
+		profiled := b.profile(b.settings.Step/6, max(time.Second, b.settings.Step/3))
+		defer func() { <-profiled }()
+	}
 	cpuBefore := b.cpu()
 	var answered, accepted atomic.Int64
 	stopProgress := b.progress(n, &answered, &accepted)
@@ -304,6 +316,52 @@ func (b *bench) step(rate int) stepResult {
 	stopProgress()
 	b.collect(orders, time.Now().Add(b.settings.Drain))
 	return b.figures(rate, orders, sendTime, start, cpuBefore, cpuAfter)
+}
+
+// profile waits, then takes a CPU profile of the given length of every
+// service and sidecar at once into the settings' ProfileDir, as
+// <instance>.pprof and <instance>-dapr.pprof. The channel closes when all
+// are written.
+func (b *bench) profile(after, length time.Duration) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(after)
+		if err := os.MkdirAll(b.settings.ProfileDir, 0o755); err != nil {
+			b.t.Errorf("profiles: %v", err)
+			return
+		}
+		var wg sync.WaitGroup
+		for _, name := range services {
+			for _, a := range b.sys.apps[name] {
+				for file, port := range map[string]int{a.instance: a.pprofPort, a.instance + "-dapr": a.profilePort} {
+					wg.Go(func() {
+						url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", port, int(length.Seconds()))
+						c := http.Client{Timeout: length + 10*time.Second}
+						resp, err := c.Get(url)
+						if err != nil {
+							b.t.Errorf("profile of %s: %v", file, err)
+							return
+						}
+						defer resp.Body.Close()
+						raw, err := io.ReadAll(resp.Body)
+						if err == nil && resp.StatusCode != http.StatusOK {
+							err = fmt.Errorf("%s: %s", resp.Status, raw)
+						}
+						if err == nil {
+							err = os.WriteFile(filepath.Join(b.settings.ProfileDir, file+".pprof"), raw, 0o644)
+						}
+						if err != nil {
+							b.t.Errorf("profile of %s: %v", file, err)
+						}
+					})
+				}
+			}
+		}
+		wg.Wait()
+		fmt.Fprintf(b.out, "bench: CPU profiles of %s at %d trips/s in %s (go tool pprof -top FILE)\n", length, b.settings.ProfileRate, b.settings.ProfileDir)
+	}()
+	return done
 }
 
 // order sends one POST /trips and returns the status and the trip id.
@@ -763,7 +821,7 @@ func serveApp(t *testing.T, h http.Handler) int {
 func TestBenchSmoke(t *testing.T) {
 	settings := benchSettings{
 		Rates: []int{5, 20}, Step: 3 * time.Second, Pool: 50, Ride: time.Second, AssignDeadline: 20 * time.Second,
-		Drain: 30 * time.Second, HopEvents: 300, Seed: 1,
+		Drain: 30 * time.Second, HopEvents: 300, Seed: 1, ProfileDir: t.TempDir(), ProfileRate: 20,
 	}
 	settings.StepSeconds, settings.RideSeconds = settings.Step.Seconds(), settings.Ride.Seconds()
 	var progress bytes.Buffer
@@ -794,6 +852,16 @@ func TestBenchSmoke(t *testing.T) {
 	for _, hop := range r.Hops {
 		if hop.Events != settings.HopEvents || hop.EventsPerS <= 0 || hop.CPUMsPerEvent["all"] <= 0 {
 			t.Errorf("hop: %+v; want %d events delivered and measured", hop, settings.HopEvents)
+		}
+	}
+
+	for _, p := range b.processes() {
+		if p.name == "redis" {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(settings.ProfileDir, p.name+".pprof"))
+		if err != nil || len(raw) < 2 || raw[0] != 0x1f || raw[1] != 0x8b { // a profile is gzipped protobuf
+			t.Errorf("CPU profile of %s: %v, %d bytes; want a gzipped profile", p.name, err, len(raw))
 		}
 	}
 

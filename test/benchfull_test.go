@@ -27,6 +27,9 @@ import (
 //	BENCH_RUNS   how many times to run every step on the same system (1); with more,
 //	             the table, bench.json and bench.svg give the median of each figure
 //	BENCH_OUT    folder for bench.json and bench.svg (../docs/bench)
+//	BENCH_PROFILE  a folder: take a 20 s CPU profile of every service and sidecar
+//	             during the step at BENCH_PROFILE_RATE (100) trips/s; profiling costs
+//	             CPU itself, so profile in a run of its own
 func TestBench(t *testing.T) {
 	settings := benchSettings{
 		Rates:          envInts(t, "BENCH_RATES", []int{25, 50, 100, 150, 200, 250, 300}),
@@ -37,6 +40,8 @@ func TestBench(t *testing.T) {
 		Drain:          envDuration(t, "BENCH_DRAIN", 60*time.Second),
 		HopEvents:      envInts(t, "BENCH_HOP", []int{20000})[0],
 		Seed:           uint64(envInts(t, "BENCH_SEED", []int{1})[0]),
+		ProfileDir:     os.Getenv("BENCH_PROFILE"),
+		ProfileRate:    envInts(t, "BENCH_PROFILE_RATE", []int{100})[0],
 	}
 	settings.StepSeconds, settings.RideSeconds = settings.Step.Seconds(), settings.Ride.Seconds()
 	out := os.Getenv("BENCH_OUT")

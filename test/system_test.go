@@ -185,6 +185,7 @@ type settings struct {
 	pubsub          string   // a component file to use as pubsub.yaml, "" for components/pubsub.yaml
 	sidecarEnv      []string // extra KEY=VALUE for every sidecar, read by the pubsub component (envRef)
 	broker          func(*system) ([]string, error)
+	profiling       bool
 }
 
 // withEnv adds KEY=VALUE settings to a service's environment, for
@@ -215,6 +216,14 @@ func withPubsub(file string, env ...string) option {
 		s.pubsub = file
 		s.sidecarEnv = append(s.sidecarEnv, env...)
 	}
+}
+
+// withProfiling makes every service and sidecar serve Go's runtime
+// profiles (net/http/pprof) on a loopback port of its own (app.pprofPort,
+// app.profilePort): the services through PPROF_ADDR, the sidecars with
+// --enable-profiling.
+func withProfiling() option {
+	return func(s *settings) { s.profiling = true }
 }
 
 // withBroker starts a broker for the system, after Redis and before the
@@ -260,6 +269,8 @@ type app struct {
 	daprGRPCPort     int
 	metricsPort      int
 	internalGRPCPort int
+	pprofPort        int // the service's profiles, with withProfiling
+	profilePort      int // the sidecar's profiles, with withProfiling
 
 	service, sidecar *process // running now; nil while stopped (guarded by system.mu)
 }
@@ -420,6 +431,16 @@ func (s *system) startService(a *app) error {
 		"SIDECAR_WAIT=60s",
 	)
 	env = append(env, a.env...)
+	if s.settings.profiling {
+		if a.pprofPort == 0 {
+			ports, err := freePorts(1)
+			if err != nil {
+				return err
+			}
+			a.pprofPort = ports[0]
+		}
+		env = append(env, "PPROF_ADDR=127.0.0.1:"+strconv.Itoa(a.pprofPort))
+	}
 	p, err := s.spawn(a.instance, env, filepath.Join(binDir, a.name))
 	if err != nil {
 		return err
@@ -440,7 +461,7 @@ func inheritedEnv() []string {
 		switch name {
 		case "APP_HOST", "APP_PORT", "DAPR_HOST", "DAPR_HTTP_PORT", "DAPR_GRPC_PORT", "PUBSUB_NAME",
 			"STATESTORE_NAME", "SIDECAR_WAIT", "SHUTDOWN_TIMEOUT", "ASSIGN_DEADLINE", "RIDE_DURATION", "REDIS_HOST",
-			"DRIVER_POOL_SIZE", "DRIVER_POOL_AREA":
+			"DRIVER_POOL_SIZE", "DRIVER_POOL_AREA", "PPROF_ADDR":
 			continue
 		}
 		env = append(env, kv)
@@ -463,6 +484,16 @@ func (s *system) startSidecar(a *app) error {
 	var appFlags []string
 	if a.port != 0 {
 		appFlags = []string{"--app-port", strconv.Itoa(a.port), "--app-protocol", "http"}
+	}
+	if s.settings.profiling {
+		if a.profilePort == 0 {
+			ports, err := freePorts(1)
+			if err != nil {
+				return err
+			}
+			a.profilePort = ports[0]
+		}
+		appFlags = append(appFlags, "--enable-profiling", "--profile-port", strconv.Itoa(a.profilePort))
 	}
 	p, err := s.spawn(a.instance+"-dapr", env, daprd, append(appFlags,
 		"--app-id", a.name,

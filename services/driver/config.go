@@ -28,6 +28,7 @@ type config struct {
 	AssignDeadline  time.Duration
 	RideDuration    time.Duration
 	LogLevel        zerolog.Level
+	PprofAddr       string // PPROF_ADDR: where to serve Go's profiles; "" serves none
 	// PoolSize is how many drivers the pool has: the five named ones (the
 	// first PoolSize of them when fewer), then generated ones.
 	PoolSize int
@@ -97,6 +98,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RideDuration:    duration("RIDE_DURATION", "2m"),
 		PoolSize:        poolSize("DRIVER_POOL_SIZE", "5"),
 		PoolArea:        area("DRIVER_POOL_AREA", driver.Prague),
+		PprofAddr:       env("PPROF_ADDR", ""),
 	}
 	level, err := zerolog.ParseLevel(env("LOG_LEVEL", "info"))
 	if err != nil {

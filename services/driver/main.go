@@ -60,6 +60,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	// Handlers log concurrently; SyncWriter keeps lines whole on any writer.
 	logger := zerolog.New(zerolog.SyncWriter(stdout)).Level(cfg.LogLevel).With().Timestamp().Str("service", "driver").Logger()
+	if cfg.PprofAddr != "" {
+		go servePprof(logger, cfg.PprofAddr)
+	}
 
 	pool, err := driver.NewPool(cfg.PoolSize, cfg.PoolArea)
 	if err != nil {

@@ -21,6 +21,7 @@ type config struct {
 	SidecarWait     time.Duration
 	ShutdownTimeout time.Duration
 	LogLevel        zerolog.Level
+	PprofAddr       string // PPROF_ADDR: where to serve Go's profiles; "" serves none
 }
 
 // loadConfig reads the configuration through getenv, with the defaults of
@@ -39,6 +40,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SidecarWait:     env.duration("SIDECAR_WAIT", 60*time.Second),
 		ShutdownTimeout: env.duration("SHUTDOWN_TIMEOUT", 4*time.Second),
 		LogLevel:        env.logLevel("LOG_LEVEL", zerolog.InfoLevel),
+		PprofAddr:       env.string("PPROF_ADDR", ""),
 	}
 	return cfg, env.err
 }

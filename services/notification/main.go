@@ -48,6 +48,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	logger := zerolog.New(stdout).Level(cfg.LogLevel).With().Timestamp().Str("service", "notification").Logger()
+	if cfg.PprofAddr != "" {
+		go servePprof(logger, cfg.PprofAddr)
+	}
 	if err := serve(ctx, cfg, logger); err != nil {
 		logger.Error().Err(err).Msg("service stopped")
 		return err

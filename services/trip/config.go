@@ -22,6 +22,7 @@ type config struct {
 	SidecarWait     time.Duration // SIDECAR_WAIT: how long to wait for the sidecar at start
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: graceful shutdown budget
 	LogLevel        zerolog.Level // LOG_LEVEL
+	PprofAddr       string        // PPROF_ADDR: where to serve Go's profiles; "" serves none
 }
 
 // loadConfig reads the configuration, applying defaults, and reports every
@@ -39,6 +40,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SidecarWait:     p.duration("SIDECAR_WAIT", 60*time.Second),
 		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 4*time.Second),
 		LogLevel:        p.level("LOG_LEVEL", zerolog.InfoLevel),
+		PprofAddr:       p.str("PPROF_ADDR", ""),
 	}
 	return cfg, errors.Join(p.errs...)
 }

@@ -38,13 +38,14 @@ func TestLoadConfigDefaults(t *testing.T) {
 func TestLoadConfigOverrides(t *testing.T) {
 	got, err := loadConfig(env(map[string]string{
 		"APP_HOST": "0.0.0.0", "APP_PORT": "9000", "DAPR_GRPC_PORT": "50011", "DAPR_HTTP_PORT": "3511",
-		"STATESTORE_NAME": "trips", "SHUTDOWN_TIMEOUT": "2s", "LOG_LEVEL": "debug",
+		"STATESTORE_NAME": "trips", "SHUTDOWN_TIMEOUT": "2s", "LOG_LEVEL": "debug", "PPROF_ADDR": "127.0.0.1:6060",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Host != "0.0.0.0" || got.Port != 9000 || got.DaprGRPCPort != 50011 || got.DaprHTTPPort != 3511 ||
-		got.StateStore != "trips" || got.ShutdownTimeout != 2*time.Second || got.LogLevel != zerolog.DebugLevel {
+		got.StateStore != "trips" || got.ShutdownTimeout != 2*time.Second || got.LogLevel != zerolog.DebugLevel ||
+		got.PprofAddr != "127.0.0.1:6060" {
 		t.Errorf("overrides not applied: %+v", got)
 	}
 }

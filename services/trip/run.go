@@ -34,6 +34,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	logger := zerolog.New(zerolog.SyncWriter(stdout)).Level(cfg.LogLevel).With().Timestamp().Str("service", "trip").Logger()
+	if cfg.PprofAddr != "" {
+		go servePprof(logger, cfg.PprofAddr)
+	}
 
 	sidecar, err := dapr.NewSidecar(dapr.SidecarOptions{
 		Host:       cfg.DaprHost,
