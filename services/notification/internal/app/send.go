@@ -19,15 +19,14 @@ func (s *Service) TripReceived(ctx context.Context, riderID, tripID string) erro
 }
 
 // DriverAssigned tells rider riderID which driver comes for trip tripID and
-// when. It returns an error wrapping notification.ErrTripNotReceived while
-// the rider has not been told that the trip was received.
+// when. A rider not told yet that the trip was received is told that
+// first (the event overtook trip-created).
 func (s *Service) DriverAssigned(ctx context.Context, riderID, tripID string, d notification.Driver, eta time.Duration) error {
 	return s.send(ctx, riderID, notification.DriverAssigned(tripID, d, eta, s.sentAt()))
 }
 
-// NoDriver tells rider riderID that no driver was found for trip tripID. It
-// returns an error wrapping notification.ErrTripNotReceived while the rider
-// has not been told that the trip was received.
+// NoDriver tells rider riderID that no driver was found for trip tripID,
+// after telling them that the trip was received if nobody did yet.
 func (s *Service) NoDriver(ctx context.Context, riderID, tripID string) error {
 	return s.send(ctx, riderID, notification.NoDriver(tripID, s.sentAt()))
 }
@@ -36,54 +35,69 @@ func (s *Service) NoDriver(ctx context.Context, riderID, tripID string) error {
 // history holds it already: a duplicate is not an error, the rider was
 // told already.
 func (s *Service) send(ctx context.Context, riderID string, n notification.Notification) error {
-	added, err := s.add(ctx, riderID, n)
+	sent, err := s.add(ctx, riderID, n)
 	if err != nil {
 		return fmt.Errorf("send %s to rider %s: %w", n.ID(), riderID, err)
 	}
-	if !added {
-		return nil
+	for _, n := range sent {
+		s.log.Info().
+			Str("riderId", riderID).
+			Str("tripId", n.TripID).
+			Str("kind", string(n.Kind)).
+			Str("traceId", TraceID(ctx)).
+			Msg("notification sent")
 	}
-	s.log.Info().
-		Str("riderId", riderID).
-		Str("tripId", n.TripID).
-		Str("kind", string(n.Kind)).
-		Str("traceId", TraceID(ctx)).
-		Msg("notification sent")
-	s.wakeups.wake(riderID)
+	if len(sent) > 0 {
+		s.wakeups.wake(riderID)
+	}
 	return nil
 }
 
 // add stores n in the rider's history unless it is there already, and
-// reports whether it stored it. It loads the history again and retries when
-// another writer changed it in between, at most saveAttempts times.
+// returns what it stored: n, after the trip's trip_received notification
+// when the rider has none yet, for the driver's answer may overtake
+// trip-created (the rider still hears first that the order arrived, and
+// trip-created then finds it sent). It loads the history again and retries
+// when another writer changed it in between, at most saveAttempts times.
 //
 // The first attempt starts from the history as this process last saved
 // it, when it remembers it: the rider's second notification then costs one
 // call to the store instead of two. The save is conditional on its ETag,
 // so a stale start costs a conflict and a load, never a lost notification;
 // only a loaded history decides that n is a duplicate or too early.
-func (s *Service) add(ctx context.Context, riderID string, n notification.Notification) (bool, error) {
+func (s *Service) add(ctx context.Context, riderID string, n notification.Notification) ([]notification.Notification, error) {
 	for attempt := 1; ; attempt++ {
 		h, etag, remembered := s.store.Recent(riderID)
 		remembered = remembered && attempt == 1
 		if !remembered {
 			var err error
 			if h, etag, err = s.store.Load(ctx, riderID); err != nil {
-				return false, err
+				return nil, err
 			}
 		}
+		sent := []notification.Notification{n}
 		added, err := h.Add(n)
+		if errors.Is(err, notification.ErrTripNotReceived) && !remembered {
+			receipt := notification.TripReceived(n.TripID, n.SentAt)
+			sent = []notification.Notification{receipt, n}
+			if _, err = h.Add(receipt); err == nil {
+				added, err = h.Add(n)
+			}
+		}
 		if remembered && (err != nil || !added) {
 			continue // decide on the stored history
 		}
 		if err != nil || !added {
-			return false, err
+			return nil, err
 		}
 		err = s.store.Save(ctx, riderID, h, etag)
 		if errors.Is(err, ErrConflict) && attempt < saveAttempts {
 			continue
 		}
-		return err == nil, err
+		if err != nil {
+			return nil, err
+		}
+		return sent, nil
 	}
 }
 

@@ -151,13 +151,17 @@ func TestSendLogsTheTraceID(t *testing.T) {
 	}
 }
 
-func TestSendBeforeTripReceivedIsRetryable(t *testing.T) {
+// The driver's answer may overtake trip-created: the rider is then told
+// first that the order arrived, in the same save, and trip-created later
+// finds that notification sent.
+func TestOutcomeBeforeTripReceivedTellsTheReceiptFirst(t *testing.T) {
 	tests := []struct {
 		name  string
 		event func(context.Context, *app.Service) error
+		kind  notification.Kind
 	}{
-		{name: "driver assigned", event: driverAssigned},
-		{name: "no driver", event: noDriver},
+		{name: "driver assigned", event: driverAssigned, kind: notification.KindDriverAssigned},
+		{name: "no driver", event: noDriver, kind: notification.KindNoDriver},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,23 +169,30 @@ func TestSendBeforeTripReceivedIsRetryable(t *testing.T) {
 			store.put(riderID, notification.TripReceived(otherTripID, now))
 			svc, logs := newService(store)
 
-			err := tt.event(t.Context(), svc)
-			if !errors.Is(err, notification.ErrTripNotReceived) {
-				t.Fatalf("error = %v, want %v", err, notification.ErrTripNotReceived)
+			if err := tt.event(t.Context(), svc); err != nil {
+				t.Fatal(err)
 			}
-			if store.saves != 0 {
-				t.Errorf("saves = %d, want 0", store.saves)
+			var got []string
+			for _, n := range store.notifications(riderID) {
+				got = append(got, n.TripID+" "+string(n.Kind))
 			}
-			if diff := cmp.Diff([]logLine(nil), logLines(t, logs)); diff != "" {
-				t.Errorf("logs mismatch (-want +got):\n%s", diff)
+			want := []string{otherTripID + " trip_received", tripID + " trip_received", tripID + " " + string(tt.kind)}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("history (-want +got):\n%s", diff)
+			}
+			if store.saves != 1 {
+				t.Errorf("saves = %d, want both in one", store.saves)
+			}
+			if lines := logLines(t, logs); len(lines) != 2 || lines[0].Kind != "trip_received" || lines[1].Kind != string(tt.kind) {
+				t.Errorf("logs %+v, want trip_received then %s sent", lines, tt.kind)
 			}
 
-			// Once the trip was received, the same event goes through.
+			// trip-created, late, finds the receipt sent.
 			if err := tripReceived(t.Context(), svc); err != nil {
 				t.Fatal(err)
 			}
-			if err := tt.event(t.Context(), svc); err != nil {
-				t.Errorf("after trip received: %v", err)
+			if n := len(store.notifications(riderID)); n != 3 || store.saves != 1 {
+				t.Errorf("after the late trip-created: %d notifications, %d saves; want 3 and 1", n, store.saves)
 			}
 		})
 	}

@@ -207,23 +207,24 @@ func TestDropIsLoggedWithTheEvent(t *testing.T) {
 	}
 }
 
-func TestDriverEventsBeforeTripCreatedAreRetried(t *testing.T) {
+// A driver event that overtook trip-created tells the rider first that the
+// order arrived, then the outcome; trip-created, late, changes nothing.
+func TestDriverEventsBeforeTripCreatedTellTheReceiptFirst(t *testing.T) {
 	for _, topic := range []string{"driver-assigned", "driver-not-found"} {
 		t.Run(topic, func(t *testing.T) {
 			ts := newTestServer(t)
-			if got := ts.deliver(t, topic, example(t, topic)); got != "RETRY" {
-				t.Errorf("status %s, want RETRY", got)
+			if got := ts.deliver(t, topic, example(t, topic)); got != "SUCCESS" {
+				t.Errorf("status %s, want SUCCESS", got)
 			}
-			if got := ts.store.notifications(riderID); len(got) != 0 {
-				t.Errorf("stored %v, want nothing", got)
+			got := ts.store.notifications(riderID)
+			if len(got) != 2 || got[0].Kind != notification.KindTripReceived || got[1].TripID != got[0].TripID {
+				t.Errorf("stored %v, want trip_received then the outcome of the same trip", got)
 			}
-
-			// Redelivered after trip-created, it goes through.
 			if got := ts.deliver(t, "trip-created", example(t, "trip-created")); got != "SUCCESS" {
 				t.Fatalf("trip-created: status %s, want SUCCESS", got)
 			}
-			if got := ts.deliver(t, topic, example(t, topic)); got != "SUCCESS" {
-				t.Errorf("redelivered: status %s, want SUCCESS", got)
+			if again := ts.store.notifications(riderID); len(again) != 2 {
+				t.Errorf("after the late trip-created: %v, want the same two", again)
 			}
 		})
 	}
