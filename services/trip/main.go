@@ -1,14 +1,29 @@
-// Command trip is the Trip API: riders order trips here. It stores each trip
-// and announces it on topic trip-created, then keeps the trip's status
+// Command trip is the Trip API: riders order trips here. It announces each
+// trip on topic trip-created and stores it, then keeps the trip's status
 // current from the driver service's driver-assigned and driver-not-found
 // events. It talks to other services only through its Dapr sidecar.
 package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"sync/atomic"
 	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/ride-choreography/services/trip/internal/app"
+	"github.com/ride-choreography/services/trip/internal/dapr"
+	"github.com/ride-choreography/services/trip/internal/httpapi"
 )
 
 func main() {
@@ -21,4 +36,103 @@ func main() {
 		stop()
 		os.Exit(1)
 	}
+}
+
+// answerMargin is how long before the end of the shutdown budget in-flight
+// work is cancelled, leaving time to answer. It exceeds the 500 ms that
+// http.Server.Shutdown may wait between checks for idle connections.
+const answerMargin = time.Second
+
+// run starts the service and blocks until ctx is cancelled (SIGTERM), then
+// shuts down gracefully: readiness turns 503, in-flight requests and event
+// deliveries finish, and run returns within the shutdown budget.
+func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "trip: invalid configuration:\n%v\n", err)
+		return err
+	}
+	logger := zerolog.New(zerolog.SyncWriter(stdout)).Level(cfg.LogLevel).With().Timestamp().Str("service", "trip").Logger()
+	if cfg.PprofAddr != "" {
+		go servePprof(logger, cfg.PprofAddr)
+	}
+
+	sidecar, err := dapr.NewSidecar(dapr.SidecarOptions{
+		Host:       cfg.DaprHost,
+		GRPCPort:   cfg.DaprGRPCPort,
+		HTTPPort:   cfg.DaprHTTPPort,
+		StateStore: cfg.StateStore,
+	})
+	if err != nil {
+		logger.Error().Err(err).Msg("cannot start")
+		return err
+	}
+	defer sidecar.Close()
+
+	trips := app.New(dapr.NewTripStore(sidecar), dapr.NewPublisher(sidecar, cfg.PubSub), time.Now, uuid.NewString)
+	deadLetters := app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now)
+	var draining atomic.Bool
+	ready := func(ctx context.Context) error {
+		if draining.Load() {
+			return errors.New("shutting down")
+		}
+		return sidecar.Ready(ctx)
+	}
+	// Every request's context derives from handlers, so shutdown can cancel
+	// the ones that would not finish in time.
+	handlers, cancelHandlers := context.WithCancel(context.Background())
+	defer cancelHandlers()
+	srv := &http.Server{
+		Handler: httpapi.NewServer(logger, trips, deadLetters,
+			dapr.NewSubscriber(logger, cfg.PubSub, trips, deadLetters), ready),
+		ReadHeaderTimeout: 5 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return handlers },
+	}
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		logger.Error().Err(err).Msg("cannot listen")
+		return err
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info().Str("addr", ln.Addr().String()).Msg("listening")
+
+	waitCtx, cancel := context.WithTimeout(ctx, cfg.SidecarWait)
+	err = sidecar.WaitReady(waitCtx)
+	cancel()
+	switch {
+	case ctx.Err() != nil:
+		// Stopped while waiting: shut down below.
+	case err != nil:
+		logger.Error().Err(err).Dur("waited", cfg.SidecarWait).Msg("sidecar not ready, giving up")
+		srv.Close()
+		return err
+	default:
+		logger.Info().Msg("sidecar ready")
+	}
+
+	select {
+	case err := <-serveErr:
+		logger.Error().Err(err).Msg("server stopped")
+		return err
+	case <-ctx.Done():
+	}
+
+	draining.Store(true)
+	logger.Info().Dur("budget", cfg.ShutdownTimeout).Msg("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	// Work still running answerMargin before the budget ends is cancelled:
+	// an order then gets a 503 (nothing stored) and an event RETRY, so
+	// every caller hears an answer before the process exits.
+	late := time.AfterFunc(cfg.ShutdownTimeout-min(answerMargin, cfg.ShutdownTimeout/2), cancelHandlers)
+	defer late.Stop()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+		logger.Error().Err(err).Msg("shutdown budget exceeded, connections closed")
+		return err
+	}
+	logger.Info().Msg("stopped")
+	return nil
 }
