@@ -111,14 +111,7 @@ func TestRunServesUntilStopped(t *testing.T) {
 	}
 
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run() error = %v, want nil after a graceful stop", err)
-		}
-	case <-time.After(hangGuard):
-		t.Fatal("run() did not return after stop")
-	}
+	awaitReturn(t, done, "a graceful stop")
 
 	var messages []string
 	for line := range strings.Lines(logs.String()) {

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -17,12 +14,7 @@ func TestRunWithTenThousandDrivers(t *testing.T) {
 	fake := daprtest.Start(t, "driver-store")
 	port := freePort(t)
 	base := "http://127.0.0.1:" + port
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, env(sidecarEnv(port, fake, map[string]string{"DRIVER_POOL_SIZE": "10000"})), io.Discard, io.Discard)
-	}()
+	stop, done := startRun(t, sidecarEnv(port, fake, map[string]string{"DRIVER_POOL_SIZE": "10000"}))
 	waitReady(t, base)
 
 	// Seeding read the empty store and wrote the pool, 500 drivers a call
@@ -60,14 +52,7 @@ func TestRunWithTenThousandDrivers(t *testing.T) {
 	}
 
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run() error = %v", err)
-		}
-	case <-time.After(hangGuard):
-		t.Fatal("run() did not return after stop")
-	}
+	awaitReturn(t, done, "stop")
 }
 
 func TestRunRestartFreesNobody(t *testing.T) {
@@ -75,19 +60,13 @@ func TestRunRestartFreesNobody(t *testing.T) {
 	fake := daprtest.Start(t, "driver-store")
 	for start := range 2 {
 		port := freePort(t)
-		ctx, stop := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			done <- run(ctx, env(sidecarEnv(port, fake, map[string]string{"DRIVER_POOL_SIZE": "1200"})), io.Discard, io.Discard)
-		}()
+		stop, done := startRun(t, sidecarEnv(port, fake, map[string]string{"DRIVER_POOL_SIZE": "1200"}))
 		waitReady(t, "http://127.0.0.1:"+port)
 		calls := fake.Calls()
 		if start == 1 && (calls.SaveState != 0 || calls.GetBulkState != 3) {
 			t.Errorf("second start made calls %+v, want 3 reads of the pool and no writes", calls)
 		}
 		stop()
-		if err := <-done; err != nil {
-			t.Fatalf("run() error = %v", err)
-		}
+		awaitReturn(t, done, "stop")
 	}
 }

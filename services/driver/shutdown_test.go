@@ -81,15 +81,37 @@ func deliverExample(t *testing.T, base string) <-chan string {
 	return answer
 }
 
+// startRun runs the service in the background with the environment vars:
+// stop cancels its context (also when the test ends), and done yields what
+// run returned.
+func startRun(t *testing.T, vars map[string]string) (stop context.CancelFunc, done <-chan error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	returned := make(chan error, 1)
+	go func() { returned <- run(ctx, env(vars), io.Discard, io.Discard) }()
+	return cancel, returned
+}
+
+// awaitReturn fails the test unless run, stopped by what happened (after),
+// returns nil within hangGuard.
+func awaitReturn(t *testing.T, done <-chan error, after string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run() error = %v after %s, want nil", err, after)
+		}
+	case <-time.After(hangGuard):
+		t.Fatalf("run() did not return after %s", after)
+	}
+}
+
 func TestRunFinishesDeliveriesInFlightBeforeReturning(t *testing.T) {
 	fake := daprtest.Start(t, "driver-store")
 	entered, release := holdPublishes(fake)
 	port := freePort(t)
 	base := "http://127.0.0.1:" + port
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, env(sidecarEnv(port, fake, nil)), io.Discard, io.Discard) }()
+	stop, done := startRun(t, sidecarEnv(port, fake, nil))
 	waitReady(t, base)
 	answer := deliverExample(t, base)
 
@@ -105,14 +127,7 @@ func TestRunFinishesDeliveriesInFlightBeforeReturning(t *testing.T) {
 	if got := <-answer; got != `{"status":"SUCCESS"}` {
 		t.Errorf("delivery in flight answered %s, want SUCCESS", got)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run() error = %v, want nil", err)
-		}
-	case <-time.After(hangGuard):
-		t.Fatal("run() did not return after the delivery finished")
-	}
+	awaitReturn(t, done, "the delivery finished")
 }
 
 func TestRunAnswersRetryForDeliveryThatCannotFinishInTime(t *testing.T) {
@@ -121,12 +136,7 @@ func TestRunAnswersRetryForDeliveryThatCannotFinishInTime(t *testing.T) {
 	defer close(release)
 	port := freePort(t)
 	base := "http://127.0.0.1:" + port
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, env(sidecarEnv(port, fake, map[string]string{"SHUTDOWN_TIMEOUT": "400ms"})), io.Discard, io.Discard)
-	}()
+	stop, done := startRun(t, sidecarEnv(port, fake, map[string]string{"SHUTDOWN_TIMEOUT": "400ms"}))
 	waitReady(t, base)
 	answer := deliverExample(t, base)
 
@@ -136,14 +146,7 @@ func TestRunAnswersRetryForDeliveryThatCannotFinishInTime(t *testing.T) {
 	if got := <-answer; got != `{"status":"RETRY"}` {
 		t.Errorf("delivery that could not finish answered %s, want RETRY so that daprd delivers it again", got)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run() error = %v, want nil: every request answered within the shutdown timeout", err)
-		}
-	case <-time.After(hangGuard):
-		t.Fatal("run() did not return")
-	}
+	awaitReturn(t, done, "stop, every request answered within the shutdown timeout")
 }
 
 func TestSIGTERMStopsTheServiceWithinTheGracePeriod(t *testing.T) {
