@@ -106,13 +106,7 @@ const createdData = `{"tripId":"` + exampleTripID + `","riderId":"rider-42","pic
 
 func TestTripCreatedOutcomes(t *testing.T) {
 	created := func(old, new string) string { return envelope(strings.Replace(createdData, old, new, 1)) }
-	tests := []struct {
-		name     string
-		body     string
-		appErr   error
-		want     string
-		wantCall bool
-	}{
+	tests := []outcomeCase{
 		{name: "valid", body: envelope(createdData), want: statusSuccess, wantCall: true},
 		{name: "already recorded (a duplicate)", body: envelope(createdData), want: statusSuccess, wantCall: true},
 		{name: "latitude 90 exactly", body: created(`"lat":50.08`, `"lat":90`), want: statusSuccess, wantCall: true},
@@ -130,15 +124,33 @@ func TestTripCreatedOutcomes(t *testing.T) {
 		{name: "rider id the domain refuses", body: envelope(createdData), appErr: trip.ErrInvalidOrder, want: statusDrop, wantCall: true},
 		{name: "state store down", body: envelope(createdData), appErr: errors.New("connection refused"), want: statusRetry, wantCall: true},
 	}
+	checkOutcomes(t, tests, (*Subscriber).TripCreated, func(e *recordingEvents) int { return len(e.created) })
+}
+
+// outcomeCase is one delivery of an event and what the subscriber must
+// answer, and whether the event reaches the app.
+type outcomeCase struct {
+	name     string
+	body     string
+	appErr   error // what the app answers
+	want     string
+	wantCall bool
+}
+
+// checkOutcomes delivers each case's body to the route, with an app that
+// answers the case's error, and checks the answer and whether the app was
+// called (calls counts the app's calls for the route).
+func checkOutcomes(t *testing.T, tests []outcomeCase, route func(*Subscriber) http.Handler, calls func(*recordingEvents) int) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			events := &recordingEvents{err: tt.appErr}
 			s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
-			if got := deliver(t, s.TripCreated(), tt.body); got != tt.want {
+			if got := deliver(t, route(s), tt.body); got != tt.want {
 				t.Errorf("outcome = %s, want %s", got, tt.want)
 			}
-			if called := len(events.created) == 1; called != tt.wantCall {
-				t.Errorf("app called %d times, want call=%v", len(events.created), tt.wantCall)
+			if called := calls(events) == 1; called != tt.wantCall {
+				t.Errorf("app called %d times, want call=%v", calls(events), tt.wantCall)
 			}
 		})
 	}
@@ -181,13 +193,7 @@ func envelope(data string) string {
 const assignedData = `{"tripId":"` + exampleTripID + `","riderId":"r","driver":{"id":"jarda","name":"Jarda","car":{"make":"Toyota","model":"Corolla","color":"blue","plate":"1AB 2345"}},"etaSeconds":240,"assignedAt":"2026-11-27T09:30:01Z"}`
 
 func TestDriverAssignedOutcomes(t *testing.T) {
-	tests := []struct {
-		name     string
-		body     string
-		appErr   error
-		want     string
-		wantCall bool
-	}{
+	tests := []outcomeCase{
 		{name: "valid", body: envelope(assignedData), want: statusSuccess, wantCall: true},
 		{name: "data as a JSON string", body: envelope(strings.ReplaceAll(`"`+strings.ReplaceAll(assignedData, `"`, `\"`)+`"`, "\n", "")), want: statusSuccess, wantCall: true},
 		{name: "unknown properties are ignored", body: envelope(strings.Replace(assignedData, `{"tripId"`, `{"surge":1.5,"tripId"`, 1)), want: statusSuccess, wantCall: true},
@@ -215,18 +221,7 @@ func TestDriverAssignedOutcomes(t *testing.T) {
 		{name: "trip not recorded yet", body: envelope(assignedData), appErr: app.ErrTripNotYetKnown, want: statusRetry, wantCall: true},
 		{name: "contradicts final status", body: envelope(assignedData), appErr: trip.ErrOutcomeConflict, want: statusDrop, wantCall: true},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			events := &recordingEvents{err: tt.appErr}
-			s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
-			if got := deliver(t, s.DriverAssigned(), tt.body); got != tt.want {
-				t.Errorf("outcome = %s, want %s", got, tt.want)
-			}
-			if called := len(events.assigned) == 1; called != tt.wantCall {
-				t.Errorf("app called %d times, want call=%v", len(events.assigned), tt.wantCall)
-			}
-		})
-	}
+	checkOutcomes(t, tests, (*Subscriber).DriverAssigned, func(e *recordingEvents) int { return len(e.assigned) })
 }
 
 func TestDriverNotFoundOutcomes(t *testing.T) {
