@@ -42,7 +42,7 @@ func (s *fakeStore) Recent(riderID string) (notification.History, string, bool) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.remembered[riderID]
-	return notification.NewHistory(r.history.Notifications()), r.etag, ok
+	return r.history.Clone(), r.etag, ok
 }
 
 func (s *fakeStore) Load(_ context.Context, riderID string) (notification.History, string, error) {
@@ -70,7 +70,7 @@ func (s *fakeStore) Save(_ context.Context, riderID string, h notification.Histo
 	}
 	s.histories[riderID] = h
 	s.versions[riderID]++
-	s.remembered[riderID] = rememberedHistory{notification.NewHistory(h.Notifications()), s.etag(riderID)}
+	s.remembered[riderID] = rememberedHistory{h.Clone(), s.etag(riderID)}
 	return nil
 }
 

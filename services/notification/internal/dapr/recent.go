@@ -36,7 +36,7 @@ func (r *recentHistories) get(riderID string) (notification.History, string, boo
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rh, ok := r.items[riderID]
-	return notification.NewHistory(rh.history.Notifications()), rh.etag, ok
+	return rh.history.Clone(), rh.etag, ok
 }
 
 // put remembers a copy of h at etag, forgetting the oldest rider when full.
@@ -48,7 +48,7 @@ func (r *recentHistories) put(riderID string, h notification.History, etag strin
 		r.ring[r.next] = riderID
 		r.next = (r.next + 1) % len(r.ring)
 	}
-	r.items[riderID] = recentHistory{history: notification.NewHistory(h.Notifications()), etag: etag}
+	r.items[riderID] = recentHistory{history: h.Clone(), etag: etag}
 }
 
 func (r *recentHistories) forget(riderID string) {

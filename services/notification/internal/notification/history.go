@@ -19,6 +19,11 @@ func NewHistory(ns []Notification) History {
 	return History{items: append([]Notification(nil), ns...)}
 }
 
+// Clone returns a copy of h that can be added to without changing h.
+func (h History) Clone() History {
+	return NewHistory(h.items)
+}
+
 // Notifications returns the notifications, oldest first.
 func (h History) Notifications() []Notification {
 	return append([]Notification(nil), h.items...)

@@ -131,3 +131,14 @@ func TestNewHistoryKeepsItsOwnCopy(t *testing.T) {
 		t.Errorf("history changed from outside (-want +got):\n%s", diff)
 	}
 }
+
+func TestCloneIsIndependent(t *testing.T) {
+	h := notification.NewHistory([]notification.Notification{notification.TripReceived("t1", time.Unix(0, 0))})
+	c := h.Clone()
+	if _, err := c.Add(notification.TripReceived("t2", time.Unix(0, 0))); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Notifications()) != 1 || len(c.Notifications()) != 2 {
+		t.Errorf("original %d, clone %d notifications; want 1 and 2", len(h.Notifications()), len(c.Notifications()))
+	}
+}
