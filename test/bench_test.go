@@ -39,11 +39,9 @@ import (
 // benchSettings say what a run offers. They are printed with the figures.
 type benchSettings struct {
 	Rates          []int         `json:"ratesPerSecond"`
-	Step           time.Duration `json:"-"`
-	StepSeconds    float64       `json:"stepSeconds"`
+	Step           time.Duration `json:"-"` // written as stepSeconds
 	Pool           int           `json:"driverPool"`
-	Ride           time.Duration `json:"-"`
-	RideSeconds    float64       `json:"rideSeconds"`
+	Ride           time.Duration `json:"-"` // written as rideSeconds
 	AssignDeadline time.Duration `json:"-"`
 	// Drain bounds how long after a step its last trips may take to
 	// complete; a trip not complete by then is lost.
@@ -54,6 +52,17 @@ type benchSettings struct {
 	// sidecar, taken during the middle third of the step at ProfileRate.
 	ProfileDir  string `json:"-"`
 	ProfileRate int    `json:"-"`
+}
+
+// MarshalJSON writes the settings with the step and ride lengths in
+// seconds, which a reader of bench.json need not decode as nanoseconds.
+func (s benchSettings) MarshalJSON() ([]byte, error) {
+	type plain benchSettings // without this method
+	return json.Marshal(struct {
+		plain
+		StepSeconds float64 `json:"stepSeconds"`
+		RideSeconds float64 `json:"rideSeconds"`
+	}{plain(s), s.Step.Seconds(), s.Ride.Seconds()})
 }
 
 // area is where the benchmark's drivers wait and its riders are picked up:
@@ -823,7 +832,6 @@ func TestBenchSmoke(t *testing.T) {
 		Rates: []int{5, 20}, Step: 3 * time.Second, Pool: 50, Ride: time.Second, AssignDeadline: 20 * time.Second,
 		Drain: 30 * time.Second, HopEvents: 300, Seed: 1, ProfileDir: t.TempDir(), ProfileRate: 20,
 	}
-	settings.StepSeconds, settings.RideSeconds = settings.Step.Seconds(), settings.Ride.Seconds()
 	var progress bytes.Buffer
 	b := startBench(t, settings, &progress)
 	r := b.run()
@@ -876,6 +884,9 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	if err := json.Unmarshal(raw, &back); err != nil || len(back.Steps) != len(settings.Rates) || len(back.Hops) != len(r.Hops) {
 		t.Errorf("bench.json does not hold the run: %v\n%s", err, raw)
+	}
+	if !bytes.Contains(raw, []byte(`"stepSeconds": 3,`)) || !bytes.Contains(raw, []byte(`"rideSeconds": 1`)) {
+		t.Errorf("bench.json does not give the step and ride lengths in seconds:\n%s", raw)
 	}
 	checkChart(t, dir+"/bench.svg", r)
 	table := benchTable(r)

@@ -43,7 +43,6 @@ func TestBench(t *testing.T) {
 		ProfileDir:     os.Getenv("BENCH_PROFILE"),
 		ProfileRate:    envInts(t, "BENCH_PROFILE_RATE", []int{100})[0],
 	}
-	settings.StepSeconds, settings.RideSeconds = settings.Step.Seconds(), settings.Ride.Seconds()
 	out := os.Getenv("BENCH_OUT")
 	if out == "" {
 		out = "../docs/bench"
