@@ -15,6 +15,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -792,10 +793,57 @@ func (s *system) freezeSidecar(t *testing.T, a *app) (thaw func()) {
 		t.Fatalf("freeze the sidecar of %s: it is not running", a.instance)
 	}
 	p.signal(syscall.SIGSTOP, 0)
+	// kill(2) returns once the signal is sent, not once every thread has
+	// stopped: a call sent at once could still be served.
+	if err := waitStopped(p.cmd.Process.Pid, 5*time.Second); err != nil {
+		t.Fatalf("freeze the sidecar of %s: %v", a.instance, err)
+	}
 	var once sync.Once
 	thaw = func() { once.Do(func() { p.signal(syscall.SIGCONT, 0) }) }
 	t.Cleanup(thaw)
 	return thaw
+}
+
+// waitStopped waits until every thread of process pid is stopped by a
+// signal (state T in /proc/<pid>/task/<tid>/stat).
+func waitStopped(pid int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		running, err := runningThreads(pid)
+		if err != nil {
+			return err
+		}
+		if running == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %d: %d threads still not stopped after %s", pid, running, limit)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// runningThreads counts the threads of process pid not stopped by a
+// signal.
+func runningThreads(pid int) (int, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, fmt.Errorf("process %d: no threads to read (%v)", pid, err)
+	}
+	running := 0
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			continue // the thread ended
+		}
+		// The state follows the command name, which is in parentheses
+		// and may hold spaces.
+		rest := b[bytes.LastIndexByte(b, ')')+1:]
+		if f := bytes.Fields(rest); len(f) == 0 || f[0][0] != 'T' {
+			running++
+		}
+	}
+	return running, nil
 }
 
 // stopRedis ends the system's Redis with sig; the data stays in its folder.
