@@ -27,7 +27,7 @@ BROKERS     ?=
 # The pub/sub broker for make run: redis (default), rabbitmq, kafka, nats, mqtt, servicebus
 BROKER      ?= redis
 
-.PHONY: help run test test-brokers bench validate-deploy unit fuzz e2e lint build tidy daprd dapr-cli redis clean
+.PHONY: help run test test-brokers bench validate-deploy unit fuzz e2e lint schemas build tidy daprd dapr-cli redis clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,7 +73,12 @@ validate-deploy: ## Check the deployment files offline: Dockerfiles (BuildKit's 
 	@echo "== deploy/terraform"
 	@scripts/validate-terraform.sh
 
-lint: ## gofmt, go vet and staticcheck in every module
+lint: ## gofmt, go vet and staticcheck in every module; each service's embedded schemas are contracts/schemas
+	@for s in $(SERVICES); do \
+		diff -r contracts/schemas services/$$s/internal/dapr/schemas >/dev/null || { \
+			echo "services/$$s/internal/dapr/schemas differs from contracts/schemas; run make schemas:"; \
+			diff -r contracts/schemas services/$$s/internal/dapr/schemas; exit 1; }; \
+	done
 	@unformatted=$$(gofmt -l $(MODULES) $(DEPLOY_MODULES)); \
 	if [[ -n "$$unformatted" ]]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	@for m in $(MODULES); do \
@@ -83,6 +88,12 @@ lint: ## gofmt, go vet and staticcheck in every module
 	@for m in $(DEPLOY_MODULES); do \
 		echo "== $$m (GOWORK=off)"; \
 		(cd $$m && GOWORK=off go vet ./... && GOWORK=off go run $(STATICCHECK) ./...); \
+	done
+
+schemas: ## Copy contracts/schemas into each service's embedded copy (internal/dapr/schemas), after a contract changes
+	@for s in $(SERVICES); do \
+		rm -rf services/$$s/internal/dapr/schemas && mkdir -p services/$$s/internal/dapr/schemas && \
+		cp contracts/schemas/*.json services/$$s/internal/dapr/schemas/ && echo "copied to services/$$s/internal/dapr/schemas"; \
 	done
 
 build: ## Build the service binaries into .bin/ (GOWORK=off, as container builds do)

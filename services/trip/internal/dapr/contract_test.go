@@ -23,9 +23,6 @@ func TestDecodersAgreeWithContracts(t *testing.T) {
 		name  string
 		topic string
 		data  string
-		// refused, when set, says why the service refuses data that the
-		// contract's validator accepts.
-		refused string
 	}{
 		{name: "example", topic: "driver-assigned", data: exampleData(t, "driver-assigned")},
 		{name: "valid", topic: "driver-assigned", data: assignedData},
@@ -67,10 +64,10 @@ func TestDecodersAgreeWithContracts(t *testing.T) {
 		{name: "eta largest int", topic: "driver-assigned", data: eta(`9223372036854775807`)},
 		{name: "eta largest int as 92233720368547758070e-1", topic: "driver-assigned", data: eta(`92233720368547758070e-1`)},
 		{name: "eta 1e18", topic: "driver-assigned", data: eta(`1e18`)},
-		{name: "eta largest int + 1", topic: "driver-assigned", data: eta(`9223372036854775808`), refused: "beyond int"},
-		{name: "eta 1e19", topic: "driver-assigned", data: eta(`1e19`), refused: "beyond int"},
-		{name: "eta 1e400", topic: "driver-assigned", data: eta(`1e400`), refused: "beyond int"},
-		{name: "eta of 400 digits", topic: "driver-assigned", data: eta(strings.Repeat("9", 400)), refused: "beyond int"},
+		{name: "eta largest int + 1", topic: "driver-assigned", data: eta(`9223372036854775808`)},
+		{name: "eta 1e19", topic: "driver-assigned", data: eta(`1e19`)},
+		{name: "eta 1e400", topic: "driver-assigned", data: eta(`1e400`)},
+		{name: "eta of 400 digits", topic: "driver-assigned", data: eta(strings.Repeat("9", 400))},
 		{name: "eta 1e999999999999999999999", topic: "driver-assigned", data: eta(`1e999999999999999999999`)},
 
 		// format date-time is RFC 3339, which time.Parse alone does not check.
@@ -88,8 +85,7 @@ func TestDecodersAgreeWithContracts(t *testing.T) {
 		{name: "assignedAt leap second at an offset", topic: "driver-assigned", data: assignedAt(`2016-12-31T22:59:60.5-01:00`)},
 		{name: "assignedAt second 60 off the UTC minute 23:59", topic: "driver-assigned", data: assignedAt(`2016-12-31T23:59:60+01:00`)},
 		{name: "assignedAt second 61", topic: "driver-assigned", data: assignedAt(`2016-12-31T23:59:61Z`)},
-		{name: "assignedAt signed hour", topic: "driver-assigned", data: assignedAt(`2026-11-27T+9:30:01Z`),
-			refused: "RFC 3339 wants two digits; jsonschema v6.0.2 reads the field with strconv.Atoi"},
+		{name: "assignedAt signed hour", topic: "driver-assigned", data: assignedAt(`2026-11-27T+9:30:01Z`)}, // the library takes it, reading the field with strconv.Atoi
 
 		{name: "example", topic: "trip-created", data: exampleData(t, "trip-created")},
 		{name: "valid", topic: "trip-created", data: createdData},
@@ -120,18 +116,11 @@ func TestDecodersAgreeWithContracts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.topic+"/"+tt.name, func(t *testing.T) {
 			schemaErr := contracttest.Validate(t, schemas[tt.topic], []byte(tt.data))
-			if tt.refused != "" && schemaErr != nil {
-				t.Fatalf("the contract refuses %s too: %v", tt.data, schemaErr)
-			}
 			// As Dapr delivers it, and as some publishers send it: data as a
 			// JSON string.
-			for _, body := range []string{envelope(tt.data), envelope(strconv.Quote(tt.data))} {
+			for _, body := range []string{cloudEvent(tt.data), cloudEvent(strconv.Quote(tt.data))} {
 				decodeErr := decodeEvent(tt.topic, []byte(body))
-				if tt.refused != "" {
-					if decodeErr == nil {
-						t.Errorf("decoder accepts %s, want refused: %s", body, tt.refused)
-					}
-				} else if (schemaErr == nil) != (decodeErr == nil) {
+				if (schemaErr == nil) != (decodeErr == nil) {
 					t.Errorf("%s:\n  contract says %v\n  decoder says %v", body, schemaErr, decodeErr)
 				}
 			}
@@ -141,22 +130,22 @@ func TestDecodersAgreeWithContracts(t *testing.T) {
 
 // decodeEvent runs the service's decoders for topic on a CloudEvent.
 func decodeEvent(topic string, body []byte) error {
-	ce, err := decodeCloudEvent(body)
+	ce, err := parseEvent(body)
 	if err != nil {
 		return err
 	}
 	switch topic {
 	case TopicTripCreated:
-		_, err = decodeTripCreated(ce.Data)
+		_, err = decodeTripCreated(ce.RawData)
 	case TopicDriverAssigned:
-		_, err = decodeDriverAssigned(ce.Data)
+		_, err = decodeDriverAssigned(ce.RawData)
 	default:
-		_, err = decodeDriverNotFound(ce.Data)
+		_, err = decodeDriverNotFound(ce.RawData)
 	}
 	return err
 }
 
-func exampleData(t *testing.T, name string) string {
+func exampleData(t testing.TB, name string) string {
 	t.Helper()
 	var ce struct {
 		Data json.RawMessage `json:"data"`

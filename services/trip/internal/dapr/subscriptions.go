@@ -1,6 +1,7 @@
 package dapr
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/dapr/go-sdk/service/common"
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/trip/internal/app"
@@ -63,19 +65,11 @@ func NewSubscriber(logger zerolog.Logger, pubsub string, events TripEvents, dead
 	return &Subscriber{logger: logger, pubsub: pubsub, events: events, deadLetters: deadLetters}
 }
 
-// subscription is one entry of the GET /dapr/subscribe answer.
-type subscription struct {
-	PubsubName      string `json:"pubsubname"`
-	Topic           string `json:"topic"`
-	Route           string `json:"route"`
-	DeadLetterTopic string `json:"deadLetterTopic,omitempty"`
-}
-
 // Subscriptions answers GET /dapr/subscribe. An event the service drops
 // goes to its dead-letter topic, which the service itself subscribes to
 // (without a dead-letter topic of its own: a dead letter is never dropped).
 func (s *Subscriber) Subscriptions() http.Handler {
-	subs := []subscription{
+	subs := []common.Subscription{
 		{PubsubName: s.pubsub, Topic: TopicTripCreated, Route: RouteTripCreated, DeadLetterTopic: TopicDeadLetters},
 		{PubsubName: s.pubsub, Topic: TopicDriverAssigned, Route: RouteDriverAssigned, DeadLetterTopic: TopicDeadLetters},
 		{PubsubName: s.pubsub, Topic: TopicDriverNotFound, Route: RouteDriverNotFound, DeadLetterTopic: TopicDeadLetters},
@@ -90,8 +84,8 @@ func (s *Subscriber) Subscriptions() http.Handler {
 // TripCreated handles the service's own trip-created events: an order
 // whose record POST /trips could not write is recorded here.
 func (s *Subscriber) TripCreated() http.Handler {
-	return s.handle(TopicTripCreated, func(ctx context.Context, data []byte) (string, bool, error) {
-		e, err := decodeTripCreated(data)
+	return s.handle(TopicTripCreated, func(ctx context.Context, event *common.TopicEvent) (string, bool, error) {
+		e, err := decodeTripCreated(event.RawData)
 		if err != nil {
 			return "", false, err
 		}
@@ -102,8 +96,8 @@ func (s *Subscriber) TripCreated() http.Handler {
 
 // DriverAssigned handles driver-assigned events.
 func (s *Subscriber) DriverAssigned() http.Handler {
-	return s.handle(TopicDriverAssigned, func(ctx context.Context, data []byte) (string, bool, error) {
-		e, err := decodeDriverAssigned(data)
+	return s.handle(TopicDriverAssigned, func(ctx context.Context, event *common.TopicEvent) (string, bool, error) {
+		e, err := decodeDriverAssigned(event.RawData)
 		if err != nil {
 			return "", false, err
 		}
@@ -114,8 +108,8 @@ func (s *Subscriber) DriverAssigned() http.Handler {
 
 // DriverNotFound handles driver-not-found events.
 func (s *Subscriber) DriverNotFound() http.Handler {
-	return s.handle(TopicDriverNotFound, func(ctx context.Context, data []byte) (string, bool, error) {
-		e, err := decodeDriverNotFound(data)
+	return s.handle(TopicDriverNotFound, func(ctx context.Context, event *common.TopicEvent) (string, bool, error) {
+		e, err := decodeDriverNotFound(event.RawData)
 		if err != nil {
 			return "", false, err
 		}
@@ -124,46 +118,46 @@ func (s *Subscriber) DriverNotFound() http.Handler {
 	})
 }
 
-// Delivery outcomes of Dapr's subscription protocol.
-const (
-	statusSuccess = "SUCCESS"
-	statusRetry   = "RETRY"
-	statusDrop    = "DROP"
-)
+// apply applies a delivered event. It returns the trip id (for the log)
+// and whether the trip changed.
+type apply func(ctx context.Context, event *common.TopicEvent) (tripID string, changed bool, err error)
 
-// process decodes an event's data and applies it. It returns the trip id
-// (for the log) and whether the trip changed.
-type process func(ctx context.Context, data []byte) (tripID string, changed bool, err error)
-
-func (s *Subscriber) handle(topic string, apply process) http.Handler {
+// handle serves the deliveries of one topic: it reads the CloudEvent,
+// applies it and answers with the outcome.
+func (s *Subscriber) handle(topic string, apply apply) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes+1))
-		if err != nil {
-			s.logger.Error().Err(err).Str("topic", topic).Str("outcome", statusRetry).Msg("event unreadable, will be redelivered")
-			writeStatus(w, statusRetry)
-			return
+		event, err := readEvent(r)
+		log := s.logger.With().Str("topic", topic).Str("eventId", event.ID).Str("traceId", traceID(event)).Logger()
+		tripID, changed := "", false
+		if err == nil {
+			tripID, changed, err = apply(r.Context(), event)
 		}
-		ce, err := decodeCloudEvent(body)
-		log := s.logger.With().Str("topic", topic).Str("eventId", ce.ID).Str("traceId", ce.traceID()).Logger()
-		if err != nil {
-			log.Warn().Err(err).Str("outcome", statusDrop).Msg("event dropped")
-			writeStatus(w, statusDrop)
-			return
-		}
-		tripID, changed, err := apply(r.Context(), ce.Data)
-		log = log.With().Str("tripId", tripID).Logger()
-		switch {
-		case err == nil:
-			log.Info().Bool("changed", changed).Str("outcome", statusSuccess).Msg("event handled")
-			writeStatus(w, statusSuccess)
-		case isPermanent(err):
-			log.Warn().Err(err).Str("outcome", statusDrop).Msg("event dropped")
-			writeStatus(w, statusDrop)
+		status := outcome(err)
+		log = log.With().Str("tripId", tripID).Str("outcome", string(status)).Logger()
+		switch status {
+		case common.SubscriptionResponseStatusSuccess:
+			log.Info().Bool("changed", changed).Msg("event handled")
+		case common.SubscriptionResponseStatusDrop:
+			log.Error().Err(err).Msg("event dropped")
 		default:
-			log.Error().Err(err).Str("outcome", statusRetry).Msg("event failed, will be redelivered")
-			writeStatus(w, statusRetry)
+			log.Warn().Err(err).Msg("event to be retried")
 		}
+		writeStatus(w, status)
 	})
+}
+
+// outcome maps the result of handling an event to Dapr's answer: SUCCESS
+// when it was applied (or was a duplicate), DROP when no redelivery can
+// fix it, RETRY otherwise.
+func outcome(err error) common.SubscriptionResponseStatus {
+	switch {
+	case err == nil:
+		return common.SubscriptionResponseStatusSuccess
+	case isPermanent(err):
+		return common.SubscriptionResponseStatusDrop
+	default:
+		return common.SubscriptionResponseStatusRetry
+	}
 }
 
 // isPermanent reports errors that no redelivery can fix: the event is
@@ -176,72 +170,82 @@ func isPermanent(err error) bool {
 		errors.Is(err, trip.ErrOutcomeConflict)
 }
 
-func writeStatus(w http.ResponseWriter, status string) {
+// writeStatus answers a delivery: always HTTP 200, with the outcome in
+// the body, so that the sidecar never has to guess.
+func writeStatus(w http.ResponseWriter, status common.SubscriptionResponseStatus) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, `{"status":%q}`, status)
+	_ = json.NewEncoder(w).Encode(common.SubscriptionResponse{Status: status})
 }
 
-// cloudEvent is the part of a CloudEvents 1.0 envelope the service reads.
-type cloudEvent struct {
-	SpecVersion string
-	ID          string
-	TraceParent string
-	TraceID     string
-	Data        json.RawMessage
-}
-
-// UnmarshalJSON decodes the attributes by their exact names.
-func (ce *cloudEvent) UnmarshalJSON(b []byte) error {
-	return decodeObject(b,
-		property{"specversion", &ce.SpecVersion},
-		property{"id", &ce.ID},
-		property{"traceparent", &ce.TraceParent},
-		property{"traceid", &ce.TraceID},
-		property{"data", &ce.Data},
-	)
-}
-
-// traceID returns the W3C trace id of the event, or "". Dapr puts the
-// traceparent in traceparent or, in some versions, traceid.
-func (ce cloudEvent) traceID() string {
-	tp := ce.TraceParent
-	if tp == "" {
-		tp = ce.TraceID
+// readEvent reads a delivered CloudEvent, at most maxEventBytes of it.
+// Its errors wrap errInvalidEvent, but for a body that could not be read.
+// What it could read of the event is returned even with an error, for the
+// log.
+func readEvent(r *http.Request) (*common.TopicEvent, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes+1))
+	if err != nil {
+		return &common.TopicEvent{}, fmt.Errorf("read event: %w", err)
 	}
+	return parseEvent(body)
+}
+
+// parseEvent decodes a delivered CloudEvent: at most maxEventBytes of
+// JSON, CloudEvents 1.0, with an id and data. The data arrives in RawData;
+// data sent as a JSON string holding the payload (as some publishers,
+// Dapr's outbox among them, do) is unwrapped. Its errors wrap
+// errInvalidEvent; what it could read of the event is returned with them.
+func parseEvent(body []byte) (*common.TopicEvent, error) {
+	if len(body) > maxEventBytes {
+		return &common.TopicEvent{}, fmt.Errorf("%w: body is larger than %d bytes", errInvalidEvent, maxEventBytes)
+	}
+	return decodeEnvelope(body)
+}
+
+// decodeEnvelope decodes a CloudEvent of any size; see parseEvent.
+func decodeEnvelope(body []byte) (*common.TopicEvent, error) {
+	var attrs map[string]json.RawMessage
+	if err := json.Unmarshal(body, &attrs); err != nil || attrs == nil {
+		return &common.TopicEvent{}, fmt.Errorf("%w: not a JSON CloudEvent object", errInvalidEvent)
+	}
+	// The attributes are read by their exact names, as the data is.
+	event := &common.TopicEvent{}
+	for name, value := range map[string]*string{
+		"specversion": &event.SpecVersion, "id": &event.ID, "type": &event.Type, "source": &event.Source,
+		"datacontenttype": &event.DataContentType, "subject": &event.Subject, "topic": &event.Topic,
+		"pubsubname": &event.PubsubName, "traceid": &event.TraceID, "traceparent": &event.TraceParent,
+	} {
+		if raw, ok := attrs[name]; ok && json.Unmarshal(raw, value) != nil {
+			return event, fmt.Errorf("%w: CloudEvent attribute %s is not a string", errInvalidEvent, name)
+		}
+	}
+	data := attrs["data"]
+	switch {
+	case event.SpecVersion != "1.0":
+		return event, fmt.Errorf("%w: CloudEvent specversion %q, want \"1.0\"", errInvalidEvent, event.SpecVersion)
+	case event.ID == "":
+		return event, fmt.Errorf("%w: CloudEvent without id", errInvalidEvent)
+	case len(data) == 0 || string(data) == "null":
+		return event, fmt.Errorf("%w: CloudEvent without data", errInvalidEvent)
+	}
+	event.RawData = data
+	if data[0] == '"' {
+		var inner string
+		if err := json.Unmarshal(data, &inner); err != nil {
+			return event, fmt.Errorf("%w: data: %w", errInvalidEvent, err)
+		}
+		event.RawData = []byte(inner)
+	}
+	return event, nil
+}
+
+// traceID returns the W3C trace id of a delivered event, or "". Dapr puts
+// the traceparent in traceparent or, in some versions, traceid.
+func traceID(event *common.TopicEvent) string {
+	tp := cmp.Or(event.TraceParent, event.TraceID)
 	parts := strings.Split(tp, "-")
 	if len(parts) != 4 {
 		return ""
 	}
 	return parts[1]
-}
-
-// decodeCloudEvent decodes body, one JSON CloudEvent of at most
-// maxEventBytes.
-func decodeCloudEvent(body []byte) (cloudEvent, error) {
-	if len(body) > maxEventBytes {
-		return cloudEvent{}, fmt.Errorf("%w: body is larger than %d bytes", errInvalidEvent, maxEventBytes)
-	}
-	var ce cloudEvent
-	if err := json.Unmarshal(body, &ce); err != nil {
-		return cloudEvent{}, fmt.Errorf("%w: not a JSON CloudEvent: %w", errInvalidEvent, err)
-	}
-	switch {
-	case ce.SpecVersion == "":
-		return ce, fmt.Errorf("%w: CloudEvent without specversion", errInvalidEvent)
-	case ce.ID == "":
-		return ce, fmt.Errorf("%w: CloudEvent without id", errInvalidEvent)
-	case len(ce.Data) == 0 || string(ce.Data) == "null":
-		return ce, fmt.Errorf("%w: CloudEvent without data", errInvalidEvent)
-	}
-	// Some publishers (Dapr's outbox among them) send the JSON payload as a
-	// string holding it.
-	if ce.Data[0] == '"' {
-		var inner string
-		if err := json.Unmarshal(ce.Data, &inner); err != nil {
-			return ce, fmt.Errorf("%w: data: %w", errInvalidEvent, err)
-		}
-		ce.Data = json.RawMessage(inner)
-	}
-	return ce, nil
 }

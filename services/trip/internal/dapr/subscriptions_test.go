@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dapr/go-sdk/service/common"
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
@@ -63,17 +64,24 @@ func example(t *testing.T, name string) string {
 	return string(contracttest.Example(t, name))
 }
 
+// The answers a delivery can get, as the tests compare them.
+const (
+	statusSuccess = string(common.SubscriptionResponseStatusSuccess)
+	statusRetry   = string(common.SubscriptionResponseStatusRetry)
+	statusDrop    = string(common.SubscriptionResponseStatusDrop)
+)
+
 const exampleTripID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
 
 func TestSubscriptions(t *testing.T) {
 	s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{}, &recordingDeadLetters{})
 	rec := httptest.NewRecorder()
 	s.Subscriptions().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
-	var got []subscription
+	var got []common.Subscription
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	want := []subscription{
+	want := []common.Subscription{
 		{PubsubName: "pubsub", Topic: "trip-created", Route: "/events/trip-created", DeadLetterTopic: "trip-dead-letters"},
 		{PubsubName: "pubsub", Topic: "driver-assigned", Route: "/events/driver-assigned", DeadLetterTopic: "trip-dead-letters"},
 		{PubsubName: "pubsub", Topic: "driver-not-found", Route: "/events/driver-not-found", DeadLetterTopic: "trip-dead-letters"},
@@ -105,10 +113,10 @@ func TestTripCreatedExample(t *testing.T) {
 const createdData = `{"tripId":"` + exampleTripID + `","riderId":"rider-42","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26},"requestedAt":"2026-11-27T09:30:00Z"}`
 
 func TestTripCreatedOutcomes(t *testing.T) {
-	created := func(old, new string) string { return envelope(strings.Replace(createdData, old, new, 1)) }
+	created := func(old, new string) string { return cloudEvent(strings.Replace(createdData, old, new, 1)) }
 	tests := []outcomeCase{
-		{name: "valid", body: envelope(createdData), want: statusSuccess, wantCall: true},
-		{name: "already recorded (a duplicate)", body: envelope(createdData), want: statusSuccess, wantCall: true},
+		{name: "valid", body: cloudEvent(createdData), want: statusSuccess, wantCall: true},
+		{name: "already recorded (a duplicate)", body: cloudEvent(createdData), want: statusSuccess, wantCall: true},
 		{name: "latitude 90 exactly", body: created(`"lat":50.08`, `"lat":90`), want: statusSuccess, wantCall: true},
 		{name: "latitude just beyond 90", body: created(`"lat":50.08`, `"lat":90.00000000000000001`), want: statusDrop},
 		{name: "longitude -181", body: created(`"lon":14.26`, `"lon":-181`), want: statusDrop},
@@ -120,9 +128,9 @@ func TestTripCreatedOutcomes(t *testing.T) {
 		{name: "trip id not a uuid", body: created(exampleTripID, "trip-1"), want: statusDrop},
 		{name: "bad timestamp", body: created(`2026-11-27T09:30:00Z`, `today`), want: statusDrop},
 		{name: "malformed JSON", body: `{"specversion":"1.0",`, want: statusDrop},
-		{name: "oversized", body: envelope(`{"pad":"` + strings.Repeat("x", maxEventBytes) + `"}`), want: statusDrop},
-		{name: "rider id the domain refuses", body: envelope(createdData), appErr: trip.ErrInvalidOrder, want: statusDrop, wantCall: true},
-		{name: "state store down", body: envelope(createdData), appErr: errors.New("connection refused"), want: statusRetry, wantCall: true},
+		{name: "oversized", body: cloudEvent(`{"pad":"` + strings.Repeat("x", maxEventBytes) + `"}`), want: statusDrop},
+		{name: "rider id the domain refuses", body: cloudEvent(createdData), appErr: trip.ErrInvalidOrder, want: statusDrop, wantCall: true},
+		{name: "state store down", body: cloudEvent(createdData), appErr: errors.New("connection refused"), want: statusRetry, wantCall: true},
 	}
 	checkOutcomes(t, tests, (*Subscriber).TripCreated, func(e *recordingEvents) int { return len(e.created) })
 }
@@ -186,7 +194,7 @@ func TestDriverNotFoundExample(t *testing.T) {
 }
 
 // envelope wraps data the way Dapr does.
-func envelope(data string) string {
+func cloudEvent(data string) string {
 	return `{"specversion":"1.0","id":"e-1","source":"driver","type":"com.dapr.event.sent","datacontenttype":"application/json","data":` + data + `}`
 }
 
@@ -194,32 +202,32 @@ const assignedData = `{"tripId":"` + exampleTripID + `","riderId":"r","driver":{
 
 func TestDriverAssignedOutcomes(t *testing.T) {
 	tests := []outcomeCase{
-		{name: "valid", body: envelope(assignedData), want: statusSuccess, wantCall: true},
-		{name: "data as a JSON string", body: envelope(strings.ReplaceAll(`"`+strings.ReplaceAll(assignedData, `"`, `\"`)+`"`, "\n", "")), want: statusSuccess, wantCall: true},
-		{name: "unknown properties are ignored", body: envelope(strings.Replace(assignedData, `{"tripId"`, `{"surge":1.5,"tripId"`, 1)), want: statusSuccess, wantCall: true},
-		{name: "duplicate changes nothing but succeeds", body: envelope(assignedData), appErr: nil, want: statusSuccess, wantCall: true},
+		{name: "valid", body: cloudEvent(assignedData), want: statusSuccess, wantCall: true},
+		{name: "data as a JSON string", body: cloudEvent(strings.ReplaceAll(`"`+strings.ReplaceAll(assignedData, `"`, `\"`)+`"`, "\n", "")), want: statusSuccess, wantCall: true},
+		{name: "unknown properties are ignored", body: cloudEvent(strings.Replace(assignedData, `{"tripId"`, `{"surge":1.5,"tripId"`, 1)), want: statusSuccess, wantCall: true},
+		{name: "duplicate changes nothing but succeeds", body: cloudEvent(assignedData), appErr: nil, want: statusSuccess, wantCall: true},
 		{name: "malformed JSON", body: `{"specversion":"1.0",`, want: statusDrop},
 		{name: "not a CloudEvent", body: `{"tripId":"` + exampleTripID + `"}`, want: statusDrop},
 		{name: "CloudEvent without id", body: `{"specversion":"1.0","data":` + assignedData + `}`, want: statusDrop},
-		{name: "no data", body: envelope(`null`), want: statusDrop},
+		{name: "no data", body: cloudEvent(`null`), want: statusDrop},
 		{name: "data named Data", body: `{"specversion":"1.0","id":"e-1","Data":` + assignedData + `}`, want: statusDrop},
 		{name: "id named ID", body: `{"specversion":"1.0","ID":"e-1","data":` + assignedData + `}`, want: statusDrop},
-		{name: "Data beside data is ignored", body: strings.TrimSuffix(envelope(assignedData), `}`) + `,"Data":null}`, want: statusSuccess, wantCall: true},
-		{name: "two JSON values", body: envelope(assignedData) + `{}`, want: statusDrop},
-		{name: "eta written 2.4e2", body: envelope(strings.Replace(assignedData, `240`, `2.4e2`, 1)), want: statusSuccess, wantCall: true},
-		{name: "data not an object", body: envelope(`[1,2]`), want: statusDrop},
-		{name: "missing driver", body: envelope(`{"tripId":"` + exampleTripID + `","riderId":"r","etaSeconds":1,"assignedAt":"2026-11-27T09:30:01Z"}`), want: statusDrop},
-		{name: "missing car plate", body: envelope(strings.Replace(assignedData, `,"plate":"1AB 2345"`, ``, 1)), want: statusDrop},
-		{name: "negative eta", body: envelope(strings.Replace(assignedData, `240`, `-1`, 1)), want: statusDrop},
-		{name: "fractional eta", body: envelope(strings.Replace(assignedData, `240`, `1.5`, 1)), want: statusDrop},
-		{name: "trip id not a uuid", body: envelope(strings.Replace(assignedData, exampleTripID, "trip-1", 1)), want: statusDrop},
-		{name: "bad timestamp", body: envelope(strings.Replace(assignedData, `2026-11-27T09:30:01Z`, `yesterday`, 1)), want: statusDrop},
-		{name: "oversized", body: envelope(`{"pad":"` + strings.Repeat("x", maxEventBytes) + `"}`), want: statusDrop},
-		{name: "state store down", body: envelope(assignedData), appErr: errors.New("connection refused"), want: statusRetry, wantCall: true},
-		{name: "conflicts exhausted", body: envelope(assignedData), appErr: app.ErrConflict, want: statusRetry, wantCall: true},
-		{name: "unknown trip", body: envelope(assignedData), appErr: trip.ErrNotFound, want: statusDrop, wantCall: true},
-		{name: "trip not recorded yet", body: envelope(assignedData), appErr: app.ErrTripNotYetKnown, want: statusRetry, wantCall: true},
-		{name: "contradicts final status", body: envelope(assignedData), appErr: trip.ErrOutcomeConflict, want: statusDrop, wantCall: true},
+		{name: "Data beside data is ignored", body: strings.TrimSuffix(cloudEvent(assignedData), `}`) + `,"Data":null}`, want: statusSuccess, wantCall: true},
+		{name: "two JSON values", body: cloudEvent(assignedData) + `{}`, want: statusDrop},
+		{name: "eta written 2.4e2", body: cloudEvent(strings.Replace(assignedData, `240`, `2.4e2`, 1)), want: statusSuccess, wantCall: true},
+		{name: "data not an object", body: cloudEvent(`[1,2]`), want: statusDrop},
+		{name: "missing driver", body: cloudEvent(`{"tripId":"` + exampleTripID + `","riderId":"r","etaSeconds":1,"assignedAt":"2026-11-27T09:30:01Z"}`), want: statusDrop},
+		{name: "missing car plate", body: cloudEvent(strings.Replace(assignedData, `,"plate":"1AB 2345"`, ``, 1)), want: statusDrop},
+		{name: "negative eta", body: cloudEvent(strings.Replace(assignedData, `240`, `-1`, 1)), want: statusDrop},
+		{name: "fractional eta", body: cloudEvent(strings.Replace(assignedData, `240`, `1.5`, 1)), want: statusDrop},
+		{name: "trip id not a uuid", body: cloudEvent(strings.Replace(assignedData, exampleTripID, "trip-1", 1)), want: statusDrop},
+		{name: "bad timestamp", body: cloudEvent(strings.Replace(assignedData, `2026-11-27T09:30:01Z`, `yesterday`, 1)), want: statusDrop},
+		{name: "oversized", body: cloudEvent(`{"pad":"` + strings.Repeat("x", maxEventBytes) + `"}`), want: statusDrop},
+		{name: "state store down", body: cloudEvent(assignedData), appErr: errors.New("connection refused"), want: statusRetry, wantCall: true},
+		{name: "conflicts exhausted", body: cloudEvent(assignedData), appErr: app.ErrConflict, want: statusRetry, wantCall: true},
+		{name: "unknown trip", body: cloudEvent(assignedData), appErr: trip.ErrNotFound, want: statusDrop, wantCall: true},
+		{name: "trip not recorded yet", body: cloudEvent(assignedData), appErr: app.ErrTripNotYetKnown, want: statusRetry, wantCall: true},
+		{name: "contradicts final status", body: cloudEvent(assignedData), appErr: trip.ErrOutcomeConflict, want: statusDrop, wantCall: true},
 	}
 	checkOutcomes(t, tests, (*Subscriber).DriverAssigned, func(e *recordingEvents) int { return len(e.assigned) })
 }
@@ -232,11 +240,11 @@ func TestDriverNotFoundOutcomes(t *testing.T) {
 		appErr error
 		want   string
 	}{
-		{name: "valid", body: envelope(data), want: statusSuccess},
-		{name: "missing reason", body: envelope(strings.Replace(data, `"reason":"no driver became free within 60s",`, ``, 1)), want: statusDrop},
-		{name: "empty rider", body: envelope(strings.Replace(data, `"riderId":"r"`, `"riderId":""`, 1)), want: statusDrop},
-		{name: "missing decidedAt", body: envelope(strings.Replace(data, `,"decidedAt":"2026-11-27T09:31:00Z"`, ``, 1)), want: statusDrop},
-		{name: "state store down", body: envelope(data), appErr: errors.New("timeout"), want: statusRetry},
+		{name: "valid", body: cloudEvent(data), want: statusSuccess},
+		{name: "missing reason", body: cloudEvent(strings.Replace(data, `"reason":"no driver became free within 60s",`, ``, 1)), want: statusDrop},
+		{name: "empty rider", body: cloudEvent(strings.Replace(data, `"riderId":"r"`, `"riderId":""`, 1)), want: statusDrop},
+		{name: "missing decidedAt", body: cloudEvent(strings.Replace(data, `,"decidedAt":"2026-11-27T09:31:00Z"`, ``, 1)), want: statusDrop},
+		{name: "state store down", body: cloudEvent(data), appErr: errors.New("timeout"), want: statusRetry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

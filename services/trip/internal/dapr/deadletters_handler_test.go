@@ -47,12 +47,12 @@ func TestDeadLetterHandler(t *testing.T) {
 		wantReason string
 	}{
 		{name: "poison driver-assigned", body: poison, want: statusSuccess, wantID: "e-9", wantTopic: "driver-assigned",
-			wantReason: "invalid event: driver-assigned: riderId is required; driver is required; etaSeconds is required; assignedAt is required"},
+			wantReason: "invalid event: driver-assigned: at '': missing properties 'riderId', 'driver', 'etaSeconds', 'assignedAt'"},
 		{name: "poison trip-created", body: `{"specversion":"1.0","id":"e-8","topic":"trip-created","data":{"tripId":"` + exampleTripID + `"}}`, want: statusSuccess, wantID: "e-8", wantTopic: "trip-created",
-			wantReason: "invalid event: trip-created: riderId is required; pickup is required; dropoff is required; requestedAt is required"},
-		{name: "event without a topic attribute", body: envelope(assignedData), want: statusSuccess, wantID: "e-1",
+			wantReason: "invalid event: trip-created: at '': missing properties 'riderId', 'pickup', 'dropoff', 'requestedAt'"},
+		{name: "event without a topic attribute", body: cloudEvent(assignedData), want: statusSuccess, wantID: "e-1",
 			wantReason: `not a topic the trip service handles: ""`},
-		{name: "valid driver-assigned for an unknown trip", body: strings.Replace(envelope(assignedData), `"id":"e-1"`, `"id":"e-2","topic":"driver-assigned"`, 1),
+		{name: "valid driver-assigned for an unknown trip", body: strings.Replace(cloudEvent(assignedData), `"id":"e-1"`, `"id":"e-2","topic":"driver-assigned"`, 1),
 			want: statusSuccess, wantID: "e-2", wantTopic: "driver-assigned", wantReason: "the event is valid, but names a trip"},
 		{name: "not JSON", body: `{{{`, want: statusSuccess, wantID: "sha256:", wantReason: "invalid event: not a JSON CloudEvent"},
 		{name: "attributes named in another case are not read", body: strings.Replace(strings.Replace(poison, `"id"`, `"ID"`, 1), `"topic"`, `"Topic"`, 1),
@@ -104,7 +104,7 @@ func (b *endlessBody) Read(p []byte) (int, error) {
 // retried for ever), read up to maxDeadLetterBytes, and kept as JSON of at
 // most maxKeptEventBytes, else as a JSON string of its start.
 func TestDeadLetterBounds(t *testing.T) {
-	const missing = "invalid event: driver-assigned: tripId is required; riderId is required; driver is required; etaSeconds is required; assignedAt is required"
+	const missing = "invalid event: driver-assigned: at '': missing properties 'tripId', 'riderId', 'driver', 'etaSeconds', 'assignedAt'"
 	start := `{"specversion":"1.0","id":"e-big","topic":"driver-assigned","data":{"pad":"`
 	oneMiB := start + strings.Repeat("x", maxDeadLetterBytes-len(start))
 	padded := func(n int) string { // an event of n bytes
