@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -71,33 +69,32 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 
 	trips := app.New(dapr.NewTripStore(sidecar), dapr.NewPublisher(sidecar, cfg.PubSub), time.Now, uuid.NewString)
 	deadLetters := app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now)
-	var draining atomic.Bool
-	ready := func(ctx context.Context) error {
-		if draining.Load() {
-			return errors.New("shutting down")
-		}
-		return sidecar.Ready(ctx)
-	}
+	readiness := httpapi.NewReadiness(sidecar.Ready)
 	// Every request's context derives from handlers, so shutdown can cancel
 	// the ones that would not finish in time.
 	handlers, cancelHandlers := context.WithCancel(context.Background())
 	defer cancelHandlers()
-	srv := &http.Server{
-		Handler: httpapi.NewServer(logger, trips, deadLetters,
-			dapr.NewSubscriber(logger, cfg.PubSub, trips, deadLetters), ready),
+	server := &http.Server{
+		Handler: httpapi.NewServer(logger, httpapi.Deps{
+			Trips:       trips,
+			DeadLetters: deadLetters,
+			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, trips, deadLetters),
+			Readiness:   readiness,
+		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return handlers },
 	}
 
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	listener, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		logger.Error().Err(err).Msg("cannot listen")
 		return err
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	logger.Info().Str("addr", ln.Addr().String()).Msg("listening")
+	go func() { serveErr <- server.Serve(listener) }()
+	logger.Info().Str("addr", listener.Addr().String()).Msg("listening")
 
+	// The sidecar asks for the subscriptions as soon as the port is open.
 	waitCtx, cancel := context.WithTimeout(ctx, cfg.SidecarWait)
 	err = sidecar.WaitReady(waitCtx)
 	cancel()
@@ -106,10 +103,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		// Stopped while waiting: shut down below.
 	case err != nil:
 		logger.Error().Err(err).Dur("waited", cfg.SidecarWait).Msg("sidecar not ready, giving up")
-		srv.Close()
+		_ = shutdown(server, readiness, cfg.ShutdownTimeout, cancelHandlers)
 		return err
 	default:
-		logger.Info().Msg("sidecar ready")
+		readiness.Start()
+		logger.Info().Msg("ready")
 	}
 
 	select {
@@ -118,21 +116,29 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	case <-ctx.Done():
 	}
-
-	draining.Store(true)
 	logger.Info().Dur("budget", cfg.ShutdownTimeout).Msg("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	// Work still running answerMargin before the budget ends is cancelled:
-	// an order then gets a 503 (nothing stored) and an event RETRY, so
-	// every caller hears an answer before the process exits.
-	late := time.AfterFunc(cfg.ShutdownTimeout-min(answerMargin, cfg.ShutdownTimeout/2), cancelHandlers)
-	defer late.Stop()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		srv.Close()
+	if err := shutdown(server, readiness, cfg.ShutdownTimeout, cancelHandlers); err != nil {
 		logger.Error().Err(err).Msg("shutdown budget exceeded, connections closed")
 		return err
 	}
 	logger.Info().Msg("stopped")
+	return nil
+}
+
+// shutdown turns /readyz to 503 and stops the server, waiting up to
+// timeout for the requests in flight, event deliveries included. Work
+// still running answerMargin before the budget ends is cancelled with
+// cancelHandlers: an order then gets a 503 and an event RETRY, so every
+// caller hears an answer before the process exits.
+func shutdown(server *http.Server, readiness *httpapi.Readiness, timeout time.Duration, cancelHandlers context.CancelFunc) error {
+	readiness.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	late := time.AfterFunc(timeout-min(answerMargin, timeout/2), cancelHandlers)
+	defer late.Stop()
+	if err := server.Shutdown(ctx); err != nil {
+		server.Close()
+		return fmt.Errorf("shut down http server: %w", err)
+	}
 	return nil
 }

@@ -73,11 +73,13 @@ type fakeDeadLetters struct {
 
 func (f fakeDeadLetters) List(context.Context) (app.DeadLetters, error) { return f.box, f.err }
 
-func newTestServer(trips Trips, ready ReadyFunc) http.Handler {
+func newTestServer(trips Trips, ready func(context.Context) error) http.Handler {
 	if ready == nil {
 		ready = func(context.Context) error { return nil }
 	}
-	return NewServer(zerolog.Nop(), trips, fakeDeadLetters{}, stubSubscriber{}, ready)
+	readiness := NewReadiness(ready)
+	readiness.Start()
+	return NewServer(zerolog.Nop(), Deps{Trips: trips, DeadLetters: fakeDeadLetters{}, Subscriber: stubSubscriber{}, Readiness: readiness})
 }
 
 func do(h http.Handler, method, path, contentType, body string, header ...string) *httptest.ResponseRecorder {
@@ -319,7 +321,7 @@ func TestDeadLetters(t *testing.T) {
 		ID: "e-1", Topic: "driver-assigned", ReceivedAt: requestedAt, Reason: "invalid event: driver is required",
 		Event: json.RawMessage(`{"id":"e-1"}`),
 	}}}
-	h := NewServer(zerolog.Nop(), &fakeTrips{}, fakeDeadLetters{box: box}, stubSubscriber{}, func(context.Context) error { return nil })
+	h := NewServer(zerolog.Nop(), Deps{Trips: &fakeTrips{}, DeadLetters: fakeDeadLetters{box: box}, Subscriber: stubSubscriber{}, Readiness: NewReadiness(nil)})
 	rec := do(h, http.MethodGet, "/dead-letters", "", "")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d; body %s", rec.Code, rec.Body)
@@ -329,8 +331,32 @@ func TestDeadLetters(t *testing.T) {
 		t.Errorf("body (-want +got):\n%s", diff)
 	}
 
-	h = NewServer(zerolog.Nop(), &fakeTrips{}, fakeDeadLetters{err: errors.New("down")}, stubSubscriber{}, func(context.Context) error { return nil })
+	h = NewServer(zerolog.Nop(), Deps{Trips: &fakeTrips{}, DeadLetters: fakeDeadLetters{err: errors.New("down")}, Subscriber: stubSubscriber{}, Readiness: NewReadiness(nil)})
 	if got := decodeProblem(t, do(h, http.MethodGet, "/dead-letters", "", "")); got.Status != http.StatusServiceUnavailable {
 		t.Errorf("store down: status %d, want 503", got.Status)
+	}
+}
+
+// TestReadinessPhases: /readyz is 503 until the service has started and
+// again from the moment it shuts down, whatever the sidecar says.
+func TestReadinessPhases(t *testing.T) {
+	readiness := NewReadiness(func(context.Context) error { return nil })
+	h := NewServer(zerolog.Nop(), Deps{Trips: &fakeTrips{}, DeadLetters: fakeDeadLetters{}, Subscriber: stubSubscriber{}, Readiness: readiness})
+	for _, step := range []struct {
+		name   string
+		change func()
+		want   int
+		detail string
+	}{
+		{"starting", func() {}, http.StatusServiceUnavailable, "starting"},
+		{"started", readiness.Start, http.StatusOK, ""},
+		{"stopping", readiness.Stop, http.StatusServiceUnavailable, "shutting down"},
+		{"started again after stop", readiness.Start, http.StatusServiceUnavailable, "shutting down"},
+	} {
+		step.change()
+		rec := do(h, http.MethodGet, "/readyz", "", "")
+		if rec.Code != step.want || !strings.Contains(rec.Body.String(), step.detail) {
+			t.Errorf("%s: /readyz = %d %s, want %d naming %q", step.name, rec.Code, rec.Body, step.want, step.detail)
+		}
 	}
 }

@@ -35,13 +35,18 @@ type DeadLetters interface {
 	List(ctx context.Context) (app.DeadLetters, error)
 }
 
-// ReadyFunc reports why the service cannot take work, or nil when it can.
-type ReadyFunc func(ctx context.Context) error
+// Deps is what the HTTP surface serves.
+type Deps struct {
+	Trips       Trips
+	DeadLetters DeadLetters
+	Subscriber  Subscriber
+	Readiness   *Readiness
+}
 
 // NewServer returns the service's HTTP handler.
-func NewServer(logger zerolog.Logger, trips Trips, deadLetters DeadLetters, subscriber Subscriber, ready ReadyFunc) http.Handler {
+func NewServer(logger zerolog.Logger, d Deps) http.Handler {
 	r := mux.NewRouter()
-	addRoutes(r, logger, trips, deadLetters, subscriber, ready)
+	addRoutes(r, logger, d)
 	r.NotFoundHandler = handleNotFound(logger)
 	r.MethodNotAllowedHandler = handleMethodNotAllowed(logger)
 	return logRequests(logger, r)
