@@ -83,6 +83,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		time.Now,
 	)
 	deadLetters := app.NewDeadLetterBox(store, time.Now)
+	subscriber := dapr.NewSubscriber(logger, cfg.PubSub, service, deadLetters)
 	readiness := httpapi.NewReadiness(sidecar.Ready)
 
 	listener, err := net.Listen("tcp", cfg.Addr())
@@ -93,7 +94,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	handlers, cancelHandlers := context.WithCancel(context.Background())
 	defer cancelHandlers()
 	server := &http.Server{
-		Handler:           httpapi.NewServer(logger, cfg.PubSub, service, service, deadLetters, readiness),
+		Handler:           httpapi.NewServer(logger, subscriber, service, deadLetters, readiness),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          log.New(stderr, "", 0),
 		BaseContext:       func(net.Listener) context.Context { return handlers },

@@ -106,7 +106,7 @@ func TestRunServesUntilStopped(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	if status, body := get(base + "/dead-letters"); status != http.StatusOK || !strings.Contains(body, `"count":1`) || !strings.Contains(body, `riderId has 0 characters`) {
+	if status, body := get(base + "/dead-letters"); status != http.StatusOK || !strings.Contains(body, `"count":1`) || !strings.Contains(body, `at '/riderId': minLength: got 0, want 1`) {
 		t.Errorf("GET /dead-letters = %d %s, want the poison event, with its reason", status, body)
 	}
 

@@ -5,27 +5,20 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
-
-	"github.com/ride-choreography/services/driver/internal/app"
-)
-
-// Where daprd delivers the events of each subscription.
-const (
-	routeTripCreated = "/events/" + app.TopicTripCreated
-	routeDeadLetters = "/events/dead-letters"
 )
 
 // addRoutes lists every route the service serves.
-func addRoutes(r *mux.Router, logger zerolog.Logger, pubsubName string, assigner Assigner, drivers DriverLister, deadLetters DeadLetters, readiness *Readiness) {
+func addRoutes(r *mux.Router, logger zerolog.Logger, subscriber Subscriber, drivers DriverLister, deadLetters DeadLetters, readiness *Readiness) {
 	r.Handle("/drivers", handleListDrivers(logger, drivers)).Methods(http.MethodGet)
 	r.Handle("/dead-letters", handleListDeadLetters(logger, deadLetters)).Methods(http.MethodGet)
 	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet)
 	r.Handle("/readyz", handleReadyz(logger, readiness)).Methods(http.MethodGet)
 
-	// Dapr's programmatic subscription protocol.
-	r.Handle("/dapr/subscribe", handleSubscribe(pubsubName)).Methods(http.MethodGet)
-	r.Handle(routeTripCreated, handleTripCreated(logger, assigner)).Methods(http.MethodPost)
-	r.Handle(routeDeadLetters, handleDeadLetter(logger, deadLetters)).Methods(http.MethodPost)
+	// Dapr's programmatic subscription protocol: daprd asks for the
+	// subscriptions, then delivers each topic's events to its route.
+	r.Handle("/dapr/subscribe", subscriber.Subscriptions()).Methods(http.MethodGet)
+	r.Handle("/events/trip-created", subscriber.TripCreated()).Methods(http.MethodPost)
+	r.Handle("/events/dead-letters", subscriber.DeadLetter()).Methods(http.MethodPost)
 
 	r.NotFoundHandler = handleNotFound(logger)
 	r.MethodNotAllowedHandler = handleMethodNotAllowed(logger)

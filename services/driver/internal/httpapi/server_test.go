@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/ride-choreography/services/driver/internal/app"
 	"github.com/ride-choreography/services/driver/internal/app/apptest"
+	"github.com/ride-choreography/services/driver/internal/dapr"
 	"github.com/ride-choreography/services/driver/internal/driver"
 	"github.com/ride-choreography/services/driver/internal/httpapi"
 )
@@ -28,8 +28,8 @@ var requestedAt = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
 // timing is the test server's: a minute to find a driver, two-minute rides.
 var timing = app.Timing{AssignDeadline: time.Minute, RideDuration: 2 * time.Minute}
 
-// testServer is the HTTP handler over a real app.Service with recording
-// fakes of its ports.
+// testServer is the HTTP handler over a real app.Service and the real
+// subscription handlers, with recording fakes of the app's ports.
 type testServer struct {
 	handler   http.Handler
 	store     *apptest.Store
@@ -50,22 +50,10 @@ func newTestServer(now time.Time, drivers ...driver.Driver) *testServer {
 	clock := func() time.Time { return now }
 	service := app.NewService(s.store, s.publisher, driver.DefaultPool(), timing, clock)
 	deadLetters := app.NewDeadLetterBox(s.store, clock)
-	s.handler = httpapi.NewServer(zerolog.New(s.logs), "pubsub", service, service, deadLetters, s.readiness)
+	logger := zerolog.New(s.logs)
+	subscriber := dapr.NewSubscriber(logger, "pubsub", service, deadLetters)
+	s.handler = httpapi.NewServer(logger, subscriber, service, deadLetters, s.readiness)
 	return s
-}
-
-// allBusy returns the pool with every driver on a ride that began at since.
-func allBusy(t *testing.T, since time.Time) []driver.Driver {
-	t.Helper()
-	pool := driver.DefaultPool()
-	for i, d := range pool {
-		reserved, err := d.Reserve(fmt.Sprintf("other-trip-%d", i), since, timing.RideDuration)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pool[i] = reserved
-	}
-	return pool
 }
 
 // do sends a request and returns the response with its body read.
@@ -123,18 +111,35 @@ type problem struct {
 	Detail string `json:"detail"`
 }
 
-func TestSubscribe(t *testing.T) {
-	s := newTestServer(requestedAt)
+// TestSubscriptionRoutesAreServed asks for the subscriptions as daprd does
+// at start and delivers an event to each route they name, as daprd then
+// does: each is served, and answers with an event status.
+func TestSubscriptionRoutesAreServed(t *testing.T) {
+	s := newTestServer(requestedAt, driver.DefaultPool()...)
 
 	resp, body := s.do(t, http.MethodGet, "/dapr/subscribe", "")
 
 	if resp.StatusCode != http.StatusOK {
-		t.Errorf("status = %d, want 200", resp.StatusCode)
+		t.Fatalf("GET /dapr/subscribe = %d %s, want 200", resp.StatusCode, body)
 	}
-	assertJSON(t, `[
-		{"pubsubname":"pubsub","topic":"trip-created","route":"/events/trip-created","deadLetterTopic":"driver-dead-letters"},
-		{"pubsubname":"pubsub","topic":"driver-dead-letters","route":"/events/dead-letters"}
-	]`, body)
+	var subscriptions []struct {
+		Topic string `json:"topic"`
+		Route string `json:"route"`
+	}
+	if err := json.Unmarshal([]byte(body), &subscriptions); err != nil {
+		t.Fatalf("GET /dapr/subscribe body %s: %v", body, err)
+	}
+	var topics []string
+	for _, sub := range subscriptions {
+		topics = append(topics, sub.Topic)
+		resp, body := s.do(t, http.MethodPost, sub.Route, `{"specversion":"1.0"}`)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(body, `"status":`) {
+			t.Errorf("POST %s (topic %s) = %d %s %s, want 200 and an event status", sub.Route, sub.Topic, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
+	if diff := cmp.Diff([]string{"trip-created", "driver-dead-letters"}, topics); diff != "" {
+		t.Errorf("topics mismatch (-want +got):\n%s", diff)
+	}
 }
 
 func TestHealthz(t *testing.T) {
@@ -166,7 +171,7 @@ func TestReadyz(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			readiness := httpapi.NewReadiness(func(context.Context) error { return tt.check })
-			handler := httpapi.NewServer(zerolog.Nop(), "pubsub", nil, nil, nil, readiness)
+			handler := httpapi.NewServer(zerolog.Nop(), dapr.NewSubscriber(zerolog.Nop(), "pubsub", nil, nil), nil, nil, readiness)
 			if tt.start {
 				readiness.Start()
 			}

@@ -130,7 +130,7 @@ func TestDecodersAgreeWithContracts(t *testing.T) {
 
 // decodeEvent runs the service's decoders for topic on a CloudEvent.
 func decodeEvent(topic string, body []byte) error {
-	ce, err := parseEvent(body)
+	ce, err := readEnvelope(body)
 	if err != nil {
 		return err
 	}

@@ -7,11 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"time"
 
-	"github.com/dapr/go-sdk/service/common"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -100,41 +97,17 @@ const (
 	maxKeptEventBytes = 16 << 10
 )
 
-// DeadLetter handles the service's dead-letter topic: it keeps every
-// event the service dropped, with the reason, for GET /dead-letters. It
-// never drops: a dead letter that cannot be stored yet is retried.
-func (s *Subscriber) DeadLetter() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxDeadLetterBytes))
-		if err != nil {
-			s.logger.Error().Err(err).Str("topic", TopicDeadLetters).Msg("dead letter unreadable, will be redelivered")
-			writeStatus(w, common.SubscriptionResponseStatusRetry)
-			return
-		}
-		dl := deadLetterOf(body)
-		log := s.logger.With().Str("topic", TopicDeadLetters).Str("eventId", dl.ID).Str("originalTopic", dl.Topic).Logger()
-		added, err := s.deadLetters.Store(r.Context(), dl)
-		if err != nil {
-			log.Error().Err(err).Str("outcome", string(common.SubscriptionResponseStatusRetry)).Msg("dead letter not stored, will be redelivered")
-			writeStatus(w, common.SubscriptionResponseStatusRetry)
-			return
-		}
-		if added {
-			log.Warn().Str("reason", dl.Reason).Msg("dead letter stored")
-		}
-		writeStatus(w, common.SubscriptionResponseStatusSuccess)
-	})
-}
-
-// deadLetterOf describes a forwarded event: its CloudEvent id (or, without
-// one, an id made from its content), original topic, why it was dropped,
-// and the event to keep. The reason is found again by running the topic's
-// decoder on it: the same check that dropped it.
-func deadLetterOf(body []byte) app.DeadLetter {
-	// What cannot be read stays empty; the reason says what is wrong.
-	event, _ := decodeEnvelope(body)
-	id := cmp.Or(event.ID, contentID(body))
-	return app.DeadLetter{ID: id, Topic: event.Topic, Reason: dropReason(event.Topic, body), Event: keptEvent(body)}
+// deadLetterOf describes the dead letter delivered as body, and returns
+// its traceparent, if any, for the log: its CloudEvent id (or, without one,
+// an id made from its content) and original topic, why it was dropped, and
+// the event to keep.
+func deadLetterOf(body []byte) (app.DeadLetter, string) {
+	// Read whatever its size: a dead letter dropped for being too large
+	// still has an id and a topic. What cannot be read stays empty; the
+	// reason says what is wrong.
+	e, _ := decodeEnvelope(body)
+	id := cmp.Or(e.ID, contentID(body))
+	return app.DeadLetter{ID: id, Topic: e.Topic, Reason: dropReason(e.Topic, body), Event: keptEvent(body)}, e.TraceParent
 }
 
 // keptEvent returns body as a dead letter keeps it: the JSON as delivered,
@@ -149,8 +122,11 @@ func keptEvent(body []byte) json.RawMessage {
 	return s
 }
 
+// dropReason runs the checks that dropped the event, those of the handler
+// of its topic, on it again, and returns what they find: the error its
+// drop logged.
 func dropReason(topic string, body []byte) string {
-	event, err := parseEvent(body)
+	event, err := readEnvelope(body)
 	if err != nil {
 		return err.Error()
 	}

@@ -54,9 +54,9 @@ func TestDeadLetterHandler(t *testing.T) {
 			wantReason: `not a topic the trip service handles: ""`},
 		{name: "valid driver-assigned for an unknown trip", body: strings.Replace(cloudEvent(assignedData), `"id":"e-1"`, `"id":"e-2","topic":"driver-assigned"`, 1),
 			want: statusSuccess, wantID: "e-2", wantTopic: "driver-assigned", wantReason: "the event is valid, but names a trip"},
-		{name: "not JSON", body: `{{{`, want: statusSuccess, wantID: "sha256:", wantReason: "invalid event: not a JSON CloudEvent"},
+		{name: "not JSON", body: `{{{`, want: statusSuccess, wantID: "sha256:", wantReason: "invalid event: body is not a JSON CloudEvent"},
 		{name: "attributes named in another case are not read", body: strings.Replace(strings.Replace(poison, `"id"`, `"ID"`, 1), `"topic"`, `"Topic"`, 1),
-			want: statusSuccess, wantID: "sha256:", wantReason: "invalid event: CloudEvent without id"},
+			want: statusSuccess, wantID: "sha256:", wantReason: "invalid event: not a CloudEvent: it has no id"},
 		{name: "store down", body: poison, storeErr: errors.New("connection refused"), want: statusRetry},
 	}
 	for _, tt := range tests {

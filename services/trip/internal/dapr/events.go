@@ -12,8 +12,8 @@ import (
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
 
-// errInvalidEvent marks an event that violates its contract
-// (contracts/schemas): it is dropped, never retried.
+// errInvalidEvent marks an event that can never be handled: not a
+// CloudEvent, or data that violates the schema of its topic.
 var errInvalidEvent = errors.New("invalid event")
 
 // The decoders first validate an event's data against its topic's schema,
@@ -63,29 +63,70 @@ func decodeDriverNotFound(data []byte) (app.DriverNotFound, error) {
 	return app.DriverNotFound{TripID: o.str("tripId"), DecidedAt: o.dateTime("decidedAt")}, nil
 }
 
-// object is a JSON object that its schema has accepted. Its readers take
-// a property by its exact name and trust the schema for its presence and
-// type: on a validated object they cannot fail.
+// object is a JSON object as validate read it: property names exactly as
+// written, numbers as json.Number. Its readers are used only on an object
+// that its schema accepted, so they never fail: each returns what the
+// schema guarantees is there.
 type object map[string]any
 
+// str returns the string property key.
 func (o object) str(key string) string {
 	s, _ := o[key].(string)
 	return s
 }
 
+// obj returns the object property key.
 func (o object) obj(key string) object {
 	m, _ := o[key].(map[string]any)
 	return m
 }
 
+// float returns the number property key, rounded to the nearest float64
+// (beyond the float64 range, an infinity; the schemas bound the numbers
+// the service reads well inside it).
 func (o object) float(key string) float64 {
 	n, _ := o[key].(json.Number)
-	f, _ := n.Float64() // a coordinate the schema accepted is in range
+	f, _ := strconv.ParseFloat(string(n), 64)
 	return f
 }
 
-// integer reads a JSON Schema integer (240, 240.0 or 2.4e2), saturating
-// beyond the range of int64.
+// dateTime returns the date-time property key, in UTC. It reads what the
+// schemas' format "date-time" accepts (jsonschema's check of RFC 3339,
+// which reads each two-character field with strconv.Atoi): T and Z in
+// either case, any number of fractional digits (nanoseconds are kept), an
+// offset, and the leap second 23:59:60 UTC, which time.Parse refuses: it is
+// read as 23:59:59 and one second more, the next day's first instant (Go's
+// time has no leap seconds).
+func (o object) dateTime(key string) time.Time {
+	s := o.str(key)
+	date, _ := time.Parse(time.DateOnly, s[:10])
+	clock := s[11:]
+	hour, _ := strconv.Atoi(clock[0:2])
+	minute, _ := strconv.Atoi(clock[3:5])
+	second, _ := strconv.Atoi(clock[6:8])
+	rest := clock[8:]
+	nanos := 0
+	if frac, ok := strings.CutPrefix(rest, "."); ok {
+		digits := len(frac) - len(strings.TrimLeft(frac, "0123456789"))
+		kept := frac[:min(digits, 9)]
+		nanos, _ = strconv.Atoi(kept + strings.Repeat("0", 9-len(kept)))
+		rest = frac[digits:]
+	}
+	east := 0 // the offset, in seconds east of UTC
+	if rest != "Z" && rest != "z" {
+		h, _ := strconv.Atoi(rest[1:3])
+		m, _ := strconv.Atoi(rest[4:6])
+		east = (h*60 + m) * 60
+		if rest[0] == '-' {
+			east = -east
+		}
+	}
+	// time.Date takes the leap second 60 for the next minute's first.
+	return time.Date(date.Year(), date.Month(), date.Day(), hour, minute, second, nanos, time.UTC).Add(-time.Duration(east) * time.Second)
+}
+
+// integer returns the integer property key (240, 240.0 or 2.4e2, as JSON
+// Schema counts them), saturating beyond the range of int64.
 func (o object) integer(key string) int64 {
 	f := o.float(key)
 	switch {
@@ -97,42 +138,7 @@ func (o object) integer(key string) int64 {
 	return int64(f)
 }
 
+// point reads a point (contracts/schemas/point.schema.json).
 func (o object) point() app.Point {
 	return app.Point{Lat: o.float("lat"), Lon: o.float("lon")}
-}
-
-// dateTime reads an RFC 3339 date-time that the schema's format check
-// accepted, in UTC. It reads the fields where that check does, so that it
-// takes exactly what the check took, the leap second 23:59:60 included
-// (time.Date carries it into the next minute; time.Parse refuses it).
-func (o object) dateTime(key string) time.Time {
-	s := o.str(key)
-	if len(s) < 20 {
-		return time.Time{}
-	}
-	date, _ := time.Parse(time.DateOnly, s[:10])
-	clock := s[11:]
-	hour, minute, sec := atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8])
-	rest := clock[8:]
-	nsec := 0
-	if frac, ok := strings.CutPrefix(rest, "."); ok {
-		digits := len(frac) - len(strings.TrimLeft(frac, "0123456789"))
-		nsec = atoi((frac[:digits] + "000000000")[:9])
-		rest = frac[digits:]
-	}
-	offset := 0
-	if len(rest) == 6 { // ±hh:mm; else Z or z
-		offset = (atoi(rest[1:3])*60 + atoi(rest[4:6])) * 60
-		if rest[0] == '-' {
-			offset = -offset
-		}
-	}
-	y, mo, d := date.Date()
-	return time.Date(y, mo, d, hour, minute, sec, nsec, time.FixedZone("", offset)).UTC()
-}
-
-// atoi reads a number the format check has read already.
-func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
 }

@@ -53,7 +53,7 @@ func FuzzDecodeDriverAssigned(f *testing.F) {
 	}
 	schema := contracttest.Schema(f, TopicDriverAssigned)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ce, err := parseEvent(body)
+		ce, err := readEnvelope(body)
 		if err != nil {
 			requireInvalid(t, err)
 			return
@@ -109,7 +109,7 @@ func FuzzDecodeTripCreated(f *testing.F) {
 	}
 	schema := contracttest.Schema(f, TopicTripCreated)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ce, err := parseEvent(body)
+		ce, err := readEnvelope(body)
 		if err != nil {
 			requireInvalid(t, err)
 			return
@@ -156,7 +156,7 @@ func FuzzDecodeDriverNotFound(f *testing.F) {
 	}
 	schema := contracttest.Schema(f, TopicDriverNotFound)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ce, err := parseEvent(body)
+		ce, err := readEnvelope(body)
 		if err != nil {
 			requireInvalid(t, err)
 			return
@@ -212,7 +212,7 @@ func contractData(t *testing.T, body []byte) (any, bool) {
 // 0e10000000000000000000, which is the integer 0), and may panic on other
 // data. Without a verdict the caller's other checks still stand.
 func contractVerdict(schema *jsonschema.Schema, data any) (judged bool, verdict error) {
-	if _, ok := unreadableNumber(data); ok {
+	if _, ok := bigUnreadable(data); ok {
 		return false, nil
 	}
 	defer func() {
@@ -271,22 +271,22 @@ func requireTime(t *testing.T, got time.Time, v any) {
 	}
 }
 
-// unreadableNumber returns a number in v that math/big cannot read, and
+// bigUnreadable returns a number in v that math/big cannot read, and
 // whether there is one.
-func unreadableNumber(v any) (json.Number, bool) {
+func bigUnreadable(v any) (json.Number, bool) {
 	switch v := v.(type) {
 	case json.Number:
 		_, ok := new(big.Rat).SetString(string(v))
 		return v, !ok
 	case map[string]any:
 		for _, e := range v {
-			if n, ok := unreadableNumber(e); ok {
+			if n, ok := bigUnreadable(e); ok {
 				return n, true
 			}
 		}
 	case []any:
 		for _, e := range v {
-			if n, ok := unreadableNumber(e); ok {
+			if n, ok := bigUnreadable(e); ok {
 				return n, true
 			}
 		}

@@ -3,22 +3,24 @@ package dapr
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
+	"math/big"
+	"path"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// schemaFiles is a copy of contracts/schemas, which make lint keeps
-// identical to it: the service judges events by the contracts themselves.
+// schemaFiles is a copy of contracts/schemas, every file byte for byte
+// (make lint checks it): the service reads no contracts/ at run time.
 //
 //go:embed schemas/*.schema.json
 var schemaFiles embed.FS
-
-// schemaBase is where the contracts' $ids put the schemas.
-const schemaBase = "https://ride-choreography.example/contracts/schemas/"
 
 // eventSchemas holds the compiled schema of each topic the service reads.
 var eventSchemas = mustCompileSchemas(map[string]string{
@@ -27,9 +29,14 @@ var eventSchemas = mustCompileSchemas(map[string]string{
 	TopicDriverNotFound: "driver-not-found.schema.json",
 })
 
-// mustCompileSchemas compiles the schema of each topic from the embedded
-// files, asserting formats (uuid, date-time) as the contracts mean them. A
-// schema that does not compile is a broken build: it panics at start.
+// maxReasonBytes bounds the reason an invalid event is given, so that a log
+// line or a dead letter stays small whatever the event holds.
+const maxReasonBytes = 512
+
+// mustCompileSchemas compiles, for each topic, the embedded schema file
+// named for it, with every embedded file at hand under its $id for the
+// $refs between them. It panics when a file does not compile: the service
+// is then built wrong, and fails at start (a unit test compiles them).
 func mustCompileSchemas(files map[string]string) map[string]*jsonschema.Schema {
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
@@ -37,6 +44,7 @@ func mustCompileSchemas(files map[string]string) map[string]*jsonschema.Schema {
 	if err != nil {
 		panic(err)
 	}
+	ids := make(map[string]string, len(names))
 	for _, name := range names {
 		b, err := schemaFiles.ReadFile(name)
 		if err != nil {
@@ -44,79 +52,117 @@ func mustCompileSchemas(files map[string]string) map[string]*jsonschema.Schema {
 		}
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 		if err != nil {
-			panic(fmt.Sprintf("%s: %v", name, err))
+			panic(fmt.Sprintf("parse %s: %v", name, err))
 		}
-		if err := c.AddResource(schemaBase+strings.TrimPrefix(name, "schemas/"), doc); err != nil {
-			panic(err)
+		id, _ := doc.(map[string]any)["$id"].(string)
+		if id == "" {
+			panic(fmt.Sprintf("%s has no $id", name))
 		}
+		if err := c.AddResource(id, doc); err != nil {
+			panic(fmt.Sprintf("add %s: %v", name, err))
+		}
+		ids[path.Base(name)] = id
 	}
 	schemas := make(map[string]*jsonschema.Schema, len(files))
 	for topic, file := range files {
-		schemas[topic] = c.MustCompile(schemaBase + file)
+		id, ok := ids[file]
+		if !ok {
+			panic(fmt.Sprintf("no embedded schema %s for topic %s", file, topic))
+		}
+		schemas[topic] = c.MustCompile(id)
 	}
 	return schemas
 }
 
-// validate checks an event's data against its topic's schema and returns
-// it as plain JSON values (numbers as json.Number, exact as written). Its
-// errors wrap errInvalidEvent and say in one line what is wrong.
-func validate(topic string, data []byte) (o object, err error) {
+// validate reads data, the data of an event on topic, as JSON Schema does
+// (property names exactly as written, numbers as exact decimals, nothing
+// after the value) and checks it against the topic's schema. It returns the
+// object the data is (every schema here is of an object); an error wraps
+// errInvalidEvent and says why in one line.
+func validate(topic string, data []byte) (object, error) {
+	schema, ok := eventSchemas[topic]
+	if !ok {
+		return nil, fmt.Errorf("validate %s: the service has no schema for it", topic)
+	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: not JSON: %w", errInvalidEvent, topic, err)
+		return nil, invalid(topic, "data is not one JSON value: "+err.Error())
 	}
-	// The library panics on numbers that math/big cannot read, as
-	// 0e10000000000000000000: data it cannot judge is not accepted.
-	defer func() {
-		if r := recover(); r != nil {
-			o, err = nil, fmt.Errorf("%w: %s: the schema cannot judge it: %v", errInvalidEvent, topic, r)
-		}
-	}()
-	if err := eventSchemas[topic].Validate(v); err != nil {
-		return nil, fmt.Errorf("%w: %s: %s", errInvalidEvent, topic, violations(err))
+	if n, ok := unreadableNumber(v); ok {
+		return nil, invalid(topic, fmt.Sprintf("number %s has an exponent beyond what the validator reads", n))
 	}
-	return object(v.(map[string]any)), nil // every schema says "type": "object"
+	if err := schema.Validate(v); err != nil {
+		return nil, invalid(topic, reason(err))
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, invalid(topic, "data is not a JSON object")
+	}
+	return obj, nil
 }
 
-// maxViolations bounds how many of an event's violations its error lists,
-// and maxViolationBytes each one (it may quote the offending value).
-const (
-	maxViolations     = 5
-	maxViolationBytes = 200
-)
+// invalid returns the error of an event on topic that can never be
+// handled, for the given reason, cut to maxReasonBytes.
+func invalid(topic, reason string) error {
+	if len(reason) > maxReasonBytes {
+		cut := maxReasonBytes
+		for cut > 0 && !utf8.RuneStart(reason[cut]) {
+			cut--
+		}
+		reason = reason[:cut] + "…"
+	}
+	return fmt.Errorf("%w: %s: %s", errInvalidEvent, topic, reason)
+}
 
-// violations lists what the schema found wrong, one clause per violated
-// keyword, such as "at '/riderId': minLength: got 0, want 1".
-func violations(err error) string {
-	ve, ok := err.(*jsonschema.ValidationError)
-	if !ok {
-		return err.Error()
+// reason flattens a validation error to one line: what is wrong where, for
+// each leaf of its tree, sorted (the validator walks properties in map
+// order, and a dead letter's reason must be the one its drop logged).
+func reason(err error) string {
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		return strings.ReplaceAll(err.Error(), "\n", " ")
 	}
 	var leaves []string
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			leaves = append(leaves, clip(e.Error(), maxViolationBytes))
+			leaves = append(leaves, e.Error())
 		}
 		for _, c := range e.Causes {
 			walk(c)
 		}
 	}
-	walk(ve)
-	if len(leaves) > maxViolations {
-		leaves = append(leaves[:maxViolations], fmt.Sprintf("and %d more", len(leaves)-maxViolations))
-	}
+	walk(verr)
+	slices.Sort(leaves)
 	return strings.Join(leaves, "; ")
 }
 
-// clip shortens s to at most n bytes, on a rune boundary, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
+// unreadableNumber returns a number in v that math/big cannot read, and
+// whether there is one. The validator compares numbers as math/big
+// rationals and panics on one it cannot read, which is one whose decimal
+// exponent is beyond a million either way (1e-2000000); such a number is
+// refused, wherever it is, before validation.
+func unreadableNumber(v any) (string, bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			if n, ok := unreadableNumber(e); ok {
+				return n, true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if n, ok := unreadableNumber(e); ok {
+				return n, true
+			}
+		}
+	case json.Number:
+		// Such an exponent is written out, or takes a million digits.
+		if strings.ContainsAny(string(v), "eE") || len(v) > 1e6 {
+			if _, ok := new(big.Rat).SetString(string(v)); !ok {
+				return string(v), true
+			}
+		}
 	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return "", false
 }

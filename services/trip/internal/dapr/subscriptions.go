@@ -1,7 +1,6 @@
 package dapr
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,88 +75,79 @@ func (s *Subscriber) Subscriptions() http.Handler {
 		{PubsubName: s.pubsub, Topic: TopicDeadLetters, Route: RouteDeadLetters},
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(subs)
+		writeJSON(w, subs)
 	})
 }
 
 // TripCreated handles the service's own trip-created events: an order
 // whose record POST /trips could not write is recorded here.
 func (s *Subscriber) TripCreated() http.Handler {
-	return s.handle(TopicTripCreated, func(ctx context.Context, event *common.TopicEvent) (string, bool, error) {
-		e, err := decodeTripCreated(event.RawData)
-		if err != nil {
-			return "", false, err
-		}
-		changed, err := s.events.TripCreated(ctx, e)
-		return e.TripID, changed, err
-	})
+	return s.handle(TopicTripCreated, s.recordTrip)
 }
 
-// DriverAssigned handles driver-assigned events.
+// DriverAssigned handles driver-assigned events: the trip gets its driver.
 func (s *Subscriber) DriverAssigned() http.Handler {
-	return s.handle(TopicDriverAssigned, func(ctx context.Context, event *common.TopicEvent) (string, bool, error) {
-		e, err := decodeDriverAssigned(event.RawData)
-		if err != nil {
-			return "", false, err
-		}
-		changed, err := s.events.DriverAssigned(ctx, e)
-		return e.TripID, changed, err
-	})
+	return s.handle(TopicDriverAssigned, s.assignDriver)
 }
 
-// DriverNotFound handles driver-not-found events.
+// DriverNotFound handles driver-not-found events: the trip ends unserved.
 func (s *Subscriber) DriverNotFound() http.Handler {
-	return s.handle(TopicDriverNotFound, func(ctx context.Context, event *common.TopicEvent) (string, bool, error) {
-		e, err := decodeDriverNotFound(event.RawData)
-		if err != nil {
-			return "", false, err
-		}
-		changed, err := s.events.DriverNotFound(ctx, e)
-		return e.TripID, changed, err
-	})
+	return s.handle(TopicDriverNotFound, s.endUnserved)
 }
 
-// apply applies a delivered event. It returns the trip id (for the log)
-// and whether the trip changed.
-type apply func(ctx context.Context, event *common.TopicEvent) (tripID string, changed bool, err error)
-
-// handle serves the deliveries of one topic: it reads the CloudEvent,
-// applies it and answers with the outcome.
-func (s *Subscriber) handle(topic string, apply apply) http.Handler {
+// DeadLetter handles the service's dead-letter topic: the events it dropped,
+// forwarded by daprd. It keeps each (deadLetterOf) for GET /dead-letters,
+// and answers SUCCESS once it is kept, RETRY while it cannot be, and never
+// DROP: whatever arrives is kept.
+func (s *Subscriber) DeadLetter() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		event, err := readEvent(r)
-		log := s.logger.With().Str("topic", topic).Str("eventId", event.ID).Str("traceId", traceID(event)).Logger()
-		tripID, changed := "", false
-		if err == nil {
-			tripID, changed, err = apply(r.Context(), event)
+		log := s.logger.With().Str("topic", TopicDeadLetters).Logger()
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxDeadLetterBytes))
+		if err != nil {
+			answer(w, log, fmt.Errorf("read dead letter: %w", err))
+			return
 		}
-		status := outcome(err)
-		log = log.With().Str("tripId", tripID).Str("outcome", string(status)).Logger()
-		switch status {
-		case common.SubscriptionResponseStatusSuccess:
-			log.Info().Bool("changed", changed).Msg("event handled")
-		case common.SubscriptionResponseStatusDrop:
-			log.Error().Err(err).Msg("event dropped")
-		default:
-			log.Warn().Err(err).Msg("event to be retried")
+		dl, traceParent := deadLetterOf(body)
+		if traceParent == "" {
+			traceParent = r.Header.Get("traceparent")
 		}
-		writeStatus(w, status)
+		log = withEvent(log, dl.ID, traceParent)
+		stored, err := s.deadLetters.Store(r.Context(), dl)
+		if err == nil && stored {
+			log.Warn().Str("originalTopic", dl.Topic).Str("reason", dl.Reason).Msg("dead letter stored")
+		}
+		answer(w, log, err)
 	})
 }
 
-// outcome maps the result of handling an event to Dapr's answer: SUCCESS
-// when it was applied (or was a duplicate), DROP when no redelivery can
-// fix it, RETRY otherwise.
-func outcome(err error) common.SubscriptionResponseStatus {
-	switch {
-	case err == nil:
-		return common.SubscriptionResponseStatusSuccess
-	case isPermanent(err):
-		return common.SubscriptionResponseStatusDrop
-	default:
-		return common.SubscriptionResponseStatusRetry
+// recordTrip applies a trip-created event.
+func (s *Subscriber) recordTrip(ctx context.Context, e *common.TopicEvent) (string, error) {
+	created, err := decodeTripCreated(e.RawData)
+	if err != nil {
+		return "", err
 	}
+	_, err = s.events.TripCreated(ctx, created)
+	return created.TripID, err
+}
+
+// assignDriver applies a driver-assigned event.
+func (s *Subscriber) assignDriver(ctx context.Context, e *common.TopicEvent) (string, error) {
+	assigned, err := decodeDriverAssigned(e.RawData)
+	if err != nil {
+		return "", err
+	}
+	_, err = s.events.DriverAssigned(ctx, assigned)
+	return assigned.TripID, err
+}
+
+// endUnserved applies a driver-not-found event.
+func (s *Subscriber) endUnserved(ctx context.Context, e *common.TopicEvent) (string, error) {
+	notFound, err := decodeDriverNotFound(e.RawData)
+	if err != nil {
+		return "", err
+	}
+	_, err = s.events.DriverNotFound(ctx, notFound)
+	return notFound.TripID, err
 }
 
 // isPermanent reports errors that no redelivery can fix: the event is
@@ -170,82 +160,185 @@ func isPermanent(err error) bool {
 		errors.Is(err, trip.ErrOutcomeConflict)
 }
 
-// writeStatus answers a delivery: always HTTP 200, with the outcome in
-// the body, so that the sidecar never has to guess.
-func writeStatus(w http.ResponseWriter, status common.SubscriptionResponseStatus) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(common.SubscriptionResponse{Status: status})
+// handle returns the handler of the events on topic: it reads the
+// CloudEvent, applies it with apply (under a context that carries the
+// event's traceparent and its logger), and answers daprd with the status the
+// outcome maps to (answer). apply returns the event's trip id, once known,
+// for the log.
+func (s *Subscriber) handle(topic string, apply func(ctx context.Context, e *common.TopicEvent) (tripID string, err error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e, err := readEvent(r)
+		log := withEvent(s.logger.With().Str("topic", topic).Logger(), e.ID, e.TraceParent)
+		if err != nil {
+			answer(w, log, err)
+			return
+		}
+		ctx := log.WithContext(r.Context())
+		tripID, err := apply(ctx, e)
+		if tripID != "" {
+			log = log.With().Str("tripId", tripID).Logger()
+		}
+		answer(w, log, err)
+	})
 }
 
-// readEvent reads a delivered CloudEvent, at most maxEventBytes of it.
-// Its errors wrap errInvalidEvent, but for a body that could not be read.
-// What it could read of the event is returned even with an error, for the
-// log.
+// answer tells daprd what became of an event, and logs it: handled
+// (SUCCESS), never to be handled (isPermanent: DROP, which daprd forwards
+// to the dead-letter topic), or not handled yet (any other error: RETRY).
+// The answer is always HTTP 200.
+func answer(w http.ResponseWriter, log zerolog.Logger, err error) {
+	status := common.SubscriptionResponseStatusSuccess
+	switch {
+	case err == nil:
+		log.Info().Str("outcome", string(status)).Msg("event handled")
+	case isPermanent(err):
+		status = common.SubscriptionResponseStatusDrop
+		log.Error().Err(err).Str("outcome", string(status)).Msg("event dropped")
+	default:
+		status = common.SubscriptionResponseStatusRetry
+		log.Warn().Err(err).Str("outcome", string(status)).Msg("event to be retried")
+	}
+	writeJSON(w, common.SubscriptionResponse{Status: status})
+}
+
+// withEvent returns log with the event's id and trace id, when known.
+func withEvent(log zerolog.Logger, id, traceParent string) zerolog.Logger {
+	c := log.With()
+	if id != "" {
+		c = c.Str("eventId", id)
+	}
+	if trace := traceID(traceParent); trace != "" {
+		c = c.Str("traceId", trace)
+	}
+	return c.Logger()
+}
+
+// envelope is a delivered CloudEvent: the SDK's TopicEvent, with data kept
+// raw. decodeAttributes fills it.
+type envelope struct {
+	common.TopicEvent
+	Data json.RawMessage // shadows TopicEvent.Data
+}
+
+// readEvent reads the CloudEvent daprd delivers with r (readEnvelope). Its
+// traceparent is the event's, or else the one daprd sent with r. With an
+// error, the event is returned as far as it was read, for the log.
 func readEvent(r *http.Request) (*common.TopicEvent, error) {
+	e := &common.TopicEvent{}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes+1))
 	if err != nil {
-		return &common.TopicEvent{}, fmt.Errorf("read event: %w", err)
+		err = fmt.Errorf("read event: %w", err)
+	} else {
+		e, err = readEnvelope(body)
 	}
-	return parseEvent(body)
+	if e.TraceParent == "" {
+		e.TraceParent = r.Header.Get("traceparent")
+	}
+	return e, err
 }
 
-// parseEvent decodes a delivered CloudEvent: at most maxEventBytes of
-// JSON, CloudEvents 1.0, with an id and data. The data arrives in RawData;
-// data sent as a JSON string holding the payload (as some publishers,
-// Dapr's outbox among them, do) is unwrapped. Its errors wrap
-// errInvalidEvent; what it could read of the event is returned with them.
-func parseEvent(body []byte) (*common.TopicEvent, error) {
+// readEnvelope decodes body as a CloudEvent of at most maxEventBytes
+// (decodeEnvelope).
+func readEnvelope(body []byte) (*common.TopicEvent, error) {
 	if len(body) > maxEventBytes {
 		return &common.TopicEvent{}, fmt.Errorf("%w: body is larger than %d bytes", errInvalidEvent, maxEventBytes)
 	}
 	return decodeEnvelope(body)
 }
 
-// decodeEnvelope decodes a CloudEvent of any size; see parseEvent.
+// decodeEnvelope decodes body as a CloudEvent 1.0 in JSON, with an id and
+// data. Its RawData is the data; a JSON string holding the data (as Dapr's
+// outbox and some publishers send it) is unwrapped. Data is left nil. An
+// error wraps errInvalidEvent; with it, the event is returned as far as it
+// was read (nothing of a body that is no JSON object), for the log.
 func decodeEnvelope(body []byte) (*common.TopicEvent, error) {
-	var attrs map[string]json.RawMessage
-	if err := json.Unmarshal(body, &attrs); err != nil || attrs == nil {
-		return &common.TopicEvent{}, fmt.Errorf("%w: not a JSON CloudEvent object", errInvalidEvent)
+	env, err := decodeAttributes(body)
+	e := &env.TopicEvent
+	if err != nil {
+		return e, fmt.Errorf("%w: body is not a JSON CloudEvent: %w", errInvalidEvent, err)
 	}
-	// The attributes are read by their exact names, as the data is.
-	event := &common.TopicEvent{}
-	for name, value := range map[string]*string{
-		"specversion": &event.SpecVersion, "id": &event.ID, "type": &event.Type, "source": &event.Source,
-		"datacontenttype": &event.DataContentType, "subject": &event.Subject, "topic": &event.Topic,
-		"pubsubname": &event.PubsubName, "traceid": &event.TraceID, "traceparent": &event.TraceParent,
-	} {
-		if raw, ok := attrs[name]; ok && json.Unmarshal(raw, value) != nil {
-			return event, fmt.Errorf("%w: CloudEvent attribute %s is not a string", errInvalidEvent, name)
-		}
-	}
-	data := attrs["data"]
+	data := env.Data
 	switch {
-	case event.SpecVersion != "1.0":
-		return event, fmt.Errorf("%w: CloudEvent specversion %q, want \"1.0\"", errInvalidEvent, event.SpecVersion)
-	case event.ID == "":
-		return event, fmt.Errorf("%w: CloudEvent without id", errInvalidEvent)
+	case e.SpecVersion != "1.0":
+		return e, fmt.Errorf("%w: not a CloudEvent: specversion is %q, want \"1.0\"", errInvalidEvent, e.SpecVersion)
+	case e.ID == "":
+		return e, fmt.Errorf("%w: not a CloudEvent: it has no id", errInvalidEvent)
 	case len(data) == 0 || string(data) == "null":
-		return event, fmt.Errorf("%w: CloudEvent without data", errInvalidEvent)
+		return e, fmt.Errorf("%w: the event has no data", errInvalidEvent)
 	}
-	event.RawData = data
+	e.RawData = data
 	if data[0] == '"' {
-		var inner string
-		if err := json.Unmarshal(data, &inner); err != nil {
-			return event, fmt.Errorf("%w: data: %w", errInvalidEvent, err)
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return e, fmt.Errorf("%w: data is not a JSON string: %w", errInvalidEvent, err)
 		}
-		event.RawData = []byte(inner)
+		e.RawData = []byte(s)
 	}
-	return event, nil
+	return e, nil
 }
 
-// traceID returns the W3C trace id of a delivered event, or "". Dapr puts
-// the traceparent in traceparent or, in some versions, traceid.
-func traceID(event *common.TopicEvent) string {
-	tp := cmp.Or(event.TraceParent, event.TraceID)
-	parts := strings.Split(tp, "-")
-	if len(parts) != 4 {
+// decodeAttributes decodes body, a JSON object, into an envelope, reading
+// each attribute by its exact name: encoding/json alone would also take
+// "ID" or "Data" for them, which CloudEvents (lower-case names) and the
+// contract schemas do not. A string attribute of another type makes body
+// no CloudEvent; null is as good as absent.
+func decodeAttributes(body []byte) (envelope, error) {
+	var attrs map[string]json.RawMessage
+	if err := json.Unmarshal(body, &attrs); err != nil {
+		return envelope{}, typeError(err, "JSON object")
+	}
+	if attrs == nil {
+		return envelope{}, errors.New("it is null, not a JSON object")
+	}
+	var env envelope
+	for _, a := range []struct {
+		name  string
+		value *string
+	}{
+		{"specversion", &env.SpecVersion},
+		{"id", &env.ID},
+		{"source", &env.Source},
+		{"type", &env.Type},
+		{"datacontenttype", &env.DataContentType},
+		{"subject", &env.Subject},
+		{"topic", &env.Topic},
+		{"pubsubname", &env.PubsubName},
+		{"traceid", &env.TraceID},
+		{"traceparent", &env.TraceParent},
+	} {
+		if raw, ok := attrs[a.name]; ok {
+			if err := json.Unmarshal(raw, a.value); err != nil {
+				return envelope{}, fmt.Errorf("attribute %s: %w", a.name, typeError(err, "string"))
+			}
+		}
+	}
+	env.Data = attrs["data"]
+	return env, nil
+}
+
+// typeError says in plain words that a JSON value is not of the type
+// wanted, when err says so in Go's; other errors are returned as they are.
+func typeError(err error, want string) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return fmt.Errorf("it is a JSON %s, not a %s", typeErr.Value, want)
+	}
+	return err
+}
+
+// traceID returns the trace id part of a W3C traceparent, or "" when there
+// is none (daprd sends an all-zero id when tracing is off).
+func traceID(traceParent string) string {
+	parts := strings.Split(traceParent, "-")
+	if len(parts) != 4 || len(parts[1]) != 32 || strings.Trim(parts[1], "0") == "" {
 		return ""
 	}
 	return parts[1]
+}
+
+// writeJSON answers v as application/json with status 200.
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(v)
 }

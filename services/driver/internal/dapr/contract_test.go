@@ -1,24 +1,30 @@
-package httpapi_test
+package dapr_test
 
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/dapr"
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
 const schemasDir = "../../../../contracts/schemas"
 
-// schemaFor compiles the contract schema of a topic, e.g. trip-created.
+// schemaFor compiles the contract schema of a topic, e.g. trip-created,
+// from contracts/schemas on disk.
 func schemaFor(t *testing.T, topic string) *jsonschema.Schema {
 	t.Helper()
 	c := jsonschema.NewCompiler()
@@ -60,23 +66,67 @@ func validate(t *testing.T, sch *jsonschema.Schema, doc []byte) error {
 	return sch.Validate(v)
 }
 
+// TestContractExamplesAccepted delivers every example of contracts/examples
+// on a topic the service subscribes to, to the route it subscribes with.
+func TestContractExamplesAccepted(t *testing.T) {
+	h := newHarness(requestedAt.Add(time.Second), driver.DefaultPool()...)
+	routes := map[string]http.Handler{"/events/trip-created": h.subscriber.TripCreated()}
+	rec := httptest.NewRecorder()
+	h.subscriber.Subscriptions().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
+	var subscriptions []struct{ Topic, Route string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &subscriptions); err != nil {
+		t.Fatal(err)
+	}
+	examples, err := filepath.Glob(filepath.Join(examplesDir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	delivered := 0
+	for _, file := range examples {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var example struct{ Topic string }
+		if err := json.Unmarshal(b, &example); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		i := slices.IndexFunc(subscriptions, func(s struct{ Topic, Route string }) bool { return s.Topic == example.Topic })
+		if i < 0 {
+			continue // a topic the service publishes
+		}
+		handler, ok := routes[subscriptions[i].Route]
+		if !ok {
+			t.Fatalf("no handler here for route %s", subscriptions[i].Route)
+		}
+		delivered++
+		if got := deliver(t, handler, string(b)); got != "SUCCESS" {
+			t.Errorf("%s: status = %s, want SUCCESS; log:\n%s", filepath.Base(file), got, h.logs)
+		}
+	}
+	if delivered == 0 {
+		t.Errorf("no example in %s is of a topic the service subscribes to", examplesDir)
+	}
+}
+
 // TestPublishedEventsMatchContract checks every event the service publishes
 // against the schema of its topic.
 func TestPublishedEventsMatchContract(t *testing.T) {
 	tests := []struct {
 		name      string
-		server    *testServer
+		harness   *harness
 		wantTopic string
 	}{
-		{name: "driver assigned", server: newTestServer(requestedAt.Add(time.Second), driver.DefaultPool()...), wantTopic: app.TopicDriverAssigned},
-		{name: "no driver found", server: newTestServer(requestedAt.Add(time.Hour), allBusy(t, requestedAt.Add(time.Hour))...), wantTopic: app.TopicDriverNotFound},
+		{name: "driver assigned", harness: newHarness(requestedAt.Add(time.Second), driver.DefaultPool()...), wantTopic: app.TopicDriverAssigned},
+		{name: "no driver found", harness: newHarness(requestedAt.Add(time.Hour), allBusy(t, requestedAt.Add(time.Hour))...), wantTopic: app.TopicDriverNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.server.postEvent(t, readExample(t, "trip-created.json")); got != "SUCCESS" {
+			if got := deliver(t, tt.harness.subscriber.TripCreated(), readExample(t, "trip-created.json")); got != "SUCCESS" {
 				t.Fatalf("status = %s, want SUCCESS", got)
 			}
-			published := tt.server.publisher.Published()
+			published := tt.harness.publisher.Published()
 			if len(published) != 1 || published[0].Topic != tt.wantTopic {
 				t.Fatalf("published %+v, want one event on %s", published, tt.wantTopic)
 			}
@@ -93,18 +143,12 @@ func TestPublishedEventsMatchContract(t *testing.T) {
 }
 
 // TestAcceptedTripsMatchContract checks that the handler accepts exactly the
-// trip-created data that the contract allows, and drops the rest.
+// trip-created data that the contract schema accepts, as an object and as
+// a JSON string holding it, and drops the rest.
 func TestAcceptedTripsMatchContract(t *testing.T) {
-	var example struct {
-		Data json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal([]byte(readExample(t, "trip-created.json")), &example); err != nil {
-		t.Fatalf("parse example: %v", err)
-	}
 	sch := schemaFor(t, app.TopicTripCreated)
-
 	datas := map[string]string{
-		"contract example":         string(example.Data),
+		"valid":                    validData,
 		"unknown property":         strings.Replace(validData, `{`, `{"promo":"SPRING",`, 1),
 		"edge coordinates":         strings.Replace(strings.Replace(validData, `"lat":50.08`, `"lat":-90`, 1), `"lon":14.26`, `"lon":180`, 1),
 		"longest riderId":          strings.Replace(validData, `"rider-42"`, `"`+strings.Repeat("r", 128)+`"`, 1),
@@ -113,6 +157,7 @@ func TestAcceptedTripsMatchContract(t *testing.T) {
 		"tripId not a UUID":        strings.Replace(validData, exampleTrip, "trip-1", 1),
 		"missing dropoff":          strings.Replace(validData, `,"dropoff":{"lat":50.1,"lon":14.26}`, ``, 1),
 		"latitude above 90":        strings.Replace(validData, `"lat":50.08`, `"lat":90.01`, 1),
+		"latitude just above 90":   strings.Replace(validData, `"lat":50.08`, `"lat":90.00000000000000001`, 1),
 		"longitude below -180":     strings.Replace(validData, `"lon":14.26`, `"lon":-181`, 1),
 		"latitude as a string":     strings.Replace(validData, `"lat":50.08`, `"lat":"50.08"`, 1),
 		"pickup is null":           strings.Replace(validData, `{"lat":50.08,"lon":14.42}`, `null`, 1),
@@ -127,10 +172,14 @@ func TestAcceptedTripsMatchContract(t *testing.T) {
 		"pickup latitude spelled Lat": strings.Replace(validData, `"lat":50.08`, `"Lat":50.08`, 1),
 		"TRIPID besides tripId":       strings.Replace(validData, `}`, `,"TRIPID":"not a uuid"}`, 1),
 		// time.Parse alone takes shapes that RFC 3339 does not, and refuses
-		// some that it does.
-		"requestedAt with lower-case t and z": strings.Replace(validData, `2026-11-27T09:30:00Z`, `2026-11-27t09:30:00z`, 1),
-		"requestedAt with a one-digit hour":   strings.Replace(validData, `2026-11-27T09:30:00Z`, `2026-11-27T9:30:00Z`, 1),
-		"requestedAt at offset +24:00":        strings.Replace(validData, `2026-11-27T09:30:00Z`, `2026-11-27T09:30:00+24:00`, 1),
+		// some that it does: the leap second, 23:59:60 UTC.
+		"leap second":                              strings.Replace(validData, `2026-11-27T09:30:00Z`, `2016-12-31T23:59:60Z`, 1),
+		"leap second at an offset":                 strings.Replace(validData, `2026-11-27T09:30:00Z`, `2017-01-01T00:59:60+01:00`, 1),
+		"leap second not at the end of a UTC day":  strings.Replace(validData, `2026-11-27T09:30:00Z`, `2016-12-31T23:59:60+01:00`, 1),
+		"requestedAt with lower-case t and z":      strings.Replace(validData, `2026-11-27T09:30:00Z`, `2026-11-27t09:30:00z`, 1),
+		"requestedAt with a one-digit hour":        strings.Replace(validData, `2026-11-27T09:30:00Z`, `2026-11-27T9:30:00Z`, 1),
+		"requestedAt with a signed one-digit hour": strings.Replace(validData, `2026-11-27T09:30:00Z`, `2026-11-27T+9:30:00Z`, 1),
+		"requestedAt at offset +24:00":             strings.Replace(validData, `2026-11-27T09:30:00Z`, `2026-11-27T09:30:00+24:00`, 1),
 	}
 	for name, data := range datas {
 		t.Run(name, func(t *testing.T) {
@@ -140,9 +189,11 @@ func TestAcceptedTripsMatchContract(t *testing.T) {
 				want = "SUCCESS"
 			}
 			for _, body := range []string{event(data), event(strconv.Quote(data))} {
-				s := newTestServer(requestedAt.Add(time.Second), driver.DefaultPool()...)
-				if got := s.postEvent(t, body); got != want {
-					t.Errorf("status = %s, want %s (schema says: %v); log:\n%s", got, want, schemaErr, s.logs)
+				events := &recordingEvents{}
+				var logs bytes.Buffer
+				s := dapr.NewSubscriber(zerolog.New(&logs), "pubsub", events, nil)
+				if got := deliver(t, s.TripCreated(), body); got != want {
+					t.Errorf("status = %s, want %s (schema says: %v); log:\n%s", got, want, schemaErr, &logs)
 				}
 			}
 		})
