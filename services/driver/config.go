@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -13,102 +12,125 @@ import (
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
-// config is the service's configuration, read from the environment by
-// loadConfig.
+// config is the service's whole configuration, read from the environment
+// once, by loadConfig.
 type config struct {
-	Host            string
-	Port            int
-	DaprHost        string
-	DaprGRPCPort    int
-	DaprHTTPPort    int
-	PubSub          string
-	StateStore      string
-	SidecarWait     time.Duration
-	ShutdownTimeout time.Duration
-	AssignDeadline  time.Duration
-	RideDuration    time.Duration
-	LogLevel        zerolog.Level
-	PprofAddr       string // PPROF_ADDR: where to serve Go's profiles; "" serves none
-	// PoolSize is how many drivers the pool has: the five named ones (the
-	// first PoolSize of them when fewer), then generated ones.
+	Host            string        // APP_HOST: address to listen on
+	Port            int           // APP_PORT
+	DaprHost        string        // DAPR_HOST
+	DaprGRPCPort    int           // DAPR_GRPC_PORT
+	DaprHTTPPort    int           // DAPR_HTTP_PORT
+	PubSub          string        // PUBSUB_NAME: the pub/sub component
+	StateStore      string        // STATESTORE_NAME: the service's own state store
+	SidecarWait     time.Duration // SIDECAR_WAIT: how long to wait for the sidecar, and to seed the pool, at start
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: graceful shutdown budget
+	AssignDeadline  time.Duration // ASSIGN_DEADLINE: how long a trip waits for a free driver
+	RideDuration    time.Duration // RIDE_DURATION: how long a driver stays on a trip
+	LogLevel        zerolog.Level // LOG_LEVEL
+	PprofAddr       string        // PPROF_ADDR: where to serve Go's profiles; "" serves none
+	// PoolSize (DRIVER_POOL_SIZE) is how many drivers the pool has: the
+	// five named ones (the first PoolSize of them when fewer), then
+	// generated ones.
 	PoolSize int
-	// PoolArea is where the generated drivers wait.
+	// PoolArea (DRIVER_POOL_AREA) is where the generated drivers wait.
 	PoolArea driver.Area
 }
 
-// Addr is the address the HTTP server listens on.
-func (c config) Addr() string {
-	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+// loadConfig reads the configuration, applying defaults, and reports every
+// invalid value at once.
+func loadConfig(getenv func(string) string) (config, error) {
+	p := parser{getenv: getenv}
+	cfg := config{
+		Host:            p.str("APP_HOST", "127.0.0.1"),
+		Port:            p.port("APP_PORT", 8081),
+		DaprHost:        p.str("DAPR_HOST", "127.0.0.1"),
+		DaprGRPCPort:    p.port("DAPR_GRPC_PORT", 50001),
+		DaprHTTPPort:    p.port("DAPR_HTTP_PORT", 3500),
+		PubSub:          p.str("PUBSUB_NAME", "pubsub"),
+		StateStore:      p.str("STATESTORE_NAME", "driver-store"),
+		SidecarWait:     p.duration("SIDECAR_WAIT", 60*time.Second),
+		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 4*time.Second),
+		AssignDeadline:  p.duration("ASSIGN_DEADLINE", 60*time.Second),
+		RideDuration:    p.duration("RIDE_DURATION", 2*time.Minute),
+		LogLevel:        p.level("LOG_LEVEL", zerolog.InfoLevel),
+		PprofAddr:       p.str("PPROF_ADDR", ""),
+		PoolSize:        p.poolSize("DRIVER_POOL_SIZE", 5),
+		PoolArea:        p.area("DRIVER_POOL_AREA", driver.Prague),
+	}
+	return cfg, errors.Join(p.errs...)
 }
 
-// loadConfig reads the configuration through getenv, applies the defaults
-// and returns an error naming every variable with a bad value.
-func loadConfig(getenv func(string) string) (config, error) {
-	env := func(name, fallback string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return fallback
-	}
-	var errs []error
-	port := func(name, fallback string) int {
-		v := env(name, fallback)
-		p, err := strconv.Atoi(v)
-		if err != nil || p < 1 || p > 65535 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a port number", name, v))
-		}
-		return p
-	}
-	duration := func(name, fallback string) time.Duration {
-		v := env(name, fallback)
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as %s", name, v, fallback))
-		}
-		return d
-	}
-	poolSize := func(name, fallback string) int {
-		v := env(name, fallback)
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > driver.MaxPoolSize {
-			errs = append(errs, fmt.Errorf("%s: %q is not a whole number from 1 to %d", name, v, driver.MaxPoolSize))
-		}
-		return n
-	}
-	area := func(name string, fallback driver.Area) driver.Area {
-		v := env(name, fallback.String())
-		a, err := parseArea(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not minLat,minLon,maxLat,maxLon such as %s: %w", name, v, fallback, err))
-		}
-		return a
-	}
+// parser reads environment variables and collects what is wrong with them.
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
 
-	cfg := config{
-		Host:            env("APP_HOST", "127.0.0.1"),
-		Port:            port("APP_PORT", "8081"),
-		DaprHost:        env("DAPR_HOST", "127.0.0.1"),
-		DaprGRPCPort:    port("DAPR_GRPC_PORT", "50001"),
-		DaprHTTPPort:    port("DAPR_HTTP_PORT", "3500"),
-		PubSub:          env("PUBSUB_NAME", "pubsub"),
-		StateStore:      env("STATESTORE_NAME", "driver-store"),
-		SidecarWait:     duration("SIDECAR_WAIT", "60s"),
-		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT", "4s"),
-		AssignDeadline:  duration("ASSIGN_DEADLINE", "60s"),
-		RideDuration:    duration("RIDE_DURATION", "2m"),
-		PoolSize:        poolSize("DRIVER_POOL_SIZE", "5"),
-		PoolArea:        area("DRIVER_POOL_AREA", driver.Prague),
-		PprofAddr:       env("PPROF_ADDR", ""),
+func (p *parser) str(name, def string) string {
+	if v := p.getenv(name); v != "" {
+		return v
 	}
-	level, err := zerolog.ParseLevel(env("LOG_LEVEL", "info"))
+	return def
+}
+
+func (p *parser) port(name string, def int) int {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 65535 {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a port number from 1 to 65535", name, v))
+	}
+	return n
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a positive duration such as 5s", name, v))
+	}
+	return d
+}
+
+func (p *parser) level(name string, def zerolog.Level) zerolog.Level {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	l, err := zerolog.ParseLevel(v)
 	if err != nil {
-		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not a level such as debug, info or warn", getenv("LOG_LEVEL")))
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want debug, info, warn or error", name, v))
 	}
-	cfg.LogLevel = level
-	if err := errors.Join(errs...); err != nil {
-		return config{}, fmt.Errorf("load config: %w", err)
+	return l
+}
+
+func (p *parser) poolSize(name string, def int) int {
+	v := p.getenv(name)
+	if v == "" {
+		return def
 	}
-	return cfg, nil
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > driver.MaxPoolSize {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a whole number from 1 to %d", name, v, driver.MaxPoolSize))
+	}
+	return n
+}
+
+func (p *parser) area(name string, def driver.Area) driver.Area {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	a, err := parseArea(v)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want minLat,minLon,maxLat,maxLon such as %s: %w", name, v, def, err))
+	}
+	return a
 }
 
 // parseArea reads "minLat,minLon,maxLat,maxLon" (decimal degrees; spaces

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/ride-choreography/services/driver/internal/dapr/daprtest"
 )
 
@@ -142,10 +144,28 @@ func TestRunFailsWithoutSidecar(t *testing.T) {
 		"SIDECAR_WAIT":   "300ms",
 	})
 
-	err := run(context.Background(), getenv, io.Discard, io.Discard)
+	var logs bytes.Buffer
+
+	err := run(context.Background(), getenv, &logs, io.Discard)
 
 	if err == nil || !strings.Contains(err.Error(), "wait for sidecar") {
 		t.Errorf("run() error = %v, want one about waiting for the sidecar", err)
+	}
+	var errorLines []string
+	for line := range strings.Lines(logs.String()) {
+		var entry struct {
+			Level   string `json:"level"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", line, err)
+		}
+		if entry.Level == "error" {
+			errorLines = append(errorLines, entry.Message)
+		}
+	}
+	if diff := cmp.Diff([]string{"sidecar not ready, giving up"}, errorLines); diff != "" {
+		t.Errorf("error log lines (-want +got):\n%s", diff)
 	}
 }
 
@@ -164,9 +184,22 @@ func TestRunStopsWhileWaitingForSidecar(t *testing.T) {
 }
 
 func TestRunRejectsBadConfig(t *testing.T) {
-	err := run(context.Background(), env(map[string]string{"APP_PORT": "http"}), io.Discard, io.Discard)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), env(map[string]string{"APP_PORT": "http", "DRIVER_POOL_SIZE": "0"}), &stdout, &stderr)
 
-	if err == nil || !strings.Contains(err.Error(), "APP_PORT") {
-		t.Errorf("run() error = %v, want one naming APP_PORT", err)
+	if err == nil {
+		t.Fatal("run() error = nil, want one")
+	}
+	want := "driver: invalid configuration:\n" + err.Error() + "\n"
+	if diff := cmp.Diff(want, stderr.String()); diff != "" {
+		t.Errorf("stderr mismatch (-want +got):\n%s", diff)
+	}
+	for _, name := range []string{"APP_PORT", "DRIVER_POOL_SIZE"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("run() error = %v, want one naming %s", err, name)
+		}
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout = %q, want nothing before the logger exists", stdout.String())
 	}
 }

@@ -1,13 +1,21 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/app/apptest"
 	"github.com/ride-choreography/services/driver/internal/dapr/daprtest"
+	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
 func TestRunWithTenThousandDrivers(t *testing.T) {
@@ -68,5 +76,59 @@ func TestRunRestartFreesNobody(t *testing.T) {
 		}
 		stop()
 		awaitReturn(t, done, "stop")
+	}
+}
+
+// startingStore is a Store whose first reads fail, as a state store that
+// is still starting does.
+type startingStore struct {
+	*apptest.Store
+	failures atomic.Int32 // reads still to fail
+}
+
+func (s *startingStore) Drivers(ctx context.Context, ids []string) ([]app.StoredDriver, error) {
+	if s.failures.Add(-1) >= 0 {
+		return nil, errors.New("state store starting")
+	}
+	return s.Store.Drivers(ctx, ids)
+}
+
+// newPoolService returns the service over store with the default pool.
+func newPoolService(store app.Store) *app.Service {
+	return app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(),
+		app.Timing{AssignDeadline: time.Minute, RideDuration: time.Minute}, time.Now)
+}
+
+func TestSeedPoolTriesAgainUntilItSucceeds(t *testing.T) {
+	store := &startingStore{Store: apptest.NewStore()}
+	store.failures.Store(2)
+	service := newPoolService(store)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard)
+	defer cancel()
+
+	if err := seedPool(ctx, service); err != nil {
+		t.Fatalf("seedPool() error = %v, want nil", err)
+	}
+	if left := store.failures.Load(); left >= 0 {
+		t.Errorf("seedPool() returned with %d failures left, want it to have tried until the store answered", left+1)
+	}
+	if drivers, err := service.Drivers(ctx, app.Page{}); err != nil || len(drivers) != 5 {
+		t.Errorf("after seedPool(), Drivers() = %d drivers, %v; want the 5 of the pool", len(drivers), err)
+	}
+}
+
+func TestSeedPoolGivesUpWhenItsContextEnds(t *testing.T) {
+	store := apptest.NewStore()
+	store.Err = errors.New("connection refused")
+	ctx, cancel := context.WithTimeout(t.Context(), 700*time.Millisecond)
+	defer cancel()
+
+	err := seedPool(ctx, newPoolService(store))
+
+	if ctx.Err() == nil {
+		t.Errorf("seedPool() returned %v before its context ended", err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "last error: seed pool: ") || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("seedPool() error = %v, want the deadline and the last failure", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -67,7 +68,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	defer sidecar.Close()
 
-	trips := app.New(dapr.NewTripStore(sidecar), dapr.NewPublisher(sidecar, cfg.PubSub), time.Now, uuid.NewString)
+	trips := app.NewService(dapr.NewTripStore(sidecar), dapr.NewPublisher(sidecar, cfg.PubSub), time.Now, uuid.NewString)
 	deadLetters := app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now)
 	readiness := httpapi.NewReadiness(sidecar.Ready)
 	// Every request's context derives from handlers, so shutdown can cancel
@@ -82,6 +83,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			Readiness:   readiness,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          log.New(stderr, "", 0), // the server's own errors, such as a failed TLS handshake
 		BaseContext:       func(net.Listener) context.Context { return handlers },
 	}
 

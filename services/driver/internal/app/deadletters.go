@@ -8,8 +8,14 @@ import (
 	"time"
 )
 
-// maxDeadLetters bounds the dead letters kept; the count keeps growing.
-const maxDeadLetters = 1000
+const (
+	// maxDeadLetters bounds the dead letters kept; the count keeps growing.
+	maxDeadLetters = 1000
+	// maxDeadLettersBytes bounds the size of the dead letters kept, as
+	// JSON: they are saved as one state record, in one gRPC message to the
+	// sidecar, which takes at most 4 MiB. The oldest go first.
+	maxDeadLettersBytes = 1 << 20
+)
 
 // DeadLetter is an event the service could never handle, as the sidecar
 // forwarded it to the service's dead-letter topic.
@@ -24,6 +30,12 @@ type DeadLetter struct {
 	Reason string
 	// Event is the CloudEvent as delivered.
 	Event json.RawMessage
+}
+
+// size is about what the dead letter takes in the saved record.
+func (dl DeadLetter) size() int {
+	b, _ := json.Marshal(dl)
+	return len(b)
 }
 
 // DeadLetters is the newest dead letters, oldest first, and how many were
@@ -43,12 +55,20 @@ func (d DeadLetters) has(id string) bool {
 	return false
 }
 
-// with returns d with dl added, the oldest dropped beyond maxDeadLetters.
+// with returns d with dl added, the oldest dropped beyond maxDeadLetters
+// or maxDeadLettersBytes (dl itself is always kept).
 func (d DeadLetters) with(dl DeadLetter) DeadLetters {
 	d.Count++
 	d.Items = append(d.Items, dl)
 	if len(d.Items) > maxDeadLetters {
 		d.Items = d.Items[len(d.Items)-maxDeadLetters:]
+	}
+	total := 0
+	for i := len(d.Items) - 1; i >= 0; i-- {
+		if total += d.Items[i].size(); total > maxDeadLettersBytes && i < len(d.Items)-1 {
+			d.Items = d.Items[i+1:]
+			break
+		}
 	}
 	return d
 }
@@ -71,14 +91,14 @@ func NewDeadLetterBox(store DeadLetterStore, now func() time.Time) *DeadLetterBo
 func (b *DeadLetterBox) Store(ctx context.Context, dl DeadLetter) (bool, error) {
 	dl.ReceivedAt = b.now().UTC()
 	for range maxAttempts {
-		kept, etag, err := b.store.DeadLetters(ctx)
+		kept, version, err := b.store.Load(ctx)
 		if err != nil {
 			return false, fmt.Errorf("store dead letter %s: %w", dl.ID, err)
 		}
 		if kept.has(dl.ID) {
 			return false, nil
 		}
-		err = b.store.SaveDeadLetters(ctx, kept.with(dl), etag)
+		err = b.store.Save(ctx, kept.with(dl), version)
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
@@ -92,7 +112,7 @@ func (b *DeadLetterBox) Store(ctx context.Context, dl DeadLetter) (bool, error) 
 
 // List returns the dead letters kept.
 func (b *DeadLetterBox) List(ctx context.Context) (DeadLetters, error) {
-	kept, _, err := b.store.DeadLetters(ctx)
+	kept, _, err := b.store.Load(ctx)
 	if err != nil {
 		return DeadLetters{}, fmt.Errorf("list dead letters: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,5 +147,30 @@ func TestDeadLetterBoxFailsWithoutStore(t *testing.T) {
 	}
 	if _, err := box.List(context.Background()); !errors.Is(err, errStore) {
 		t.Errorf("List() error = %v, want %v", err, errStore)
+	}
+}
+
+// TestDeadLetterBoxKeepsWhatFitsOneRecord: large dead letters (events of
+// 16 KiB, the most a dead letter keeps) are kept only as far as they fit
+// in about 1 MiB, so that the record stays far below the 4 MiB a gRPC
+// message to the sidecar may take; the newest stay, the count goes on.
+func TestDeadLetterBoxKeepsWhatFitsOneRecord(t *testing.T) {
+	box := newBox(apptest.NewStore())
+	event := json.RawMessage(`"` + strings.Repeat("x", 16<<10) + `"`)
+	for i := range 300 {
+		dl := deadLetter(fmt.Sprintf("evt-%d", i))
+		dl.Event = event
+		if _, err := box.Store(context.Background(), dl); err != nil {
+			t.Fatalf("Store() error = %v", err)
+		}
+	}
+	got, err := box.List(context.Background())
+	if err != nil {
+		t.Fatalf("List() error = %v", err)
+	}
+	size, _ := json.Marshal(got.Items)
+	if got.Count != 300 || len(size) > 1<<20 || len(got.Items) < 50 || got.Items[len(got.Items)-1].ID != "evt-299" {
+		t.Errorf("count %d, %d kept in %d bytes, newest %s; want 300 counted, the newest kept within 1 MiB",
+			got.Count, len(got.Items), len(size), got.Items[len(got.Items)-1].ID)
 	}
 }

@@ -70,11 +70,11 @@ type Publisher interface {
 
 // DeadLetterStore keeps the dead letters.
 type DeadLetterStore interface {
-	// DeadLetters returns the dead letters kept and the ETag that a save
-	// must present; none and an empty ETag when nothing is kept yet.
-	DeadLetters(ctx context.Context) (DeadLetters, string, error)
-	// SaveDeadLetters saves dl if the stored ETag is still etag; an empty
-	// etag saves dl only if nothing is stored yet. A lost race returns
+	// Load returns the dead letters kept and the version that a save must
+	// present; none and an empty version when nothing is kept yet.
+	Load(ctx context.Context) (DeadLetters, string, error)
+	// Save saves dl if the stored version is still version; an empty
+	// version saves dl only if nothing is stored yet. A lost race returns
 	// ErrConflict.
-	SaveDeadLetters(ctx context.Context, dl DeadLetters, etag string) error
+	Save(ctx context.Context, dl DeadLetters, version string) error
 }

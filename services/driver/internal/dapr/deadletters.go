@@ -14,6 +14,18 @@ import (
 // deadLettersKey is the state key of the dead letters.
 const deadLettersKey = "dead-letters"
 
+// DeadLetterStore keeps the dead letters in the service's own state store.
+// It implements app.DeadLetterStore. Its writes use first-write
+// concurrency, as the DriverStore's do.
+type DeadLetterStore struct {
+	sidecar *Sidecar
+}
+
+// NewDeadLetterStore returns the dead-letter store behind the sidecar.
+func NewDeadLetterStore(s *Sidecar) *DeadLetterStore {
+	return &DeadLetterStore{sidecar: s}
+}
+
 const (
 	// maxDeadLetterBytes is the most of a dead letter's body read: well
 	// above maxEventBytes, so that an event dropped for its size still
@@ -88,9 +100,9 @@ type deadLetterRecord struct {
 	Event      json.RawMessage `json:"event"`
 }
 
-// DeadLetters implements app.DeadLetterStore.
-func (s *StateStore) DeadLetters(ctx context.Context) (app.DeadLetters, string, error) {
-	item, err := s.client.GetState(ctx, s.name, deadLettersKey, nil)
+// Load implements app.DeadLetterStore.
+func (s *DeadLetterStore) Load(ctx context.Context) (app.DeadLetters, string, error) {
+	item, err := s.sidecar.client.GetState(ctx, s.sidecar.stateStore, deadLettersKey, nil)
 	if err != nil {
 		return app.DeadLetters{}, "", fmt.Errorf("get %s: %w", deadLettersKey, err)
 	}
@@ -108,8 +120,8 @@ func (s *StateStore) DeadLetters(ctx context.Context) (app.DeadLetters, string, 
 	return dl, item.Etag, nil
 }
 
-// SaveDeadLetters implements app.DeadLetterStore.
-func (s *StateStore) SaveDeadLetters(ctx context.Context, dl app.DeadLetters, etag string) error {
+// Save implements app.DeadLetterStore.
+func (s *DeadLetterStore) Save(ctx context.Context, dl app.DeadLetters, etag string) error {
 	rec := deadLettersRecord{Count: dl.Count, DeadLetters: make([]deadLetterRecord, len(dl.Items))}
 	for i, d := range dl.Items {
 		rec.DeadLetters[i] = deadLetterRecord(d)
@@ -118,7 +130,7 @@ func (s *StateStore) SaveDeadLetters(ctx context.Context, dl app.DeadLetters, et
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", deadLettersKey, err)
 	}
-	return s.save(ctx, deadLettersKey, value, etag)
+	return s.sidecar.save(ctx, deadLettersKey, value, etag)
 }
 
-var _ app.DeadLetterStore = (*StateStore)(nil)
+var _ app.DeadLetterStore = (*DeadLetterStore)(nil)

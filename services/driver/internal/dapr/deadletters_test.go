@@ -15,9 +15,9 @@ import (
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
-func TestStateStoreDeadLetters(t *testing.T) {
+func TestDeadLetterStore(t *testing.T) {
 	sidecar, fake := connect(t)
-	store := dapr.NewStateStore(sidecar, storeName)
+	store := dapr.NewDeadLetterStore(sidecar)
 	ctx := context.Background()
 	first := app.DeadLetters{Count: 1, Items: []app.DeadLetter{{
 		ID: "evt-1", Topic: "trip-created", ReceivedAt: time.Date(2026, 11, 27, 9, 31, 0, 0, time.UTC),
@@ -29,26 +29,26 @@ func TestStateStoreDeadLetters(t *testing.T) {
 		Reason: "invalid event: body is not a JSON CloudEvent", Event: json.RawMessage(`"not json"`),
 	})}
 
-	if got, etag, err := store.DeadLetters(ctx); err != nil || etag != "" || got.Count != 0 || len(got.Items) != 0 {
+	if got, etag, err := store.Load(ctx); err != nil || etag != "" || got.Count != 0 || len(got.Items) != 0 {
 		t.Fatalf("DeadLetters() before any = %+v, %q, %v; want none", got, etag, err)
 	}
-	if err := store.SaveDeadLetters(ctx, first, ""); err != nil {
+	if err := store.Save(ctx, first, ""); err != nil {
 		t.Fatalf("SaveDeadLetters() error = %v", err)
 	}
-	if err := store.SaveDeadLetters(ctx, second, ""); !errors.Is(err, app.ErrConflict) {
+	if err := store.Save(ctx, second, ""); !errors.Is(err, app.ErrConflict) {
 		t.Fatalf("SaveDeadLetters() as new while they exist error = %v, want %v", err, app.ErrConflict)
 	}
-	got, etag, err := store.DeadLetters(ctx)
+	got, etag, err := store.Load(ctx)
 	if err != nil {
 		t.Fatalf("DeadLetters() error = %v", err)
 	}
 	if diff := cmp.Diff(first, got); diff != "" {
 		t.Errorf("DeadLetters() mismatch (-want +got):\n%s", diff)
 	}
-	if err := store.SaveDeadLetters(ctx, second, "7"); !errors.Is(err, app.ErrConflict) {
+	if err := store.Save(ctx, second, "7"); !errors.Is(err, app.ErrConflict) {
 		t.Fatalf("SaveDeadLetters() with a stale ETag error = %v, want %v", err, app.ErrConflict)
 	}
-	if err := store.SaveDeadLetters(ctx, second, etag); err != nil {
+	if err := store.Save(ctx, second, etag); err != nil {
 		t.Fatalf("SaveDeadLetters() with the current ETag error = %v", err)
 	}
 

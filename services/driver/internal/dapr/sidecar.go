@@ -1,5 +1,7 @@
-// Package dapr adapts the app's ports to the Dapr sidecar. It is the only
-// package that imports the Dapr SDK.
+// Package dapr is the driver service's edge to its Dapr sidecar and the
+// only package that imports the Dapr SDK: the driver store, the dead-letter
+// store, the publisher, the sidecar connection and readiness, and the
+// subscription protocol the sidecar uses to deliver events.
 package dapr
 
 import (
@@ -10,76 +12,89 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/dapr/go-sdk/client"
+	daprclient "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// probeTimeout bounds one readiness check.
-const probeTimeout = 2 * time.Second
-
-// probeKey is the state key read to check that the state store answers.
-const probeKey = "readyz-probe"
-
-// Address says where the sidecar listens.
-type Address struct {
-	Host     string
-	GRPCPort int
-	HTTPPort int
+// SidecarOptions says where the sidecar is and which of its components the
+// service uses.
+type SidecarOptions struct {
+	Host       string
+	GRPCPort   int
+	HTTPPort   int
+	StateStore string
 }
 
-// Sidecar is the service's connection to its Dapr sidecar.
+// Sidecar is a connection to the service's Dapr sidecar.
 type Sidecar struct {
-	client    client.Client
-	http      *http.Client
-	healthURL string
-	store     string
+	client     daprclient.Client
+	stateStore string
+	healthURL  string
+	httpClient *http.Client
 }
 
-// Connect returns a Sidecar for the sidecar at addr, whose state store is
-// named store. It does not wait for the sidecar: calls fail until it is up,
-// and WaitReady waits for it.
-func Connect(addr Address, store string) (*Sidecar, error) {
-	conn, err := grpc.NewClient(
-		net.JoinHostPort(addr.Host, strconv.Itoa(addr.GRPCPort)),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-	)
+// readyProbeKey is read by Ready to prove the state store answers.
+const readyProbeKey = "readyz-probe"
+
+// NewSidecar prepares the connection to the sidecar without waiting for
+// it; WaitReady waits.
+func NewSidecar(opts SidecarOptions) (*Sidecar, error) {
+	conn, err := grpc.NewClient(net.JoinHostPort(opts.Host, strconv.Itoa(opts.GRPCPort)),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		return nil, fmt.Errorf("connect to sidecar: %w", err)
+		return nil, fmt.Errorf("dial sidecar: %w", err)
 	}
 	return &Sidecar{
-		client:    client.NewClientWithConnection(conn),
-		http:      &http.Client{Timeout: probeTimeout},
-		healthURL: "http://" + net.JoinHostPort(addr.Host, strconv.Itoa(addr.HTTPPort)) + "/v1.0/healthz/outbound",
-		store:     store,
+		client:     daprclient.NewClientWithConnection(conn),
+		stateStore: opts.StateStore,
+		healthURL:  "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(opts.HTTPPort)) + "/v1.0/healthz/outbound",
+		httpClient: &http.Client{Timeout: 2 * time.Second},
 	}, nil
 }
 
-// Close closes the connection to the sidecar.
-func (s *Sidecar) Close() {
-	s.client.Close()
+// WaitReady returns once the sidecar answers and the state store is
+// reachable, or with an error when ctx ends first. A service starts its HTTP
+// server before waiting: the sidecar asks the app for its subscriptions
+// while it starts.
+func (s *Sidecar) WaitReady(ctx context.Context) error {
+	for {
+		err := s.Ready(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for sidecar: %w (last error: %w)", ctx.Err(), err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
-// Ready returns nil when the sidecar reports itself healthy and the state
-// store answers a read, or an error naming what failed.
+// Ready reports whether the sidecar is ready for outbound calls and the
+// service's state store answers a read through it.
 func (s *Sidecar) Ready(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.healthURL, nil)
 	if err != nil {
-		return fmt.Errorf("sidecar health: %w", err)
+		return fmt.Errorf("sidecar health request: %w", err)
 	}
-	resp, err := s.http.Do(req)
+	resp, err := s.httpClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("sidecar health: %w", err)
 	}
-	_ = resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("sidecar health: %s answered %s", s.healthURL, resp.Status)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("sidecar health: %s", resp.Status)
 	}
-	if _, err := s.client.GetState(ctx, s.store, probeKey, nil); err != nil {
-		return fmt.Errorf("state store %s: %w", s.store, err)
+	if _, err := s.client.GetState(ctx, s.stateStore, readyProbeKey, nil); err != nil {
+		return fmt.Errorf("state store %s: %w", s.stateStore, err)
 	}
 	return nil
+}
+
+// Close releases the connection.
+func (s *Sidecar) Close() {
+	s.client.Close()
 }

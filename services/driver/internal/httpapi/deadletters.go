@@ -21,18 +21,18 @@ type deadLetterResponse struct {
 	Event      json.RawMessage `json:"event"`
 }
 
-// handleListDeadLetters answers GET /dead-letters: the events the service
-// could never handle, oldest first, and how many there ever were. The
-// dead-letter topic's handler (Subscriber.DeadLetter) keeps them.
-func handleListDeadLetters(logger zerolog.Logger, deadLetters DeadLetters) http.Handler {
+// handleDeadLetters answers GET /dead-letters: the events the service could
+// never handle, oldest first, and how many there ever were. The dead-letter
+// topic's handler (Subscriber.DeadLetter) keeps them.
+func handleDeadLetters(logger zerolog.Logger, deadLetters DeadLetters) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		kept, err := deadLetters.List(r.Context())
+		box, err := deadLetters.List(r.Context())
 		if err != nil {
 			writeError(logger, w, r, err)
 			return
 		}
-		resp := deadLettersResponse{Count: kept.Count, DeadLetters: make([]deadLetterResponse, len(kept.Items))}
-		for i, dl := range kept.Items {
+		resp := deadLettersResponse{Count: box.Count, DeadLetters: make([]deadLetterResponse, len(box.Items))}
+		for i, dl := range box.Items {
 			resp.DeadLetters[i] = deadLetterResponse(dl)
 		}
 		writeJSON(w, http.StatusOK, resp)

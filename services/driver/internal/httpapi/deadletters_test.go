@@ -45,7 +45,7 @@ func TestListDeadLetters(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestServer(requestedAt, driver.DefaultPool()...)
 			if tt.kept != nil {
-				if err := s.store.SaveDeadLetters(context.Background(), *tt.kept, ""); err != nil {
+				if err := s.store.Save(context.Background(), *tt.kept, ""); err != nil {
 					t.Fatal(err)
 				}
 			}

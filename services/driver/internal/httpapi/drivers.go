@@ -40,23 +40,23 @@ type positionResponse struct {
 	Lon float64 `json:"lon"`
 }
 
-// handleListDrivers answers the pool in pool order; the query parameters
-// offset (drivers to skip) and limit (most drivers to answer) select a page
-// of a large pool.
-func handleListDrivers(logger zerolog.Logger, lister DriverLister) http.Handler {
+// handleListDrivers answers GET /drivers: the pool in pool order. The
+// query parameters offset (drivers to skip) and limit (most drivers to
+// answer) select a page of a large pool.
+func handleListDrivers(logger zerolog.Logger, drivers Drivers) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		page, err := decodePage(r.URL.Query())
 		if err != nil {
 			writeError(logger, w, r, err)
 			return
 		}
-		drivers, err := lister.Drivers(r.Context(), page)
+		list, err := drivers.Drivers(r.Context(), page)
 		if err != nil {
 			writeError(logger, w, r, err)
 			return
 		}
-		resp := driversResponse{Drivers: make([]driverResponse, len(drivers))}
-		for i, d := range drivers {
+		resp := driversResponse{Drivers: make([]driverResponse, len(list))}
+		for i, d := range list {
 			resp.Drivers[i] = toDriverResponse(d)
 		}
 		writeJSON(w, http.StatusOK, resp)
@@ -78,7 +78,7 @@ func decodePage(q url.Values) (app.Page, error) {
 		v := q.Get(p.name)
 		n, err := strconv.Atoi(v)
 		if err != nil || n < p.least {
-			return app.Page{}, fmt.Errorf("%w: %s %q is not a whole number from %d", errBadQuery, p.name, v, p.least)
+			return app.Page{}, badRequest(fmt.Sprintf("query parameter %s=%q: want a whole number from %d", p.name, v, p.least))
 		}
 		*p.to = n
 	}

@@ -3,79 +3,99 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/driver/internal/app"
 )
 
-var (
-	errRouteNotFound    = errors.New("no such route")
-	errMethodNotAllowed = errors.New("method not allowed")
-	errNotReady         = errors.New("not ready")
-	errBadQuery         = errors.New("bad query parameter")
-)
-
-// problem is an RFC 9457 problem details body.
+// problem is an RFC 9457 problem detail.
 type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
 }
 
-// writeError answers err as application/problem+json with the status it
-// maps to, and logs it: the one place an HTTP error is logged.
+// requestError is a client error found while reading the request.
+type requestError struct {
+	status int
+	detail string
+}
+
+func (e *requestError) Error() string { return e.detail }
+
+func badRequest(detail string) error {
+	return &requestError{status: http.StatusBadRequest, detail: detail}
+}
+
+var errNotReady = errors.New("not ready")
+
+// writeError maps an error to its problem response. It is the one place
+// an HTTP error is logged.
 func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, err error) {
-	status := statusOf(err)
-	detail := err.Error()
-	event := logger.Debug()
+	p := problem{Type: "about:blank", Instance: r.URL.Path}
+	var reqErr *requestError
 	switch {
-	case status == http.StatusInternalServerError:
-		detail = "the request could not be handled; see the service log"
-		event = logger.Error()
-	case status >= http.StatusInternalServerError:
-		event = logger.Warn()
+	case errors.As(err, &reqErr):
+		p.Status, p.Detail = reqErr.status, reqErr.detail
+	case errors.Is(err, errNotReady):
+		p.Status, p.Detail = http.StatusServiceUnavailable, err.Error()
+	case errors.Is(err, app.ErrPoolNotSeeded):
+		// The service is starting: it stores its pool once the sidecar
+		// answers.
+		p.Status, p.Detail = http.StatusServiceUnavailable, "the driver pool is not stored yet; retry shortly"
+		w.Header().Set("Retry-After", "1")
+	default:
+		// The sidecar or the state store failed; the log says how.
+		p.Status, p.Detail = http.StatusInternalServerError, "the request could not be handled; see the service log"
 	}
-	event.Err(err).Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).Msg("request failed")
+	p.Title = http.StatusText(p.Status)
+
+	event := logger.Info() // a client's mistake, not the service's
+	if p.Status >= 500 {
+		event = logger.Error()
+	}
+	event.Err(err).
+		Str("method", r.Method).
+		Str("path", r.URL.Path).
+		Int("status", p.Status).
+		Str("traceId", traceID(r.Header.Get("traceparent"))).
+		Msg("request failed")
 
 	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail})
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
 }
 
-func statusOf(err error) int {
-	switch {
-	case errors.Is(err, errBadQuery):
-		return http.StatusBadRequest
-	case errors.Is(err, errRouteNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, errMethodNotAllowed):
-		return http.StatusMethodNotAllowed
-	case errors.Is(err, errNotReady), errors.Is(err, app.ErrPoolNotSeeded):
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
-func handleNotFound(logger zerolog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(logger, w, r, fmt.Errorf("%w: %s %s", errRouteNotFound, r.Method, r.URL.Path))
-	})
-}
-
-func handleMethodNotAllowed(logger zerolog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(logger, w, r, fmt.Errorf("%w: %s %s", errMethodNotAllowed, r.Method, r.URL.Path))
-	})
-}
-
-// writeJSON answers v as application/json with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// handleNotFound answers routes that do not exist.
+func handleNotFound(logger zerolog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(logger, w, r, &requestError{status: http.StatusNotFound, detail: "no such route"})
+	})
+}
+
+// handleMethodNotAllowed answers known routes called with the wrong method.
+func handleMethodNotAllowed(logger zerolog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(logger, w, r, &requestError{status: http.StatusMethodNotAllowed, detail: r.Method + " is not allowed here"})
+	})
+}
+
+// traceID returns the trace id of a W3C traceparent header, or "".
+func traceID(traceparent string) string {
+	parts := strings.Split(traceparent, "-")
+	if len(parts) != 4 {
+		return ""
+	}
+	return parts[1]
 }

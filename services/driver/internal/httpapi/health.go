@@ -54,22 +54,21 @@ func (r *Readiness) Ready(ctx context.Context) error {
 	return nil
 }
 
-type statusResponse struct {
-	Status string `json:"status"`
-}
-
+// handleHealthz answers while the process is alive.
 func handleHealthz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, statusResponse{Status: "ok"})
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 }
 
+// handleReadyz answers 200 while the service can take work: it has
+// started, is not shutting down, and its sidecar and state store answer.
 func handleReadyz(logger zerolog.Logger, readiness *Readiness) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := readiness.Ready(r.Context()); err != nil {
 			writeError(logger, w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, statusResponse{Status: "ready"})
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 }

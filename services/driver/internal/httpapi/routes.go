@@ -7,19 +7,21 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// addRoutes lists every route the service serves.
-func addRoutes(r *mux.Router, logger zerolog.Logger, subscriber Subscriber, drivers DriverLister, deadLetters DeadLetters, readiness *Readiness) {
-	r.Handle("/drivers", handleListDrivers(logger, drivers)).Methods(http.MethodGet)
-	r.Handle("/dead-letters", handleListDeadLetters(logger, deadLetters)).Methods(http.MethodGet)
+// addRoutes is the whole HTTP surface of the driver service.
+func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
+	// The driver pool, with each driver's state
+	r.Handle("/drivers", handleListDrivers(logger, d.Drivers)).Methods(http.MethodGet)
+
+	// Events the service dropped, forwarded to its dead-letter topic
+	r.Handle("/dead-letters", handleDeadLetters(logger, d.DeadLetters)).Methods(http.MethodGet)
+
+	// Health
 	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet)
-	r.Handle("/readyz", handleReadyz(logger, readiness)).Methods(http.MethodGet)
+	r.Handle("/readyz", handleReadyz(logger, d.Readiness)).Methods(http.MethodGet)
 
-	// Dapr's programmatic subscription protocol: daprd asks for the
-	// subscriptions, then delivers each topic's events to its route.
-	r.Handle("/dapr/subscribe", subscriber.Subscriptions()).Methods(http.MethodGet)
-	r.Handle("/events/trip-created", subscriber.TripCreated()).Methods(http.MethodPost)
-	r.Handle("/events/dead-letters", subscriber.DeadLetter()).Methods(http.MethodPost)
-
-	r.NotFoundHandler = handleNotFound(logger)
-	r.MethodNotAllowedHandler = handleMethodNotAllowed(logger)
+	// Dapr subscription protocol: the sidecar reads the subscriptions, then
+	// POSTs each event to its route.
+	r.Handle("/dapr/subscribe", d.Subscriber.Subscriptions()).Methods(http.MethodGet)
+	r.Handle("/events/trip-created", d.Subscriber.TripCreated()).Methods(http.MethodPost)
+	r.Handle("/events/dead-letters", d.Subscriber.DeadLetter()).Methods(http.MethodPost)
 }

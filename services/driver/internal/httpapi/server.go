@@ -1,11 +1,12 @@
 // Package httpapi is the driver service's HTTP surface: the driver list,
-// the dead letters, health and readiness, and the routes of Dapr's
-// programmatic subscription protocol, whose handlers internal/dapr makes.
+// the dead letters, health endpoints and the routes on which the Dapr
+// sidecar delivers events. Every route is listed in routes.go.
 package httpapi
 
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
@@ -14,30 +15,64 @@ import (
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
-// Subscriber makes the handlers of Dapr's subscription protocol
-// (dapr.Subscriber): the answer to GET /dapr/subscribe, and one handler per
-// subscribed topic.
+// Drivers is what the driver list needs of the app: the pool, or a page of
+// it, with each driver's state.
+type Drivers interface {
+	Drivers(ctx context.Context, page app.Page) ([]driver.Driver, error)
+}
+
+// Subscriber serves Dapr's subscription protocol (internal/dapr).
 type Subscriber interface {
 	Subscriptions() http.Handler
 	TripCreated() http.Handler
 	DeadLetter() http.Handler
 }
 
-// DriverLister lists the pool, or a page of it, with each driver's state
-// (app.Service).
-type DriverLister interface {
-	Drivers(ctx context.Context, page app.Page) ([]driver.Driver, error)
-}
-
-// DeadLetters lists the events the service could never handle
-// (app.DeadLetterBox).
+// DeadLetters lists the events the service dropped.
 type DeadLetters interface {
 	List(ctx context.Context) (app.DeadLetters, error)
 }
 
+// Deps is what the HTTP surface serves.
+type Deps struct {
+	Drivers     Drivers
+	DeadLetters DeadLetters
+	Subscriber  Subscriber
+	Readiness   *Readiness
+}
+
 // NewServer returns the service's HTTP handler.
-func NewServer(logger zerolog.Logger, subscriber Subscriber, drivers DriverLister, deadLetters DeadLetters, readiness *Readiness) http.Handler {
-	router := mux.NewRouter()
-	addRoutes(router, logger, subscriber, drivers, deadLetters, readiness)
-	return router
+func NewServer(logger zerolog.Logger, d Deps) http.Handler {
+	r := mux.NewRouter()
+	addRoutes(r, logger, d)
+	r.NotFoundHandler = handleNotFound(logger)
+	r.MethodNotAllowedHandler = handleMethodNotAllowed(logger)
+	return logRequests(logger, r)
+}
+
+// logRequests logs every request at debug level; errors are logged once,
+// by writeError.
+func logRequests(logger zerolog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		logger.Debug().
+			Str("method", r.Method).
+			Str("path", r.URL.Path).
+			Int("status", rec.status).
+			Dur("duration", time.Since(start)).
+			Str("traceId", traceID(r.Header.Get("traceparent"))).
+			Msg("request")
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	s.status = status
+	s.ResponseWriter.WriteHeader(status)
 }

@@ -51,8 +51,12 @@ func newTestServer(now time.Time, drivers ...driver.Driver) *testServer {
 	service := app.NewService(s.store, s.publisher, driver.DefaultPool(), timing, clock)
 	deadLetters := app.NewDeadLetterBox(s.store, clock)
 	logger := zerolog.New(s.logs)
-	subscriber := dapr.NewSubscriber(logger, "pubsub", service, deadLetters)
-	s.handler = httpapi.NewServer(logger, subscriber, service, deadLetters, s.readiness)
+	s.handler = httpapi.NewServer(logger, httpapi.Deps{
+		Drivers:     service,
+		DeadLetters: deadLetters,
+		Subscriber:  dapr.NewSubscriber(logger, "pubsub", service, deadLetters),
+		Readiness:   s.readiness,
+	})
 	return s
 }
 
@@ -171,7 +175,7 @@ func TestReadyz(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			readiness := httpapi.NewReadiness(func(context.Context) error { return tt.check })
-			handler := httpapi.NewServer(zerolog.Nop(), dapr.NewSubscriber(zerolog.Nop(), "pubsub", nil, nil), nil, nil, readiness)
+			handler := httpapi.NewServer(zerolog.Nop(), httpapi.Deps{Subscriber: dapr.NewSubscriber(zerolog.Nop(), "pubsub", nil, nil), Readiness: readiness})
 			if tt.start {
 				readiness.Start()
 			}
@@ -354,5 +358,57 @@ func TestUnknownRoutes(t *testing.T) {
 
 			assertProblem(t, resp, body, tt.wantStatus)
 		})
+	}
+}
+
+// TestRequestFailuresAreLoggedOnce: a failed request is logged once, at
+// info when the client erred and at error when the service did.
+func TestRequestFailuresAreLoggedOnce(t *testing.T) {
+	tests := []struct {
+		name      string
+		path      string
+		storeErr  error
+		wantLevel string
+	}{
+		{name: "bad page", path: "/drivers?limit=0", wantLevel: "info"},
+		{name: "no such route", path: "/nope", wantLevel: "info"},
+		{name: "store unreachable", path: "/drivers", storeErr: errors.New("connection refused"), wantLevel: "error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestServer(requestedAt, driver.DefaultPool()...)
+			s.store.Err = tt.storeErr
+
+			s.do(t, http.MethodGet, tt.path, "")
+
+			var levels []string
+			for line := range strings.Lines(s.logs.String()) {
+				var entry struct {
+					Level   string `json:"level"`
+					Message string `json:"message"`
+					Path    string `json:"path"`
+				}
+				if err := json.Unmarshal([]byte(line), &entry); err != nil {
+					t.Fatalf("log line %q is not JSON: %v", line, err)
+				}
+				if entry.Message == "request failed" && entry.Path != "" {
+					levels = append(levels, entry.Level)
+				}
+			}
+			if diff := cmp.Diff([]string{tt.wantLevel}, levels); diff != "" {
+				t.Errorf("levels of the request failed lines (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestListDriversBeforeThePoolIsSeededSaysWhenToRetry(t *testing.T) {
+	s := newTestServer(requestedAt)
+
+	resp, body := s.do(t, http.MethodGet, "/drivers", "")
+
+	assertProblem(t, resp, body, http.StatusServiceUnavailable)
+	if got := resp.Header.Get("Retry-After"); got != "1" {
+		t.Errorf("Retry-After = %q, want 1", got)
 	}
 }

@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +84,25 @@ func TestDeadLetterBoxStoreFailure(t *testing.T) {
 	box := NewDeadLetterBox(&fakeDeadLetterStore{err: errBad}, func() time.Time { return now })
 	if _, err := box.Store(context.Background(), DeadLetter{ID: "e"}); !errors.Is(err, errBad) {
 		t.Errorf("err = %v, want the store's error", err)
+	}
+}
+
+// TestDeadLetterBoxKeepsWhatFitsOneRecord: large dead letters (events of
+// 16 KiB, the most a dead letter keeps) are kept only as far as they fit
+// in about 1 MiB, so that the record stays far below the 4 MiB a gRPC
+// message to the sidecar may take; the newest stay, the count goes on.
+func TestDeadLetterBoxKeepsWhatFitsOneRecord(t *testing.T) {
+	box := NewDeadLetterBox(&fakeDeadLetterStore{}, func() time.Time { return now })
+	event := json.RawMessage(`"` + strings.Repeat("x", 16<<10) + `"`)
+	for i := range 300 {
+		if _, err := box.Store(context.Background(), DeadLetter{ID: fmt.Sprint(i), Event: event}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := box.List(context.Background())
+	size, _ := json.Marshal(got.Items)
+	if got.Count != 300 || len(size) > 1<<20 || len(got.Items) < 50 || got.Items[len(got.Items)-1].ID != "299" {
+		t.Errorf("count %d, %d kept in %d bytes, newest %s; want 300 counted, the newest kept within 1 MiB",
+			got.Count, len(got.Items), len(size), got.Items[len(got.Items)-1].ID)
 	}
 }

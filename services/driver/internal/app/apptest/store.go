@@ -176,8 +176,8 @@ func (s *Store) CreateAssignment(_ context.Context, tripID string, a app.Assignm
 	return nil
 }
 
-// DeadLetters implements app.DeadLetterStore.
-func (s *Store) DeadLetters(context.Context) (app.DeadLetters, string, error) {
+// Load implements app.DeadLetterStore.
+func (s *Store) Load(context.Context) (app.DeadLetters, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -190,8 +190,8 @@ func (s *Store) DeadLetters(context.Context) (app.DeadLetters, string, error) {
 	return kept, strconv.Itoa(s.deadLettersVersion), nil
 }
 
-// SaveDeadLetters implements app.DeadLetterStore.
-func (s *Store) SaveDeadLetters(_ context.Context, dl app.DeadLetters, etag string) error {
+// Save implements app.DeadLetterStore.
+func (s *Store) Save(_ context.Context, dl app.DeadLetters, etag string) error {
 	if s.BeforeSaveDeadLetters != nil {
 		s.BeforeSaveDeadLetters()
 	}

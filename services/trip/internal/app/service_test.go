@@ -115,7 +115,7 @@ var published *fakePublisher
 func newService(store Store) *Service {
 	n := 0
 	published = &fakePublisher{}
-	return New(store, published, func() time.Time { return now }, func() string {
+	return NewService(store, published, func() time.Time { return now }, func() string {
 		n++
 		return "00000000-0000-4000-8000-00000000000" + strconv.Itoa(n)
 	})
@@ -405,7 +405,7 @@ func TestDriverAssignedRetriesOnConflict(t *testing.T) {
 	}
 
 	other, _, _ := s.Order(ctx, order, "")
-	store.conflicts = maxUpdateAttempts
+	store.conflicts = maxAttempts
 	if _, err := s.DriverAssigned(ctx, DriverAssigned{TripID: other.ID, Driver: jarda, AssignedAt: now}); !errors.Is(err, ErrConflict) {
 		t.Errorf("endless conflicts: err = %v, want ErrConflict (so the event is retried)", err)
 	}

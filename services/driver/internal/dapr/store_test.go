@@ -15,23 +15,9 @@ import (
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
-const storeName = "driver-store"
-
-// connect returns a Sidecar connected to a fresh fake sidecar.
-func connect(t *testing.T) (*dapr.Sidecar, *daprtest.Sidecar) {
-	t.Helper()
-	fake := daprtest.Start(t, storeName)
-	sidecar, err := dapr.Connect(dapr.Address{Host: "127.0.0.1", GRPCPort: fake.GRPCPort, HTTPPort: fake.HTTPPort}, storeName)
-	if err != nil {
-		t.Fatalf("Connect() error = %v", err)
-	}
-	t.Cleanup(sidecar.Close)
-	return sidecar, fake
-}
-
-func TestStateStoreDrivers(t *testing.T) {
+func TestDriverStoreDrivers(t *testing.T) {
 	sidecar, fake := connect(t)
-	store := dapr.NewStateStore(sidecar, storeName)
+	store := dapr.NewDriverStore(sidecar)
 	ctx := context.Background()
 	pool := driver.DefaultPool()
 
@@ -60,7 +46,7 @@ func TestStateStoreDrivers(t *testing.T) {
 	}
 }
 
-func TestStateStoreSaveDriverIsConditional(t *testing.T) {
+func TestDriverStoreSaveDriverIsConditional(t *testing.T) {
 	jarda := driver.DefaultPool()[0]
 	onTrip, err := jarda.Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", time.Date(2026, 11, 27, 9, 30, 1, 0, time.UTC), 2*time.Minute)
 	if err != nil {
@@ -79,7 +65,7 @@ func TestStateStoreSaveDriverIsConditional(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sidecar, _ := connect(t)
-			store := dapr.NewStateStore(sidecar, storeName)
+			store := dapr.NewDriverStore(sidecar)
 			ctx := context.Background()
 			if err := store.SaveDriver(ctx, jarda, ""); err != nil {
 				t.Fatalf("seed: %v", err)
@@ -105,9 +91,9 @@ func TestStateStoreSaveDriverIsConditional(t *testing.T) {
 	}
 }
 
-func TestStateStoreTrip(t *testing.T) {
+func TestDriverStoreTrip(t *testing.T) {
 	sidecar, fake := connect(t)
-	store := dapr.NewStateStore(sidecar, storeName)
+	store := dapr.NewDriverStore(sidecar)
 	ctx := context.Background()
 	const tripID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
 	pool := driver.DefaultPool()
@@ -172,7 +158,7 @@ func TestStateStoreTrip(t *testing.T) {
 	}
 }
 
-func TestStateStoreSaveReservationIsConditional(t *testing.T) {
+func TestDriverStoreSaveReservationIsConditional(t *testing.T) {
 	const tripID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
 	tests := []struct {
 		name    string
@@ -187,7 +173,7 @@ func TestStateStoreSaveReservationIsConditional(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sidecar, fake := connect(t)
-			store := dapr.NewStateStore(sidecar, storeName)
+			store := dapr.NewDriverStore(sidecar)
 			ctx := context.Background()
 			if err := store.SaveReservation(ctx, tripID, "jarda", ""); err != nil {
 				t.Fatalf("first SaveReservation() error = %v", err)
@@ -209,9 +195,9 @@ func TestStateStoreSaveReservationIsConditional(t *testing.T) {
 	}
 }
 
-func TestStateStoreReadsAndCreatesInChunks(t *testing.T) {
+func TestDriverStoreReadsAndCreatesInChunks(t *testing.T) {
 	sidecar, fake := connect(t)
-	store := dapr.NewStateStore(sidecar, storeName)
+	store := dapr.NewDriverStore(sidecar)
 	ctx := context.Background()
 	pool, err := driver.NewPool(1200, driver.Prague)
 	if err != nil {
@@ -244,9 +230,9 @@ func TestStateStoreReadsAndCreatesInChunks(t *testing.T) {
 	}
 }
 
-func TestStateStoreCreateDriversKeepsStoredDrivers(t *testing.T) {
+func TestDriverStoreCreateDriversKeepsStoredDrivers(t *testing.T) {
 	sidecar, _ := connect(t)
-	store := dapr.NewStateStore(sidecar, storeName)
+	store := dapr.NewDriverStore(sidecar)
 	ctx := context.Background()
 	pool := driver.DefaultPool()
 	onTrip, err := pool[1].Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", time.Date(2026, 11, 27, 9, 30, 1, 0, time.UTC), 2*time.Minute)
@@ -275,9 +261,9 @@ func TestStateStoreCreateDriversKeepsStoredDrivers(t *testing.T) {
 	}
 }
 
-func TestStateStoreFailsWithoutStore(t *testing.T) {
-	sidecar, _ := connect(t)
-	store := dapr.NewStateStore(sidecar, "no-such-store")
+func TestDriverStoreFailsWithoutStore(t *testing.T) {
+	fake := daprtest.Start(t, storeName)
+	store := dapr.NewDriverStore(dial(t, options(fake, "no-such-store")))
 
 	err := store.SaveDriver(context.Background(), driver.DefaultPool()[0], "")
 
@@ -289,9 +275,9 @@ func TestStateStoreFailsWithoutStore(t *testing.T) {
 	}
 }
 
-func TestStateStoreKeepsWhenTheRideEnds(t *testing.T) {
+func TestDriverStoreKeepsWhenTheRideEnds(t *testing.T) {
 	sidecar, fake := connect(t)
-	store := dapr.NewStateStore(sidecar, storeName)
+	store := dapr.NewDriverStore(sidecar)
 	ctx := context.Background()
 	assignedAt := time.Date(2026, 11, 27, 10, 30, 1, 500, time.FixedZone("CET", 3600))
 	onTrip, err := driver.DefaultPool()[0].Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", assignedAt, 2*time.Minute)

@@ -28,20 +28,18 @@ const (
 // 250 bytes) and each call short.
 const bulkKeys = 500
 
-// StateStore keeps the driver pool, the trips' reservations and outcomes
-// and the dead letters in the sidecar's state store. It implements
-// app.Store and app.DeadLetterStore.
+// DriverStore keeps the driver pool and the trips' reservations and
+// outcomes in the service's own Dapr state store. It implements app.Store.
 //
 // Every write uses first-write concurrency: with an ETag it succeeds only
 // if the value is unchanged, without one only if there is no value yet.
-type StateStore struct {
-	client client.Client
-	name   string
+type DriverStore struct {
+	sidecar *Sidecar
 }
 
-// NewStateStore returns the state store named name behind sidecar.
-func NewStateStore(sidecar *Sidecar, name string) *StateStore {
-	return &StateStore{client: sidecar.client, name: name}
+// NewDriverStore returns the driver store behind the sidecar.
+func NewDriverStore(s *Sidecar) *DriverStore {
+	return &DriverStore{sidecar: s}
 }
 
 // driverRecord is a driver as stored under driver-<id>. Status is the
@@ -86,7 +84,7 @@ type assignmentRecord struct {
 // Trip implements app.Store: one GetBulkState call reads the trip's
 // outcome, its reservation and the drivers (more calls only beyond
 // bulkKeys keys).
-func (s *StateStore) Trip(ctx context.Context, tripID string, driverIDs []string) (app.TripState, []app.StoredDriver, error) {
+func (s *DriverStore) Trip(ctx context.Context, tripID string, driverIDs []string) (app.TripState, []app.StoredDriver, error) {
 	assignmentKey, reservationKey := assignmentKeyPrefix+tripID, reservationKeyPrefix+tripID
 	keys := append([]string{assignmentKey, reservationKey}, driverKeys(driverIDs)...)
 	items, err := s.getBulk(ctx, keys)
@@ -116,7 +114,7 @@ func (s *StateStore) Trip(ctx context.Context, tripID string, driverIDs []string
 }
 
 // Drivers implements app.Store, in calls of bulkKeys keys at most.
-func (s *StateStore) Drivers(ctx context.Context, ids []string) ([]app.StoredDriver, error) {
+func (s *DriverStore) Drivers(ctx context.Context, ids []string) ([]app.StoredDriver, error) {
 	keys := driverKeys(ids)
 	items, err := s.getBulk(ctx, keys)
 	if err != nil {
@@ -129,7 +127,7 @@ func (s *StateStore) Drivers(ctx context.Context, ids []string) ([]app.StoredDri
 // most. A call that fails (a replica stored some of its drivers first,
 // which stores such as Redis report as a plain error) is done again one
 // driver at a time.
-func (s *StateStore) CreateDrivers(ctx context.Context, drivers []driver.Driver) error {
+func (s *DriverStore) CreateDrivers(ctx context.Context, drivers []driver.Driver) error {
 	for chunk := range slices.Chunk(drivers, bulkKeys) {
 		items := make([]*client.SetStateItem, len(chunk))
 		for i, d := range chunk {
@@ -139,7 +137,7 @@ func (s *StateStore) CreateDrivers(ctx context.Context, drivers []driver.Driver)
 			}
 			items[i] = &client.SetStateItem{Key: driverKeyPrefix + d.ID, Value: value, Options: firstWrite()}
 		}
-		if err := s.client.SaveBulkState(ctx, s.name, items...); err == nil {
+		if err := s.sidecar.client.SaveBulkState(ctx, s.sidecar.stateStore, items...); err == nil {
 			continue
 		}
 		for _, d := range chunk {
@@ -152,39 +150,39 @@ func (s *StateStore) CreateDrivers(ctx context.Context, drivers []driver.Driver)
 }
 
 // SaveDriver implements app.Store.
-func (s *StateStore) SaveDriver(ctx context.Context, d driver.Driver, etag string) error {
+func (s *DriverStore) SaveDriver(ctx context.Context, d driver.Driver, etag string) error {
 	value, err := json.Marshal(newDriverRecord(d))
 	if err != nil {
 		return fmt.Errorf("encode driver %s: %w", d.ID, err)
 	}
-	return s.save(ctx, driverKeyPrefix+d.ID, value, etag)
+	return s.sidecar.save(ctx, driverKeyPrefix+d.ID, value, etag)
 }
 
 // SaveReservation implements app.Store.
-func (s *StateStore) SaveReservation(ctx context.Context, tripID, driverID, etag string) error {
+func (s *DriverStore) SaveReservation(ctx context.Context, tripID, driverID, etag string) error {
 	value, err := json.Marshal(reservationRecord{DriverID: driverID})
 	if err != nil {
 		return fmt.Errorf("encode reservation of trip %s: %w", tripID, err)
 	}
-	return s.save(ctx, reservationKeyPrefix+tripID, value, etag)
+	return s.sidecar.save(ctx, reservationKeyPrefix+tripID, value, etag)
 }
 
 // CreateAssignment implements app.Store.
-func (s *StateStore) CreateAssignment(ctx context.Context, tripID string, a app.Assignment) error {
+func (s *DriverStore) CreateAssignment(ctx context.Context, tripID string, a app.Assignment) error {
 	value, err := json.Marshal(assignmentRecord{DriverAssigned: a.Assigned, DriverNotFound: a.NotFound})
 	if err != nil {
 		return fmt.Errorf("encode assignment of trip %s: %w", tripID, err)
 	}
-	return s.save(ctx, assignmentKeyPrefix+tripID, value, "")
+	return s.sidecar.save(ctx, assignmentKeyPrefix+tripID, value, "")
 }
 
 // getBulk reads keys in calls of bulkKeys keys at most and returns the
 // items that hold a value, by key. An item the store could not read fails
 // the whole read.
-func (s *StateStore) getBulk(ctx context.Context, keys []string) (map[string]*client.BulkStateItem, error) {
+func (s *DriverStore) getBulk(ctx context.Context, keys []string) (map[string]*client.BulkStateItem, error) {
 	found := make(map[string]*client.BulkStateItem, len(keys))
 	for chunk := range slices.Chunk(keys, bulkKeys) {
-		items, err := s.client.GetBulkState(ctx, s.name, chunk, nil, 0)
+		items, err := s.sidecar.client.GetBulkState(ctx, s.sidecar.stateStore, chunk, nil, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -241,13 +239,14 @@ func firstWrite() *client.StateOptions {
 	return &client.StateOptions{Concurrency: client.StateConcurrencyFirstWrite, Consistency: client.StateConsistencyStrong}
 }
 
-// save writes value under key if its ETag is still etag, or, with no etag,
-// if key has no value yet; otherwise it returns app.ErrConflict.
-func (s *StateStore) save(ctx context.Context, key string, value []byte, etag string) error {
+// save writes value under key in the service's state store if its ETag is
+// still etag, or, with no etag, if key has no value yet; otherwise it
+// returns app.ErrConflict.
+func (s *Sidecar) save(ctx context.Context, key string, value []byte, etag string) error {
 	if etag == "" {
 		etag = absent
 	}
-	err := s.client.SaveStateWithETag(ctx, s.name, key, value, etag, nil,
+	err := s.client.SaveStateWithETag(ctx, s.stateStore, key, value, etag, nil,
 		client.WithConcurrency(client.StateConcurrencyFirstWrite),
 		client.WithConsistency(client.StateConsistencyStrong),
 	)
@@ -291,4 +290,4 @@ func (r driverRecord) driver() driver.Driver {
 	}
 }
 
-var _ app.Store = (*StateStore)(nil)
+var _ app.Store = (*DriverStore)(nil)

@@ -14,32 +14,6 @@ import (
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
 
-// Store keeps trips.
-type Store interface {
-	// Insert stores t unless a trip with its id is stored already; it
-	// reports whether it stored t.
-	Insert(ctx context.Context, t trip.Trip) (bool, error)
-	// Get returns the trip and an opaque version for Update, or
-	// trip.ErrNotFound.
-	Get(ctx context.Context, id string) (trip.Trip, string, error)
-	// Update replaces the trip if it is still at version, else ErrConflict.
-	Update(ctx context.Context, t trip.Trip, version string) error
-	// Recent returns the trip as this process last wrote it, with the
-	// version that write left, while it remembers it. It costs no call to
-	// the store, and it may be stale (another replica wrote since), so it
-	// serves only to skip a write that this process made already, or as
-	// the starting point of an Update that ErrConflict then corrects.
-	Recent(id string) (trip.Trip, string, bool)
-}
-
-// Publisher publishes an event, encoded as JSON, to a topic. A nil error
-// means the broker has the event; an error wrapping ErrOutcomeUnknown means
-// it may have it (the call was cut off or timed out after it was sent);
-// any other error means it has not.
-type Publisher interface {
-	Publish(ctx context.Context, topic string, event any) error
-}
-
 // TopicTripCreated is where an accepted order is announced.
 const TopicTripCreated = "trip-created"
 
@@ -70,8 +44,8 @@ var (
 // unknown for good: the event names a trip that was never ordered.
 const unknownTripGrace = 2 * time.Minute
 
-// maxUpdateAttempts bounds the read-modify-write loop under contention.
-const maxUpdateAttempts = 5
+// maxAttempts bounds the read-modify-write loop under contention.
+const maxAttempts = 5
 
 // idempotencyNamespace scopes the trip ids derived from Idempotency-Keys.
 var idempotencyNamespace = uuid.MustParse("6c1f1f4e-4f7a-4b8e-9a53-2a8d4c3b9e10")
@@ -84,9 +58,9 @@ type Service struct {
 	newID     func() string
 }
 
-// New returns a Service. now and newID are injected so tests are
+// NewService returns a Service. now and newID are injected so tests are
 // deterministic; production passes time.Now and uuid.NewString.
-func New(store Store, publisher Publisher, now func() time.Time, newID func() string) *Service {
+func NewService(store Store, publisher Publisher, now func() time.Time, newID func() string) *Service {
 	return &Service{store: store, publisher: publisher, now: now, newID: newID}
 }
 
@@ -223,11 +197,11 @@ func (s *Service) update(ctx context.Context, id string, decided time.Time, chan
 }
 
 // retryOnConflict runs a read-modify-write attempt again while it fails
-// with ErrConflict (another writer came first), at most maxUpdateAttempts
+// with ErrConflict (another writer came first), at most maxAttempts
 // times.
 func retryOnConflict[T any](attempt func() (T, error)) (T, error) {
 	var err error
-	for range maxUpdateAttempts {
+	for range maxAttempts {
 		var v T
 		v, err = attempt()
 		if !errors.Is(err, ErrConflict) {
@@ -235,5 +209,5 @@ func retryOnConflict[T any](attempt func() (T, error)) (T, error) {
 		}
 	}
 	var zero T
-	return zero, fmt.Errorf("gave up after %d attempts: %w", maxUpdateAttempts, err)
+	return zero, fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
 }
