@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -8,97 +9,87 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// config is the service's configuration, read from the environment by
-// loadConfig.
+// config is the service's whole configuration, read from the environment
+// once, by loadConfig.
 type config struct {
-	Host            string
-	Port            int
-	DaprHost        string
-	DaprGRPCPort    int
-	DaprHTTPPort    int
-	PubSub          string
-	StateStore      string
-	SidecarWait     time.Duration
-	ShutdownTimeout time.Duration
-	LogLevel        zerolog.Level
-	PprofAddr       string // PPROF_ADDR: where to serve Go's profiles; "" serves none
+	Host            string        // APP_HOST: address to listen on
+	Port            int           // APP_PORT
+	DaprHost        string        // DAPR_HOST
+	DaprGRPCPort    int           // DAPR_GRPC_PORT
+	DaprHTTPPort    int           // DAPR_HTTP_PORT
+	PubSub          string        // PUBSUB_NAME: the pub/sub component
+	StateStore      string        // STATESTORE_NAME: the service's own state store
+	SidecarWait     time.Duration // SIDECAR_WAIT: how long to wait for the sidecar at start
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: graceful shutdown budget
+	LogLevel        zerolog.Level // LOG_LEVEL
+	PprofAddr       string        // PPROF_ADDR: where to serve Go's profiles; "" serves none
 }
 
-// loadConfig reads the configuration through getenv, with the defaults of
-// docs/conventions.md for variables that are unset or empty. It names the
-// variable and the value it cannot use.
+// loadConfig reads the configuration, applying defaults, and reports every
+// invalid value at once.
 func loadConfig(getenv func(string) string) (config, error) {
-	env := environment{getenv: getenv}
+	p := parser{getenv: getenv}
 	cfg := config{
-		Host:            env.string("APP_HOST", "127.0.0.1"),
-		Port:            env.port("APP_PORT", 8082),
-		DaprHost:        env.string("DAPR_HOST", "127.0.0.1"),
-		DaprGRPCPort:    env.port("DAPR_GRPC_PORT", 50001),
-		DaprHTTPPort:    env.port("DAPR_HTTP_PORT", 3500),
-		PubSub:          env.string("PUBSUB_NAME", "pubsub"),
-		StateStore:      env.string("STATESTORE_NAME", "notification-store"),
-		SidecarWait:     env.duration("SIDECAR_WAIT", 60*time.Second),
-		ShutdownTimeout: env.duration("SHUTDOWN_TIMEOUT", 4*time.Second),
-		LogLevel:        env.logLevel("LOG_LEVEL", zerolog.InfoLevel),
-		PprofAddr:       env.string("PPROF_ADDR", ""),
+		Host:            p.str("APP_HOST", "127.0.0.1"),
+		Port:            p.port("APP_PORT", 8082),
+		DaprHost:        p.str("DAPR_HOST", "127.0.0.1"),
+		DaprGRPCPort:    p.port("DAPR_GRPC_PORT", 50001),
+		DaprHTTPPort:    p.port("DAPR_HTTP_PORT", 3500),
+		PubSub:          p.str("PUBSUB_NAME", "pubsub"),
+		StateStore:      p.str("STATESTORE_NAME", "notification-store"),
+		SidecarWait:     p.duration("SIDECAR_WAIT", 60*time.Second),
+		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 4*time.Second),
+		LogLevel:        p.level("LOG_LEVEL", zerolog.InfoLevel),
+		PprofAddr:       p.str("PPROF_ADDR", ""),
 	}
-	return cfg, env.err
+	return cfg, errors.Join(p.errs...)
 }
 
-// environment reads variables, keeping the first one it cannot use in err.
-type environment struct {
+// parser reads environment variables and collects what is wrong with them.
+type parser struct {
 	getenv func(string) string
-	err    error
+	errs   []error
 }
 
-func (e *environment) string(name, fallback string) string {
-	if v := e.getenv(name); v != "" {
+func (p *parser) str(name, def string) string {
+	if v := p.getenv(name); v != "" {
 		return v
 	}
-	return fallback
+	return def
 }
 
-func (e *environment) port(name string, fallback int) int {
-	v := e.getenv(name)
+func (p *parser) port(name string, def int) int {
+	v := p.getenv(name)
 	if v == "" {
-		return fallback
+		return def
 	}
-	p, err := strconv.Atoi(v)
-	if err != nil || p < 1 || p > 65535 {
-		e.fail(name, v, "a port number from 1 to 65535")
-		return fallback
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 65535 {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a port number from 1 to 65535", name, v))
 	}
-	return p
+	return n
 }
 
-func (e *environment) duration(name string, fallback time.Duration) time.Duration {
-	v := e.getenv(name)
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.getenv(name)
 	if v == "" {
-		return fallback
+		return def
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		e.fail(name, v, "a positive duration such as 4s")
-		return fallback
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a positive duration such as 5s", name, v))
 	}
 	return d
 }
 
-func (e *environment) logLevel(name string, fallback zerolog.Level) zerolog.Level {
-	v := e.getenv(name)
+func (p *parser) level(name string, def zerolog.Level) zerolog.Level {
+	v := p.getenv(name)
 	if v == "" {
-		return fallback
+		return def
 	}
 	l, err := zerolog.ParseLevel(v)
-	if err != nil || l == zerolog.NoLevel {
-		e.fail(name, v, "one of trace, debug, info, warn, error, fatal, panic, disabled")
-		return fallback
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want debug, info, warn or error", name, v))
 	}
 	return l
-}
-
-func (e *environment) fail(name, value, want string) {
-	if e.err == nil {
-		e.err = fmt.Errorf("%s=%q: want %s", name, value, want)
-	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -35,12 +36,14 @@ func TestLoadConfig(t *testing.T) {
 				"DAPR_HOST": "dapr", "DAPR_GRPC_PORT": "50002", "DAPR_HTTP_PORT": "3501",
 				"PUBSUB_NAME": "servicebus", "STATESTORE_NAME": "notes",
 				"SIDECAR_WAIT": "2m", "SHUTDOWN_TIMEOUT": "1500ms", "LOG_LEVEL": "debug",
+				"PPROF_ADDR": "127.0.0.1:6060",
 			},
 			want: config{
 				Host: "0.0.0.0", Port: 9000,
 				DaprHost: "dapr", DaprGRPCPort: 50002, DaprHTTPPort: 3501,
 				PubSub: "servicebus", StateStore: "notes",
 				SidecarWait: 2 * time.Minute, ShutdownTimeout: 1500 * time.Millisecond, LogLevel: zerolog.DebugLevel,
+				PprofAddr: "127.0.0.1:6060",
 			},
 		},
 	}
@@ -65,9 +68,9 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{name: "APP_PORT", value: "0", wantErr: `APP_PORT="0": want a port number from 1 to 65535`},
 		{name: "DAPR_GRPC_PORT", value: "65536", wantErr: `DAPR_GRPC_PORT="65536": want a port number from 1 to 65535`},
 		{name: "DAPR_HTTP_PORT", value: "-1", wantErr: `DAPR_HTTP_PORT="-1": want a port number from 1 to 65535`},
-		{name: "SIDECAR_WAIT", value: "60", wantErr: `SIDECAR_WAIT="60": want a positive duration such as 4s`},
-		{name: "SHUTDOWN_TIMEOUT", value: "-4s", wantErr: `SHUTDOWN_TIMEOUT="-4s": want a positive duration such as 4s`},
-		{name: "LOG_LEVEL", value: "loud", wantErr: `LOG_LEVEL="loud": want one of trace, debug, info, warn, error, fatal, panic, disabled`},
+		{name: "SIDECAR_WAIT", value: "60", wantErr: `SIDECAR_WAIT="60": want a positive duration such as 5s`},
+		{name: "SHUTDOWN_TIMEOUT", value: "-4s", wantErr: `SHUTDOWN_TIMEOUT="-4s": want a positive duration such as 5s`},
+		{name: "LOG_LEVEL", value: "loud", wantErr: `LOG_LEVEL="loud": want debug, info, warn or error`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -84,5 +87,25 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 				t.Errorf("error mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestLoadConfigReportsEveryBadValue(t *testing.T) {
+	_, err := loadConfig(func(name string) string {
+		return map[string]string{
+			"APP_PORT": "http", "DAPR_GRPC_PORT": "70000", "SIDECAR_WAIT": "-1s", "LOG_LEVEL": "loud",
+		}[name]
+	})
+	if err == nil {
+		t.Fatal("no error for bad values")
+	}
+	want := []string{
+		`APP_PORT="http": want a port number from 1 to 65535`,
+		`DAPR_GRPC_PORT="70000": want a port number from 1 to 65535`,
+		`SIDECAR_WAIT="-1s": want a positive duration such as 5s`,
+		`LOG_LEVEL="loud": want debug, info, warn or error`,
+	}
+	if diff := cmp.Diff(want, strings.Split(err.Error(), "\n")); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 }

@@ -1,12 +1,12 @@
 // Command notification is the notification service of the ride-hailing
 // choreography: it tells riders about their trips (order received, driver
 // on the way, no driver) from the events on Dapr pub/sub, and lets them
-// read and follow what they were told.
+// read and follow what they were told. It talks to other services only
+// through its Dapr sidecar.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,31 +30,11 @@ func main() {
 		os.Exit(healthcheck(os.Getenv, os.Stderr)) // the image's HEALTHCHECK
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Getenv, os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		stop()
 		os.Exit(1)
 	}
-}
-
-// run runs the service until ctx is done, then shuts it down gracefully.
-// It logs JSON lines to stdout; an error that stops it is logged once, or
-// written to stderr when it comes before the logger exists.
-func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		fmt.Fprintf(stderr, "notification: configuration: %v\n", err)
-		return err
-	}
-	logger := zerolog.New(stdout).Level(cfg.LogLevel).With().Timestamp().Str("service", "notification").Logger()
-	if cfg.PprofAddr != "" {
-		go servePprof(logger, cfg.PprofAddr)
-	}
-	if err := serve(ctx, cfg, logger); err != nil {
-		logger.Error().Err(err).Msg("service stopped")
-		return err
-	}
-	return nil
 }
 
 // answerMargin is how long before the end of the shutdown budget in-flight
@@ -63,82 +42,106 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 // http.Server.Shutdown may wait between checks for idle connections.
 const answerMargin = time.Second
 
-// serve starts the HTTP server, waits for the sidecar, serves until ctx is
-// done and shuts down within cfg.ShutdownTimeout.
-func serve(ctx context.Context, cfg config, logger zerolog.Logger) error {
-	sidecar, err := dapr.Dial(dapr.Config{
-		Host: cfg.DaprHost, GRPCPort: cfg.DaprGRPCPort, HTTPPort: cfg.DaprHTTPPort, StateStore: cfg.StateStore,
+// run starts the service and blocks until ctx is cancelled (SIGTERM), then
+// shuts down gracefully: readiness turns 503, notification streams end,
+// in-flight requests and event deliveries finish, and run returns within
+// the shutdown budget.
+func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "notification: invalid configuration:\n%v\n", err)
+		return err
+	}
+	logger := zerolog.New(zerolog.SyncWriter(stdout)).Level(cfg.LogLevel).With().Timestamp().Str("service", "notification").Logger()
+	if cfg.PprofAddr != "" {
+		go servePprof(logger, cfg.PprofAddr)
+	}
+
+	sidecar, err := dapr.NewSidecar(dapr.SidecarOptions{
+		Host:       cfg.DaprHost,
+		GRPCPort:   cfg.DaprGRPCPort,
+		HTTPPort:   cfg.DaprHTTPPort,
+		StateStore: cfg.StateStore,
 	})
 	if err != nil {
+		logger.Error().Err(err).Msg("cannot start")
 		return err
 	}
 	defer sidecar.Close()
 
-	svc := app.New(sidecar.StateStore(), time.Now, logger)
-	var connected atomic.Bool
-	stopping := make(chan struct{})
+	riders := app.NewService(dapr.NewHistoryStore(sidecar), time.Now, logger)
+	deadLetters := app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now)
+	readiness := httpapi.NewReadiness(sidecar.Ready)
 	// Every request's context derives from handlers, so shutdown can cancel
 	// the ones that would not finish in time.
 	handlers, cancelHandlers := context.WithCancel(context.Background())
 	defer cancelHandlers()
-	srv := &http.Server{
-		BaseContext: func(net.Listener) context.Context { return handlers },
+	server := &http.Server{
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
-			Events:      svc,
-			Riders:      svc,
-			DeadLetters: app.NewDeadLetters(sidecar.DeadLetterStore(), time.Now, logger),
-			PubSub:      cfg.PubSub,
-			Stopping:    stopping,
-			Ready: func(ctx context.Context) error {
-				if !connected.Load() {
-					return errors.New("waiting for the sidecar")
-				}
-				return sidecar.Check(ctx)
-			},
+			Riders:      riders,
+			DeadLetters: deadLetters,
+			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, riders, deadLetters),
+			Readiness:   readiness,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          log.New(logger.With().Str("component", "http").Logger(), "", 0),
+		ErrorLog:          log.New(stderr, "", 0), // the server's own errors, such as a failed TLS handshake
+		BaseContext:       func(net.Listener) context.Context { return handlers },
 	}
 
-	// Serve first: the sidecar asks for the subscriptions when it starts.
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	listener, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		logger.Error().Err(err).Msg("cannot listen")
+		return err
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Info().Str("addr", ln.Addr().String()).Msg("listening")
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- server.Serve(listener) }()
+	logger.Info().Str("addr", listener.Addr().String()).Msg("listening")
 
-	shutdown := func() error {
-		close(stopping) // /readyz turns 503, notification streams end
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-		defer cancel()
-		// An event still in flight answerMargin before the budget ends is
-		// cancelled, so it answers RETRY and is redelivered.
-		late := time.AfterFunc(cfg.ShutdownTimeout-min(answerMargin, cfg.ShutdownTimeout/2), cancelHandlers)
-		defer late.Stop()
-		if err := srv.Shutdown(ctx); err != nil {
-			return fmt.Errorf("shut down http server: %w", err)
-		}
-		logger.Info().Msg("stopped")
-		return nil
+	// The sidecar asks for the subscriptions as soon as the port is open.
+	waitCtx, cancel := context.WithTimeout(ctx, cfg.SidecarWait)
+	err = sidecar.WaitReady(waitCtx)
+	cancel()
+	switch {
+	case ctx.Err() != nil:
+		// Stopped while waiting: shut down below.
+	case err != nil:
+		logger.Error().Err(err).Dur("waited", cfg.SidecarWait).Msg("sidecar not ready, giving up")
+		_ = shutdown(server, readiness, cfg.ShutdownTimeout, cancelHandlers)
+		return err
+	default:
+		readiness.Start()
+		logger.Info().Msg("ready")
 	}
-
-	if err := sidecar.Wait(ctx, cfg.SidecarWait); err != nil {
-		if ctx.Err() != nil {
-			return shutdown()
-		}
-		return errors.Join(err, shutdown())
-	}
-	connected.Store(true)
-	logger.Info().Str("stateStore", cfg.StateStore).Msg("sidecar connected, ready")
 
 	select {
-	case err := <-served:
-		return fmt.Errorf("serve http: %w", err)
+	case err := <-serveErr:
+		logger.Error().Err(err).Msg("server stopped")
+		return err
 	case <-ctx.Done():
-		logger.Info().Msg("shutting down")
-		return shutdown()
 	}
+	logger.Info().Dur("budget", cfg.ShutdownTimeout).Msg("shutting down")
+	if err := shutdown(server, readiness, cfg.ShutdownTimeout, cancelHandlers); err != nil {
+		logger.Error().Err(err).Msg("shutdown budget exceeded, connections closed")
+		return err
+	}
+	logger.Info().Msg("stopped")
+	return nil
+}
+
+// shutdown turns /readyz to 503, ends the notification streams and stops
+// the server, waiting up to timeout for the requests in flight, event
+// deliveries included. Work still running answerMargin before the budget
+// ends is cancelled with cancelHandlers: an event then gets RETRY, so every
+// caller hears an answer before the process exits.
+func shutdown(server *http.Server, readiness *httpapi.Readiness, timeout time.Duration, cancelHandlers context.CancelFunc) error {
+	readiness.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	late := time.AfterFunc(timeout-min(answerMargin, timeout/2), cancelHandlers)
+	defer late.Stop()
+	if err := server.Shutdown(ctx); err != nil {
+		server.Close()
+		return fmt.Errorf("shut down http server: %w", err)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -136,12 +137,12 @@ func (s *service) shutdown(t *testing.T) error {
 
 func sidecarEnv(t *testing.T) map[string]string {
 	t.Helper()
-	_, cfg := daprtest.Start(t)
+	_, opts := daprtest.Start(t)
 	return map[string]string{
-		"DAPR_HOST":       cfg.Host,
-		"DAPR_GRPC_PORT":  strconv.Itoa(cfg.GRPCPort),
-		"DAPR_HTTP_PORT":  strconv.Itoa(cfg.HTTPPort),
-		"STATESTORE_NAME": cfg.StateStore,
+		"DAPR_HOST":       opts.Host,
+		"DAPR_GRPC_PORT":  strconv.Itoa(opts.GRPCPort),
+		"DAPR_HTTP_PORT":  strconv.Itoa(opts.HTTPPort),
+		"STATESTORE_NAME": opts.StateStore,
 	}
 }
 
@@ -187,7 +188,7 @@ func TestRunHandlesEventsAndShutsDownWithAnOpenStream(t *testing.T) {
 	// Readiness polls that came before the sidecar was connected logged
 	// "request failed"; how many depends on timing.
 	got := slices.DeleteFunc(s.stdout.messages(t), func(msg string) bool { return msg == "request failed" })
-	want := []string{"listening", "sidecar connected, ready", "notification sent", "shutting down", "stopped"}
+	want := []string{"listening", "ready", "notification sent", "event handled", "shutting down", "stopped"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log messages mismatch (-want +got):\n%s", diff)
 	}
@@ -221,13 +222,13 @@ func TestRunFailsWhenTheSidecarNeverComes(t *testing.T) {
 	select {
 	case err := <-s.done:
 		s.done <- err
-		if err == nil || !strings.Contains(err.Error(), "sidecar not ready within 1s") {
-			t.Errorf("run() = %v, want sidecar not ready within 1s", err)
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "wait for sidecar") {
+			t.Errorf("run() = %v, want the wait for the sidecar to end at its deadline", err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not give up on the sidecar")
 	}
-	want := []string{"listening", "stopped", "service stopped"}
+	want := []string{"listening", "sidecar not ready, giving up"}
 	if diff := cmp.Diff(want, s.stdout.messages(t)); diff != "" {
 		t.Errorf("log messages mismatch (-want +got):\n%s", diff)
 	}
@@ -244,7 +245,7 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 	if err := run(t.Context(), getenv, &stdout, &stderr); err == nil {
 		t.Fatal("run() = nil, want an error")
 	}
-	if diff := cmp.Diff("notification: configuration: APP_PORT=\"http\": want a port number from 1 to 65535\n", stderr.String()); diff != "" {
+	if diff := cmp.Diff("notification: invalid configuration:\nAPP_PORT=\"http\": want a port number from 1 to 65535\n", stderr.String()); diff != "" {
 		t.Errorf("stderr mismatch (-want +got):\n%s", diff)
 	}
 	if stdout.Len() != 0 {
@@ -259,15 +260,15 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 // exits 0, which it does only when the shutdown finished within
 // SHUTDOWN_TIMEOUT (4 s, inside the 5 s that Container Apps gives).
 func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
-	fake, cfg := daprtest.Start(t)
+	fake, opts := daprtest.Start(t)
 	port := freePort(t)
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = []string{
 		"NOTIFICATION_RUN_MAIN=1",
 		"APP_PORT=" + port,
-		"DAPR_GRPC_PORT=" + strconv.Itoa(cfg.GRPCPort),
-		"DAPR_HTTP_PORT=" + strconv.Itoa(cfg.HTTPPort),
-		"STATESTORE_NAME=" + cfg.StateStore,
+		"DAPR_GRPC_PORT=" + strconv.Itoa(opts.GRPCPort),
+		"DAPR_HTTP_PORT=" + strconv.Itoa(opts.HTTPPort),
+		"STATESTORE_NAME=" + opts.StateStore,
 		"SHUTDOWN_TIMEOUT=4s",
 	}
 	s := &service{url: "http://127.0.0.1:" + port, stdout: &syncBuffer{}}
@@ -337,7 +338,7 @@ func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
 		}
 	}
 	got := slices.DeleteFunc(s.stdout.messages(t), func(msg string) bool { return msg == "request failed" })
-	want := []string{"listening", "sidecar connected, ready", "notification sent", "shutting down", "notification sent", "stopped"}
+	want := []string{"listening", "ready", "notification sent", "event handled", "shutting down", "notification sent", "event handled", "stopped"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log messages mismatch (-want +got):\n%s", diff)
 	}

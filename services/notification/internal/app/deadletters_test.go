@@ -1,28 +1,26 @@
-package app_test
+package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/rs/zerolog"
-
-	"github.com/ride-choreography/services/notification/internal/app"
-	"github.com/ride-choreography/services/notification/internal/deadletter"
 )
 
-// fakeDeadLetterStore is an in-memory app.DeadLetterStore that checks
-// ETags like the real one and counts its saves.
+var receivedAt = time.Date(2026, 11, 27, 9, 30, 2, 0, time.UTC)
+
+// fakeDeadLetterStore is an in-memory DeadLetterStore that checks versions
+// like the real one and counts its saves.
 type fakeDeadLetterStore struct {
 	mu      sync.Mutex
-	list    deadletter.List
+	box     DeadLetters
 	version int
 
 	loadErr error
@@ -34,16 +32,16 @@ type fakeDeadLetterStore struct {
 	saves int
 }
 
-func (s *fakeDeadLetterStore) Load(context.Context) (deadletter.List, string, error) {
+func (s *fakeDeadLetterStore) Load(context.Context) (DeadLetters, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.loadErr != nil {
-		return deadletter.List{}, "", s.loadErr
+		return DeadLetters{}, "", s.loadErr
 	}
-	return s.list, s.etag(), nil
+	return DeadLetters{Count: s.box.Count, Items: append([]DeadLetter(nil), s.box.Items...)}, s.etag(), nil
 }
 
-func (s *fakeDeadLetterStore) Save(_ context.Context, ls deadletter.List, etag string) error {
+func (s *fakeDeadLetterStore) Save(_ context.Context, box DeadLetters, version string) error {
 	if s.beforeSave != nil {
 		s.beforeSave()
 	}
@@ -53,19 +51,20 @@ func (s *fakeDeadLetterStore) Save(_ context.Context, ls deadletter.List, etag s
 	if s.saveErr != nil {
 		return s.saveErr
 	}
-	if etag != s.etag() {
-		return fmt.Errorf("save dead letters with etag %q: %w", etag, app.ErrConflict)
+	if version != s.etag() {
+		return fmt.Errorf("save dead letters at version %q: %w", version, ErrConflict)
 	}
-	s.list = ls
+	s.box = box
 	s.version++
 	return nil
 }
 
-// put adds l to the stored list, as another replica would.
-func (s *fakeDeadLetterStore) put(l deadletter.Letter) {
+// put adds dl to the stored box, as another replica would.
+func (s *fakeDeadLetterStore) put(dl DeadLetter) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.list.Add(l)
+	s.box.Count++
+	s.box.Items = append(s.box.Items, dl)
 	s.version++
 }
 
@@ -76,18 +75,16 @@ func (s *fakeDeadLetterStore) etag() string {
 	return strconv.Itoa(s.version)
 }
 
-// newDeadLetters returns DeadLetters on store whose clock stands still at
-// now, and the buffer its logs go to.
-func newDeadLetters(store app.DeadLetterStore) (*app.DeadLetters, *bytes.Buffer) {
-	var logs bytes.Buffer
-	clock := func() time.Time { return now.In(time.FixedZone("CET", 3600)) }
-	return app.NewDeadLetters(store, clock, zerolog.New(&logs)), &logs
+// newBox returns a box on store whose clock stands still at receivedAt,
+// in another zone than UTC.
+func newBox(store DeadLetterStore) *DeadLetterBox {
+	return NewDeadLetterBox(store, func() time.Time { return receivedAt.In(time.FixedZone("CET", 3600)) })
 }
 
-// poison is a dead letter as the HTTP layer hands it over, before it is
-// stamped with the time it was received.
-func poison(id string) deadletter.Letter {
-	return deadletter.Letter{
+// poison is a dead letter as the dead-letter handler hands it over, before
+// the box stamps it with the time it was received.
+func poison(id string) DeadLetter {
+	return DeadLetter{
 		ID:     id,
 		Topic:  "trip-created",
 		Reason: "invalid event: riderId is missing",
@@ -95,74 +92,124 @@ func poison(id string) deadletter.Letter {
 	}
 }
 
-// received is l as kept: stamped with the time it was received, in UTC.
-func received(l deadletter.Letter) deadletter.Letter {
-	l.ReceivedAt = now
-	return l
+// sized is a dead letter with an event of about size bytes.
+func sized(id string, size int) DeadLetter {
+	dl := poison(id)
+	dl.Event = json.RawMessage(`"` + strings.Repeat("x", max(size-2, 0)) + `"`)
+	return dl
 }
 
-type deadLetterLogLine struct {
-	Level   string `json:"level"`
-	Message string `json:"message"`
-	EventID string `json:"eventId"`
-	Topic   string `json:"topic"`
-	Reason  string `json:"reason"`
-	TraceID string `json:"traceId"`
+// received is dl as kept: stamped with the time it was received, in UTC.
+func received(dl DeadLetter) DeadLetter {
+	dl.ReceivedAt = receivedAt
+	return dl
 }
 
-func deadLetterLogLines(t *testing.T, logs *bytes.Buffer) []deadLetterLogLine {
-	t.Helper()
-	var lines []deadLetterLogLine
-	dec := json.NewDecoder(logs)
-	for dec.More() {
-		var l deadLetterLogLine
-		if err := dec.Decode(&l); err != nil {
-			t.Fatalf("log is not JSON lines: %v", err)
-		}
-		lines = append(lines, l)
+// ids returns the ids of the dead letters of box, oldest first.
+func ids(box DeadLetters) []string {
+	var ids []string
+	for _, dl := range box.Items {
+		ids = append(ids, dl.ID)
 	}
-	return lines
+	return ids
 }
 
-func TestKeepStoresEachLetterOnceAndLogsIt(t *testing.T) {
+func TestDeadLetterBoxStoresEachOnce(t *testing.T) {
 	store := &fakeDeadLetterStore{}
-	letters, logs := newDeadLetters(store)
-	ctx := app.WithTraceParent(t.Context(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-	for _, id := range []string{"e1", "e2", "e1"} {
-		if err := letters.Keep(ctx, poison(id)); err != nil {
-			t.Fatalf("keep %s: %v", id, err)
+	box := newBox(store)
+	for _, tt := range []struct {
+		id        string
+		wantAdded bool
+	}{{"e1", true}, {"e2", true}, {"e1", false}, {"e2", false}} {
+		added, err := box.Store(t.Context(), poison(tt.id))
+		if err != nil {
+			t.Fatalf("Store(%s) error = %v", tt.id, err)
+		}
+		if added != tt.wantAdded {
+			t.Errorf("Store(%s) added = %t, want %t", tt.id, added, tt.wantAdded)
 		}
 	}
 
-	ls, err := letters.List(t.Context())
+	got, err := box.List(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []deadletter.Letter{received(poison("e1")), received(poison("e2"))}
-	if diff := cmp.Diff(want, ls.Letters()); diff != "" {
-		t.Errorf("letters mismatch (-want +got):\n%s", diff)
-	}
-	if got := ls.Count(); got != 2 {
-		t.Errorf("count %d, want 2", got)
+	want := DeadLetters{Count: 2, Items: []DeadLetter{received(poison("e1")), received(poison("e2"))}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("box (-want +got):\n%s", diff)
 	}
 	if store.saves != 2 {
-		t.Errorf("saves = %d, want 2", store.saves)
-	}
-	var wantLogs []deadLetterLogLine
-	for _, id := range []string{"e1", "e2"} {
-		wantLogs = append(wantLogs, deadLetterLogLine{
-			Level: "warn", Message: "dead letter stored", EventID: id, Topic: "trip-created",
-			Reason: "invalid event: riderId is missing", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
-		})
-	}
-	if diff := cmp.Diff(wantLogs, deadLetterLogLines(t, logs)); diff != "" {
-		t.Errorf("logs mismatch (-want +got):\n%s", diff)
+		t.Errorf("saves = %d, want 2: a dead letter kept already is not written again", store.saves)
 	}
 }
 
-func TestKeepRetriesAfterAConflict(t *testing.T) {
+func TestDeadLetterBoxKeepsTheNewestMaxDeadLetters(t *testing.T) {
+	box := newBox(&fakeDeadLetterStore{})
+	for i := range maxDeadLetters + 5 {
+		if _, err := box.Store(t.Context(), poison(fmt.Sprint("e", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := box.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := ids(got)
+	if len(kept) != maxDeadLetters || kept[0] != "e5" || kept[len(kept)-1] != fmt.Sprint("e", maxDeadLetters+4) {
+		t.Errorf("kept %d, %s to %s; want %d, e5 to e%d", len(kept), kept[0], kept[len(kept)-1], maxDeadLetters, maxDeadLetters+4)
+	}
+	if got.Count != maxDeadLetters+5 {
+		t.Errorf("count %d, want %d", got.Count, maxDeadLetters+5)
+	}
+}
+
+func TestDeadLetterBoxKeepsLargeOnesWithinMaxDeadLetterBytes(t *testing.T) {
+	tests := []struct {
+		name  string
+		sizes []int
+		want  []string
+	}{
+		{
+			name:  "the oldest make room",
+			sizes: []int{maxDeadLettersBytes / 2, maxDeadLettersBytes / 2, maxDeadLettersBytes / 2},
+			want:  []string{"e2"},
+		},
+		{
+			name:  "small ones stay with a large one",
+			sizes: []int{100, 100, maxDeadLettersBytes / 2},
+			want:  []string{"e0", "e1", "e2"},
+		},
+		{
+			name:  "the newest stays, even larger than maxDeadLettersBytes",
+			sizes: []int{100, maxDeadLettersBytes + 1},
+			want:  []string{"e1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			box := newBox(&fakeDeadLetterStore{})
+			for i, size := range tt.sizes {
+				if _, err := box.Store(t.Context(), sized(fmt.Sprint("e", i), size)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := box.List(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, ids(got)); diff != "" {
+				t.Errorf("dead letters kept (-want +got):\n%s", diff)
+			}
+			if got.Count != len(tt.sizes) {
+				t.Errorf("count %d, want %d", got.Count, len(tt.sizes))
+			}
+		})
+	}
+}
+
+func TestDeadLetterBoxRetriesAfterAConflict(t *testing.T) {
 	store := &fakeDeadLetterStore{}
-	letters, logs := newDeadLetters(store)
+	box := newBox(store)
 	raced := false
 	store.beforeSave = func() {
 		if !raced {
@@ -171,43 +218,38 @@ func TestKeepRetriesAfterAConflict(t *testing.T) {
 		}
 	}
 
-	if err := letters.Keep(t.Context(), poison("e1")); err != nil {
-		t.Fatal(err)
+	added, err := box.Store(t.Context(), poison("e1"))
+	if err != nil || !added {
+		t.Fatalf("Store() = %t, %v, want true, nil", added, err)
 	}
-	want := []deadletter.Letter{received(poison("other")), received(poison("e1"))}
-	if diff := cmp.Diff(want, store.list.Letters()); diff != "" {
-		t.Errorf("letters mismatch (-want +got):\n%s", diff)
+	want := DeadLetters{Count: 2, Items: []DeadLetter{received(poison("other")), received(poison("e1"))}}
+	if diff := cmp.Diff(want, store.box); diff != "" {
+		t.Errorf("box (-want +got):\n%s", diff)
 	}
 	if store.saves != 2 {
 		t.Errorf("saves = %d, want 2", store.saves)
 	}
-	if got := len(deadLetterLogLines(t, logs)); got != 1 {
-		t.Errorf("%d log lines, want 1", got)
-	}
 }
 
-func TestKeepGivesUpAfterRepeatedConflicts(t *testing.T) {
+func TestDeadLetterBoxGivesUpAfterRepeatedConflicts(t *testing.T) {
 	store := &fakeDeadLetterStore{}
-	letters, logs := newDeadLetters(store)
+	box := newBox(store)
 	n := 0
 	store.beforeSave = func() {
 		n++
 		store.put(received(poison(fmt.Sprint("other-", n))))
 	}
 
-	err := letters.Keep(t.Context(), poison("e1"))
-	if !errors.Is(err, app.ErrConflict) {
-		t.Fatalf("error = %v, want %v", err, app.ErrConflict)
+	added, err := box.Store(t.Context(), poison("e1"))
+	if !errors.Is(err, ErrConflict) || added {
+		t.Fatalf("Store() = %t, %v, want false and an error wrapping %v", added, err, ErrConflict)
 	}
-	if store.saves != 5 {
-		t.Errorf("saves = %d, want 5", store.saves)
-	}
-	if got := len(deadLetterLogLines(t, logs)); got != 0 {
-		t.Errorf("%d log lines, want none", got)
+	if store.saves != maxAttempts {
+		t.Errorf("saves = %d, want %d", store.saves, maxAttempts)
 	}
 }
 
-func TestKeepFailsWhenTheStoreFails(t *testing.T) {
+func TestDeadLetterBoxFailsWhenTheStoreFails(t *testing.T) {
 	errDown := errors.New("state store down")
 	tests := []struct {
 		name       string
@@ -220,23 +262,19 @@ func TestKeepFailsWhenTheStoreFails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			store := &fakeDeadLetterStore{}
 			tt.breakStore(store)
-			letters, logs := newDeadLetters(store)
-
-			err := letters.Keep(t.Context(), poison("e1"))
-			if !errors.Is(err, errDown) {
-				t.Fatalf("error = %v, want %v", err, errDown)
+			if added, err := newBox(store).Store(t.Context(), poison("e1")); !errors.Is(err, errDown) || added {
+				t.Errorf("Store() = %t, %v, want false and %v", added, err, errDown)
 			}
-			if got := len(deadLetterLogLines(t, logs)); got != 0 {
-				t.Errorf("%d log lines, want none", got)
+			if store.saves > 1 {
+				t.Errorf("saves = %d, want at most 1: a failing store is not a conflict", store.saves)
 			}
 		})
 	}
 }
 
-func TestListFailsWhenTheStoreFails(t *testing.T) {
+func TestDeadLetterBoxListFailsWhenTheStoreFails(t *testing.T) {
 	errDown := errors.New("state store down")
-	letters, _ := newDeadLetters(&fakeDeadLetterStore{loadErr: errDown})
-	if _, err := letters.List(t.Context()); !errors.Is(err, errDown) {
-		t.Errorf("error = %v, want %v", err, errDown)
+	if _, err := newBox(&fakeDeadLetterStore{loadErr: errDown}).List(t.Context()); !errors.Is(err, errDown) {
+		t.Errorf("List() error = %v, want %v", err, errDown)
 	}
 }

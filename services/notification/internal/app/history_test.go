@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ride-choreography/services/notification/internal/app"
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
 
@@ -57,7 +58,7 @@ func TestWatchWakesOnlyForNewNotificationsOfTheRider(t *testing.T) {
 	otherWake, stopOther := svc.Watch("rider-7")
 	defer stopOther()
 
-	if err := svc.TripReceived(t.Context(), riderID, tripID); err != nil {
+	if err := svc.TripReceived(t.Context(), app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
 	if !woken(wake) {
@@ -67,7 +68,7 @@ func TestWatchWakesOnlyForNewNotificationsOfTheRider(t *testing.T) {
 		t.Error("watcher of another rider woken")
 	}
 
-	if err := svc.TripReceived(t.Context(), riderID, tripID); err != nil {
+	if err := svc.TripReceived(t.Context(), app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
 	if woken(wake) {
@@ -79,10 +80,10 @@ func TestWatchCoalescesAndStops(t *testing.T) {
 	svc, _ := newService(newFakeStore())
 	wake, stop := svc.Watch(riderID)
 
-	if err := svc.TripReceived(t.Context(), riderID, tripID); err != nil {
+	if err := svc.TripReceived(t.Context(), app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.NoDriver(t.Context(), riderID, tripID); err != nil {
+	if err := svc.NoDriver(t.Context(), app.DriverNotFound{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
 	if !woken(wake) {
@@ -93,7 +94,7 @@ func TestWatchCoalescesAndStops(t *testing.T) {
 	}
 
 	stop()
-	if err := svc.TripReceived(t.Context(), riderID, otherTripID); err != nil {
+	if err := svc.TripReceived(t.Context(), app.TripCreated{TripID: otherTripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
 	if woken(wake) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/ride-choreography/services/notification/internal/deadletter"
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
 
@@ -27,12 +26,13 @@ type Store interface {
 	Recent(riderID string) (h notification.History, etag string, ok bool)
 }
 
-// DeadLetterStore keeps the service's one list of dead letters. Load
-// returns an empty list and an empty ETag when none is stored yet. Save
-// writes ls only if the stored list still has the given ETag (an empty
-// ETag: only if there is none yet), else it returns an error wrapping
-// ErrConflict.
+// DeadLetterStore keeps the dead letters, as one record.
 type DeadLetterStore interface {
-	Load(ctx context.Context) (ls deadletter.List, etag string, err error)
-	Save(ctx context.Context, ls deadletter.List, etag string) error
+	// Load returns the dead letters kept and the version that a save must
+	// present; none and an empty version when nothing is kept yet.
+	Load(ctx context.Context) (DeadLetters, string, error)
+	// Save saves dl if the stored version is still version; an empty
+	// version saves dl only if nothing is stored yet. A lost race returns
+	// ErrConflict.
+	Save(ctx context.Context, dl DeadLetters, version string) error
 }

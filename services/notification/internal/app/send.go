@@ -9,26 +9,23 @@ import (
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
 
-// saveAttempts bounds the read-modify-write of a history that keeps losing
-// races with other writers; the caller then retries the whole event.
-const saveAttempts = 5
-
-// TripReceived tells rider riderID that their order for trip tripID arrived.
-func (s *Service) TripReceived(ctx context.Context, riderID, tripID string) error {
-	return s.send(ctx, riderID, notification.TripReceived(tripID, s.sentAt()))
+// TripReceived tells the rider of a trip-created event that their order
+// arrived.
+func (s *Service) TripReceived(ctx context.Context, e TripCreated) error {
+	return s.send(ctx, e.RiderID, notification.TripReceived(e.TripID, s.sentAt()))
 }
 
-// DriverAssigned tells rider riderID which driver comes for trip tripID and
-// when. A rider not told yet that the trip was received is told that
-// first (the event overtook trip-created).
-func (s *Service) DriverAssigned(ctx context.Context, riderID, tripID string, d notification.Driver, eta time.Duration) error {
-	return s.send(ctx, riderID, notification.DriverAssigned(tripID, d, eta, s.sentAt()))
+// DriverAssigned tells the rider which driver comes for the trip and when.
+// A rider not told yet that the trip was received is told that first (the
+// event overtook trip-created).
+func (s *Service) DriverAssigned(ctx context.Context, e DriverAssigned) error {
+	return s.send(ctx, e.RiderID, notification.DriverAssigned(e.TripID, e.Driver, e.ETA, s.sentAt()))
 }
 
-// NoDriver tells rider riderID that no driver was found for trip tripID,
-// after telling them that the trip was received if nobody did yet.
-func (s *Service) NoDriver(ctx context.Context, riderID, tripID string) error {
-	return s.send(ctx, riderID, notification.NoDriver(tripID, s.sentAt()))
+// NoDriver tells the rider that no driver was found for the trip, after
+// telling them that the trip was received if nobody did yet.
+func (s *Service) NoDriver(ctx context.Context, e DriverNotFound) error {
+	return s.send(ctx, e.RiderID, notification.NoDriver(e.TripID, s.sentAt()))
 }
 
 // send tells the rider n by adding it to their history, unless the
@@ -58,7 +55,7 @@ func (s *Service) send(ctx context.Context, riderID string, n notification.Notif
 // when the rider has none yet, for the driver's answer may overtake
 // trip-created (the rider still hears first that the order arrived, and
 // trip-created then finds it sent). It loads the history again and retries
-// when another writer changed it in between, at most saveAttempts times.
+// when another writer changed it in between (retryOnConflict).
 //
 // The first attempt starts from the history as this process last saved
 // it, when it remembers it: the rider's second notification then costs one
@@ -66,9 +63,11 @@ func (s *Service) send(ctx context.Context, riderID string, n notification.Notif
 // so a stale start costs a conflict and a load, never a lost notification;
 // only a loaded history decides that n is a duplicate or too early.
 func (s *Service) add(ctx context.Context, riderID string, n notification.Notification) ([]notification.Notification, error) {
-	for attempt := 1; ; attempt++ {
+	first := true
+	return retryOnConflict(func() ([]notification.Notification, error) {
 		h, etag, remembered := s.store.Recent(riderID)
-		remembered = remembered && attempt == 1
+		remembered = remembered && first
+		first = false
 		if !remembered {
 			var err error
 			if h, etag, err = s.store.Load(ctx, riderID); err != nil {
@@ -85,20 +84,16 @@ func (s *Service) add(ctx context.Context, riderID string, n notification.Notifi
 			}
 		}
 		if remembered && (err != nil || !added) {
-			continue // decide on the stored history
+			return nil, ErrConflict // decide on the stored history
 		}
 		if err != nil || !added {
 			return nil, err
 		}
-		err = s.store.Save(ctx, riderID, h, etag)
-		if errors.Is(err, ErrConflict) && attempt < saveAttempts {
-			continue
-		}
-		if err != nil {
+		if err := s.store.Save(ctx, riderID, h, etag); err != nil {
 			return nil, err
 		}
 		return sent, nil
-	}
+	})
 }
 
 func (s *Service) sentAt() time.Time {

@@ -35,7 +35,7 @@ var (
 func newService(store app.Store) (*app.Service, *bytes.Buffer) {
 	var logs bytes.Buffer
 	clock := func() time.Time { return now.In(time.FixedZone("CET", 3600)) }
-	return app.New(store, clock, zerolog.New(&logs)), &logs
+	return app.NewService(store, clock, zerolog.New(&logs)), &logs
 }
 
 type logLine struct {
@@ -66,13 +66,13 @@ func logLines(t *testing.T, logs *bytes.Buffer) []logLine {
 // events of one trip, in the order the rider should hear of them.
 var (
 	tripReceived = func(ctx context.Context, s *app.Service) error {
-		return s.TripReceived(ctx, riderID, tripID)
+		return s.TripReceived(ctx, app.TripCreated{TripID: tripID, RiderID: riderID})
 	}
 	driverAssigned = func(ctx context.Context, s *app.Service) error {
-		return s.DriverAssigned(ctx, riderID, tripID, jarda, 240*time.Second)
+		return s.DriverAssigned(ctx, app.DriverAssigned{TripID: tripID, RiderID: riderID, Driver: jarda, ETA: 240 * time.Second})
 	}
 	noDriver = func(ctx context.Context, s *app.Service) error {
-		return s.NoDriver(ctx, riderID, tripID)
+		return s.NoDriver(ctx, app.DriverNotFound{TripID: tripID, RiderID: riderID})
 	}
 )
 
@@ -139,7 +139,7 @@ func TestSendStoresEachNotificationOnce(t *testing.T) {
 func TestSendLogsTheTraceID(t *testing.T) {
 	svc, logs := newService(newFakeStore())
 	ctx := app.WithTraceParent(t.Context(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-	if err := svc.TripReceived(ctx, riderID, tripID); err != nil {
+	if err := svc.TripReceived(ctx, app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
 	want := []logLine{{
@@ -209,7 +209,7 @@ func TestSendRetriesAfterAConflict(t *testing.T) {
 		}
 	}
 
-	if err := svc.TripReceived(t.Context(), riderID, tripID); err != nil {
+	if err := svc.TripReceived(t.Context(), app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -233,7 +233,7 @@ func TestSendGivesUpAfterRepeatedConflicts(t *testing.T) {
 	svc, logs := newService(store)
 	store.beforeSave = func() { store.put(riderID, notification.TripReceived(otherTripID, now)) }
 
-	err := svc.TripReceived(t.Context(), riderID, tripID)
+	err := svc.TripReceived(t.Context(), app.TripCreated{TripID: tripID, RiderID: riderID})
 	if !errors.Is(err, app.ErrConflict) {
 		t.Fatalf("error = %v, want %v", err, app.ErrConflict)
 	}
@@ -260,7 +260,7 @@ func TestSendFailsWhenTheStoreFails(t *testing.T) {
 			tt.breakStore(store)
 			svc, logs := newService(store)
 
-			err := svc.TripReceived(t.Context(), riderID, tripID)
+			err := svc.TripReceived(t.Context(), app.TripCreated{TripID: tripID, RiderID: riderID})
 			if !errors.Is(err, errDown) {
 				t.Fatalf("error = %v, want %v", err, errDown)
 			}
@@ -275,11 +275,11 @@ func TestSecondNotificationStartsFromTheSavedHistory(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
 	s, _ := newService(store)
-	if err := s.TripReceived(ctx, riderID, tripID); err != nil {
+	if err := s.TripReceived(ctx, app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
 	loads := store.loads
-	if err := s.DriverAssigned(ctx, riderID, tripID, jarda, 4*time.Minute); err != nil {
+	if err := s.DriverAssigned(ctx, app.DriverAssigned{TripID: tripID, RiderID: riderID, Driver: jarda, ETA: 4 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	if store.loads != loads || store.saves != 2 {
@@ -302,21 +302,25 @@ func TestStaleSavedHistoryIsCorrectedByTheStore(t *testing.T) {
 		{
 			name:      "another replica sent the same notification: a duplicate, sent once",
 			meanwhile: []notification.Notification{notification.TripReceived(tripID, now), notification.DriverAssigned(tripID, jarda, 4*time.Minute, now)},
-			send:      func(s *app.Service) error { return s.DriverAssigned(ctx, riderID, tripID, jarda, 4*time.Minute) },
-			want:      []notification.Kind{notification.KindTripReceived, notification.KindDriverAssigned},
+			send: func(s *app.Service) error {
+				return s.DriverAssigned(ctx, app.DriverAssigned{TripID: tripID, RiderID: riderID, Driver: jarda, ETA: 4 * time.Minute})
+			},
+			want: []notification.Kind{notification.KindTripReceived, notification.KindDriverAssigned},
 		},
 		{
 			name:      "another replica received a second trip: this one is added after it",
 			meanwhile: []notification.Notification{notification.TripReceived(tripID, now), notification.TripReceived(otherTripID, now)},
-			send:      func(s *app.Service) error { return s.NoDriver(ctx, riderID, otherTripID) },
-			want:      []notification.Kind{notification.KindTripReceived, notification.KindTripReceived, notification.KindNoDriver},
+			send: func(s *app.Service) error {
+				return s.NoDriver(ctx, app.DriverNotFound{TripID: otherTripID, RiderID: riderID})
+			},
+			want: []notification.Kind{notification.KindTripReceived, notification.KindTripReceived, notification.KindNoDriver},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := newFakeStore()
 			s, _ := newService(store)
-			if err := s.TripReceived(ctx, riderID, tripID); err != nil {
+			if err := s.TripReceived(ctx, app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 				t.Fatal(err)
 			}
 			store.put(riderID, tt.meanwhile...) // what this process remembers is stale now

@@ -5,6 +5,8 @@
 package app
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -20,8 +22,28 @@ type Service struct {
 	wakeups *wakeups
 }
 
-// New returns a Service that keeps histories in store and stamps
+// NewService returns a Service that keeps histories in store and stamps
 // notifications with the time now returns.
-func New(store Store, now func() time.Time, logger zerolog.Logger) *Service {
+func NewService(store Store, now func() time.Time, logger zerolog.Logger) *Service {
 	return &Service{store: store, now: now, log: logger, wakeups: newWakeups()}
+}
+
+// maxAttempts bounds the read-modify-write loop under contention;
+// the caller then retries the whole event.
+const maxAttempts = 5
+
+// retryOnConflict runs a read-modify-write attempt again while it fails
+// with ErrConflict (another writer came first), at most maxAttempts
+// times.
+func retryOnConflict[T any](attempt func() (T, error)) (T, error) {
+	var err error
+	for range maxAttempts {
+		var v T
+		v, err = attempt()
+		if !errors.Is(err, ErrConflict) {
+			return v, err
+		}
+	}
+	var zero T
+	return zero, fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
 }

@@ -1,55 +1,124 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
+	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
 
-// Errors of the HTTP layer itself; writeError maps them to status codes.
-var (
-	errNoRoute          = errors.New("no such resource")
-	errMethodNotAllowed = errors.New("method not allowed on this resource")
-	errNotReady         = errors.New("not ready")
-)
-
-// problem is an RFC 9457 problem details body.
+// problem is an RFC 9457 problem detail.
 type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
 }
 
-// writeError answers r with the problem err stands for. It is the one
-// place an HTTP error is logged: client errors at info level, a service
-// that is not ready at warn level, anything else at error level.
-func writeError(w http.ResponseWriter, r *http.Request, logger zerolog.Logger, err error) {
-	status, detail := http.StatusInternalServerError, "the request could not be completed"
-	level := zerolog.ErrorLevel
+// requestError is a client error found while reading the request.
+type requestError struct {
+	status int
+	detail string
+}
+
+func (e *requestError) Error() string { return e.detail }
+
+var errNotReady = errors.New("not ready")
+
+// writeError maps an error to its problem response. It is the one place
+// an HTTP error is logged.
+func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	p := problem{Type: "about:blank", Instance: r.URL.Path}
+	var reqErr *requestError
 	switch {
+	case errors.As(err, &reqErr):
+		p.Status, p.Detail = reqErr.status, reqErr.detail
 	case errors.Is(err, notification.ErrInvalidRiderID):
-		status, detail, level = http.StatusBadRequest, err.Error(), zerolog.InfoLevel
-	case errors.Is(err, errNoRoute):
-		status, detail, level = http.StatusNotFound, err.Error(), zerolog.InfoLevel
-	case errors.Is(err, errMethodNotAllowed):
-		status, detail, level = http.StatusMethodNotAllowed, err.Error(), zerolog.InfoLevel
+		p.Status, p.Detail = http.StatusBadRequest, err.Error()
 	case errors.Is(err, errNotReady):
-		status, detail, level = http.StatusServiceUnavailable, err.Error(), zerolog.WarnLevel
+		p.Status, p.Detail = http.StatusServiceUnavailable, err.Error()
+	default:
+		// The sidecar or the state store failed: nothing was read, so the
+		// client may retry.
+		p.Status, p.Detail = http.StatusServiceUnavailable, "the notification service cannot reach its state store right now; retry shortly"
+		w.Header().Set("Retry-After", "1")
 	}
-	logger.WithLevel(level).
+	p.Title = http.StatusText(p.Status)
+
+	event := logger.Info() // a client's mistake, not the service's
+	if p.Status >= 500 {
+		event = logger.Error()
+	}
+	event.Err(err).
 		Str("method", r.Method).
 		Str("path", r.URL.Path).
-		Int("status", status).
-		Err(err).
+		Int("status", p.Status).
+		Str("traceId", traceID(r.Header.Get("traceparent"))).
 		Msg("request failed")
-	writeJSONAs(w, "application/problem+json", status, problem{
-		Type:   "about:blank",
-		Title:  http.StatusText(status),
-		Status: status,
-		Detail: detail,
+
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// handleNotFound answers routes that do not exist.
+func handleNotFound(logger zerolog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(logger, w, r, &requestError{status: http.StatusNotFound, detail: "no such route"})
 	})
+}
+
+// handleMethodNotAllowed answers known routes called with the wrong method,
+// naming the methods they take in the Allow header.
+func handleMethodNotAllowed(logger zerolog.Logger, router *mux.Router) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allowedMethods(router, r))
+		writeError(logger, w, r, &requestError{status: http.StatusMethodNotAllowed, detail: r.Method + " is not allowed here"})
+	})
+}
+
+// allowedMethods returns the methods for which router routes r's path.
+func allowedMethods(router *mux.Router, r *http.Request) string {
+	var methods []string
+	_ = router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		ms, _ := route.GetMethods()
+		for _, m := range ms {
+			if !slices.Contains(methods, m) {
+				methods = append(methods, m)
+			}
+		}
+		return nil
+	})
+	var allowed []string
+	for _, m := range methods {
+		try := r.Clone(r.Context())
+		try.Method = m
+		var match mux.RouteMatch
+		if router.Match(try, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	return strings.Join(allowed, ", ")
+}
+
+// traceID returns the trace id of a W3C traceparent header, or "".
+func traceID(traceparent string) string {
+	parts := strings.Split(traceparent, "-")
+	if len(parts) != 4 {
+		return ""
+	}
+	return parts[1]
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/ride-choreography/services/notification/internal/httpapi"
 )
 
-// readiness makes the server's readiness check return err.
+// readiness makes the server's readiness check return err, once started.
 func readiness(err error) func(*httpapi.Deps) {
 	return func(d *httpapi.Deps) {
-		d.Ready = func(context.Context) error { return err }
+		d.Readiness = started(func(context.Context) error { return err })
 	}
 }
 
@@ -47,23 +47,32 @@ func TestReadyz(t *testing.T) {
 
 	tests := []struct {
 		name       string
-		ready      error
-		stopping   bool
+		deps       func(*httpapi.Deps)
+		stop       bool
 		wantDetail string
 	}{
-		{name: "sidecar not reachable", ready: errors.New("sidecar health: connection refused"), wantDetail: "not ready: sidecar health: connection refused"},
-		{name: "shutting down", stopping: true, wantDetail: "not ready: shutting down"},
+		{
+			name:       "starting",
+			deps:       func(d *httpapi.Deps) { d.Readiness = httpapi.NewReadiness(func(context.Context) error { return nil }) },
+			wantDetail: "not ready: starting",
+		},
+		{
+			name:       "sidecar not reachable",
+			deps:       readiness(errors.New("sidecar health: connection refused")),
+			wantDetail: "not ready: sidecar health: connection refused",
+		},
+		{name: "shutting down", deps: readiness(nil), stop: true, wantDetail: "not ready: shutting down"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := newTestServer(t, readiness(tt.ready))
-			if tt.stopping {
-				close(ts.stopping)
+			ts := newTestServer(t, tt.deps)
+			if tt.stop {
+				ts.readiness.Stop()
 			}
 			resp := ts.do(t, http.MethodGet, "/readyz", nil)
 			var got problem
 			decodeBody(t, resp, "application/problem+json", &got)
-			want := problem{Type: "about:blank", Title: "Service Unavailable", Status: 503, Detail: tt.wantDetail}
+			want := problem{Type: "about:blank", Title: "Service Unavailable", Status: 503, Detail: tt.wantDetail, Instance: "/readyz"}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("problem mismatch (-want +got):\n%s", diff)
 			}
@@ -71,5 +80,28 @@ func TestReadyz(t *testing.T) {
 				t.Errorf("status %d, want 503", resp.StatusCode)
 			}
 		})
+	}
+}
+
+// Stop closes Stopping, once however often it is called, and readiness
+// never comes back.
+func TestReadinessStopping(t *testing.T) {
+	r := httpapi.NewReadiness(func(context.Context) error { return nil })
+	select {
+	case <-r.Stopping():
+		t.Fatal("Stopping closed before Stop")
+	default:
+	}
+	r.Start()
+	r.Stop()
+	r.Stop()
+	r.Start()
+	select {
+	case <-r.Stopping():
+	default:
+		t.Error("Stopping still open after Stop")
+	}
+	if err := r.Ready(t.Context()); err == nil {
+		t.Error("Ready() = nil after Stop and Start, want not ready")
 	}
 }

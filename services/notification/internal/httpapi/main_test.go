@@ -19,7 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/notification/internal/app"
-	"github.com/ride-choreography/services/notification/internal/deadletter"
+	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
@@ -80,40 +80,34 @@ func (s *fakeStore) fail(err error) {
 	s.failWith = err
 }
 
-func (s *fakeStore) notifications(riderID string) []notification.Notification {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.histories[riderID].Notifications()
-}
-
-// fakeDeadLetterStore is an in-memory app.DeadLetterStore that checks ETags
-// like the real one.
+// fakeDeadLetterStore is an in-memory app.DeadLetterStore that checks
+// versions like the real one.
 type fakeDeadLetterStore struct {
 	mu       sync.Mutex
-	list     deadletter.List
+	box      app.DeadLetters
 	version  int
 	failWith error
 }
 
-func (s *fakeDeadLetterStore) Load(context.Context) (deadletter.List, string, error) {
+func (s *fakeDeadLetterStore) Load(context.Context) (app.DeadLetters, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failWith != nil {
-		return deadletter.List{}, "", s.failWith
+		return app.DeadLetters{}, "", s.failWith
 	}
-	return s.list, strconv.Itoa(s.version), nil
+	return s.box, strconv.Itoa(s.version), nil
 }
 
-func (s *fakeDeadLetterStore) Save(_ context.Context, ls deadletter.List, etag string) error {
+func (s *fakeDeadLetterStore) Save(_ context.Context, box app.DeadLetters, version string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failWith != nil {
 		return s.failWith
 	}
-	if etag != strconv.Itoa(s.version) {
-		return fmt.Errorf("etag %s: %w", etag, app.ErrConflict)
+	if version != strconv.Itoa(s.version) {
+		return fmt.Errorf("version %s: %w", version, app.ErrConflict)
 	}
-	s.list = ls
+	s.box = box
 	s.version++
 	return nil
 }
@@ -159,15 +153,15 @@ func (b *syncBuffer) lines(t *testing.T, msg string) []map[string]any {
 	return lines
 }
 
-// testServer is the HTTP API on an app.Service and app.DeadLetters on
-// fake stores.
+// testServer is the HTTP API on an app.Service and an app.DeadLetterBox on
+// fake stores, with the real subscriptions (dapr.Subscriber) on its routes.
 type testServer struct {
 	handler         http.Handler
 	store           *fakeStore
 	deadLetterStore *fakeDeadLetterStore
 	svc             *app.Service
 	logs            *syncBuffer
-	stopping        chan struct{}
+	readiness       *httpapi.Readiness
 }
 
 // newTestServer returns a server that is ready, polls every 20 ms, and
@@ -178,25 +172,31 @@ func newTestServer(t testing.TB, changes ...func(*httpapi.Deps)) *testServer {
 		store:           newFakeStore(),
 		deadLetterStore: &fakeDeadLetterStore{},
 		logs:            &syncBuffer{},
-		stopping:        make(chan struct{}),
 	}
 	logger := zerolog.New(ts.logs)
 	clock := func() time.Time { return now }
-	ts.svc = app.New(ts.store, clock, logger)
+	ts.svc = app.NewService(ts.store, clock, logger)
+	deadLetters := app.NewDeadLetterBox(ts.deadLetterStore, clock)
 	deps := httpapi.Deps{
-		Events:       ts.svc,
 		Riders:       ts.svc,
-		DeadLetters:  app.NewDeadLetters(ts.deadLetterStore, clock, logger),
-		PubSub:       "pubsub",
-		Ready:        func(context.Context) error { return nil },
-		Stopping:     ts.stopping,
+		DeadLetters:  deadLetters,
+		Subscriber:   dapr.NewSubscriber(logger, "pubsub", ts.svc, deadLetters),
+		Readiness:    started(func(context.Context) error { return nil }),
 		PollInterval: 20 * time.Millisecond,
 	}
 	for _, change := range changes {
 		change(&deps)
 	}
+	ts.readiness = deps.Readiness
 	ts.handler = httpapi.NewServer(logger, deps)
 	return ts
+}
+
+// started returns a Readiness that has started, checking with check.
+func started(check func(context.Context) error) *httpapi.Readiness {
+	r := httpapi.NewReadiness(check)
+	r.Start()
+	return r
 }
 
 // do serves one request and returns the response.
@@ -249,40 +249,11 @@ func example(t testing.TB, topic string) []byte {
 	return b
 }
 
-// exampleData returns the data of the example CloudEvent of a topic.
-func exampleData(t testing.TB, topic string) map[string]any {
-	t.Helper()
-	var ce struct{ Data map[string]any }
-	if err := json.Unmarshal(example(t, topic), &ce); err != nil {
-		t.Fatal(err)
-	}
-	return ce.Data
-}
-
-// cloudEvent wraps data the way Dapr delivers it.
-func cloudEvent(t testing.TB, topic string, data any) []byte {
-	t.Helper()
-	b, err := json.Marshal(map[string]any{
-		"specversion":     "1.0",
-		"id":              "event-" + topic,
-		"source":          "test",
-		"type":            "com.dapr.event.sent",
-		"datacontenttype": "application/json",
-		"topic":           topic,
-		"pubsubname":      "pubsub",
-		"traceparent":     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-		"data":            data,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // problem is an RFC 9457 problem details body.
 type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail"`
+	Instance string `json:"instance"`
 }

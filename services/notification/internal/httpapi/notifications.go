@@ -49,12 +49,12 @@ func handleHistory(logger zerolog.Logger, riders Riders) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		riderID, err := riderIDOf(r)
 		if err != nil {
-			writeError(w, r, logger, err)
+			writeError(logger, w, r, err)
 			return
 		}
 		h, err := riders.History(r.Context(), riderID)
 		if err != nil {
-			writeError(w, r, logger, err)
+			writeError(logger, w, r, err)
 			return
 		}
 		body := historyJSON{RiderID: riderID, Notifications: []notificationJSON{}}

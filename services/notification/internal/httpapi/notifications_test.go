@@ -82,14 +82,19 @@ func TestHistoryStoreFailure(t *testing.T) {
 	var got problem
 	decodeBody(t, resp, "application/problem+json", &got)
 	want := problem{
-		Type: "about:blank", Title: "Internal Server Error", Status: 500,
-		Detail: "the request could not be completed",
+		Type: "about:blank", Title: "Service Unavailable", Status: 503,
+		Detail:   "the notification service cannot reach its state store right now; retry shortly",
+		Instance: "/riders/rider-42/notifications",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problem mismatch (-want +got):\n%s", diff)
 	}
-	if got := len(ts.logs.lines(t, "request failed")); got != 1 {
-		t.Errorf("%d request failed log lines, want 1", got)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("status %d, Retry-After %q; want 503 and 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	lines := ts.logs.lines(t, "request failed")
+	if len(lines) != 1 || lines[0]["level"] != "error" || lines[0]["status"] != 503.0 {
+		t.Errorf("request failed logged %v, want one line at level error with status 503", lines)
 	}
 }
 
@@ -106,7 +111,8 @@ func TestBadRequests(t *testing.T) {
 			path: "/riders/" + strings.Repeat("r", 129) + "/notifications",
 			want: problem{
 				Type: "about:blank", Title: "Bad Request", Status: 400,
-				Detail: "invalid rider id: 129 characters, want 1 to 128",
+				Detail:   "invalid rider id: 129 characters, want 1 to 128",
+				Instance: "/riders/" + strings.Repeat("r", 129) + "/notifications",
 			},
 		},
 		{
@@ -114,7 +120,8 @@ func TestBadRequests(t *testing.T) {
 			path: "/riders/rider%0A42/notifications",
 			want: problem{
 				Type: "about:blank", Title: "Bad Request", Status: 400,
-				Detail: "invalid rider id: control character U+000A",
+				Detail:   "invalid rider id: control character U+000A",
+				Instance: "/riders/rider\n42/notifications",
 			},
 		},
 		{
@@ -122,22 +129,23 @@ func TestBadRequests(t *testing.T) {
 			path: "/riders/rider%FF/notifications/stream",
 			want: problem{
 				Type: "about:blank", Title: "Bad Request", Status: 400,
-				Detail: "invalid rider id: not UTF-8",
+				Detail:   "invalid rider id: not UTF-8",
+				Instance: "/riders/rider\uFFFD/notifications/stream", // JSON holds no invalid UTF-8
 			},
 		},
 		{
 			name: "no rider id", method: http.MethodGet, path: "/riders//notifications",
-			want: problem{Type: "about:blank", Title: "Not Found", Status: 404, Detail: "no such resource"},
+			want: problem{Type: "about:blank", Title: "Not Found", Status: 404, Detail: "no such route", Instance: "/riders//notifications"},
 		},
 		{
 			name: "unknown path", method: http.MethodGet, path: "/trips/1",
-			want: problem{Type: "about:blank", Title: "Not Found", Status: 404, Detail: "no such resource"},
+			want: problem{Type: "about:blank", Title: "Not Found", Status: 404, Detail: "no such route", Instance: "/trips/1"},
 		},
 		{
 			name: "posting to notifications", method: http.MethodPost, path: "/riders/rider-42/notifications",
 			want: problem{
 				Type: "about:blank", Title: "Method Not Allowed", Status: 405,
-				Detail: "method not allowed on this resource",
+				Detail: "POST is not allowed here", Instance: "/riders/rider-42/notifications",
 			},
 			wantAllow: "GET",
 		},
@@ -145,7 +153,7 @@ func TestBadRequests(t *testing.T) {
 			name: "reading an event route", method: http.MethodGet, path: "/events/trip-created",
 			want: problem{
 				Type: "about:blank", Title: "Method Not Allowed", Status: 405,
-				Detail: "method not allowed on this resource",
+				Detail: "GET is not allowed here", Instance: "/events/trip-created",
 			},
 			wantAllow: "POST",
 		},

@@ -2,53 +2,29 @@ package httpapi
 
 import (
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 )
 
-// route is one method and path the service answers.
-type route struct {
-	method  string
-	path    string
-	handler http.Handler
-}
+// addRoutes is the whole HTTP surface of the notification service.
+func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
+	// Riders' notifications
+	r.Handle("/riders/{riderId}/notifications", handleHistory(logger, d.Riders)).Methods(http.MethodGet)
+	r.Handle("/riders/{riderId}/notifications/stream", handleStream(logger, d.Riders, d.Readiness.Stopping(), d.PollInterval, d.Heartbeat)).Methods(http.MethodGet)
 
-// routes lists every route of the service.
-func routes(logger zerolog.Logger, d Deps) []route {
-	return []route{
-		{http.MethodGet, "/healthz", handleHealthz()},
-		{http.MethodGet, "/readyz", handleReadyz(logger, d.Ready, d.Stopping)},
+	// Events the service dropped, forwarded to its dead-letter topic
+	r.Handle("/dead-letters", handleDeadLetters(logger, d.DeadLetters)).Methods(http.MethodGet)
 
-		{http.MethodGet, "/riders/{riderId}/notifications", handleHistory(logger, d.Riders)},
-		{http.MethodGet, "/riders/{riderId}/notifications/stream", handleStream(logger, d.Riders, d.Stopping, d.PollInterval, d.Heartbeat)},
+	// Health
+	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet)
+	r.Handle("/readyz", handleReadyz(logger, d.Readiness)).Methods(http.MethodGet)
 
-		{http.MethodGet, "/dead-letters", handleDeadLetters(logger, d.DeadLetters)},
-
-		{http.MethodGet, "/dapr/subscribe", handleSubscribe(d.PubSub)},
-		{http.MethodPost, eventPath(topicTripCreated), handleEvent(logger, topicTripCreated, d.Events)},
-		{http.MethodPost, eventPath(topicDriverAssigned), handleEvent(logger, topicDriverAssigned, d.Events)},
-		{http.MethodPost, eventPath(topicDriverNotFound), handleEvent(logger, topicDriverNotFound, d.Events)},
-		{http.MethodPost, deadLetterPath, handleDeadLetter(logger, d.DeadLetters)},
-	}
-}
-
-// allowedMethods returns the methods of rs that router would route req's
-// path for, for the Allow header of a 405 response.
-func allowedMethods(router *mux.Router, rs []route, req *http.Request) string {
-	var allowed []string
-	for _, rt := range rs {
-		if slices.Contains(allowed, rt.method) {
-			continue
-		}
-		try := req.Clone(req.Context())
-		try.Method = rt.method
-		var match mux.RouteMatch
-		if router.Match(try, &match) && match.MatchErr == nil {
-			allowed = append(allowed, rt.method)
-		}
-	}
-	return strings.Join(allowed, ", ")
+	// Dapr subscription protocol: the sidecar reads the subscriptions, then
+	// POSTs each event to its route.
+	r.Handle("/dapr/subscribe", d.Subscriber.Subscriptions()).Methods(http.MethodGet)
+	r.Handle("/events/trip-created", d.Subscriber.TripCreated()).Methods(http.MethodPost)
+	r.Handle("/events/driver-assigned", d.Subscriber.DriverAssigned()).Methods(http.MethodPost)
+	r.Handle("/events/driver-not-found", d.Subscriber.DriverNotFound()).Methods(http.MethodPost)
+	r.Handle("/events/dead-letters", d.Subscriber.DeadLetter()).Methods(http.MethodPost)
 }

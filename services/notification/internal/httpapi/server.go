@@ -1,6 +1,7 @@
 // Package httpapi is the notification service's HTTP surface: the riders'
-// notification endpoints, the dead letters, health and readiness, and
-// Dapr's programmatic subscription protocol, all on one gorilla/mux router.
+// notification history and live stream, the dead letters, health endpoints
+// and the routes on which the Dapr sidecar delivers events. Every route is
+// listed in routes.go.
 package httpapi
 
 import (
@@ -11,53 +12,46 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
-	"github.com/ride-choreography/services/notification/internal/deadletter"
+	"github.com/ride-choreography/services/notification/internal/app"
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
 
-// Events is what the subscriptions do with the events they accept.
-type Events interface {
-	TripReceived(ctx context.Context, riderID, tripID string) error
-	DriverAssigned(ctx context.Context, riderID, tripID string, d notification.Driver, eta time.Duration) error
-	NoDriver(ctx context.Context, riderID, tripID string) error
-}
-
-// Riders is what the rider endpoints read: a rider's history, and a signal
-// that this process has just added to it.
+// Riders is what the rider endpoints need of the app: a rider's history,
+// and a signal that this process has just added to it.
 type Riders interface {
 	History(ctx context.Context, riderID string) (notification.History, error)
 	Watch(riderID string) (wake <-chan struct{}, stop func())
 }
 
-// DeadLetters is what the dead-letter subscription keeps and the
-// dead-letter endpoint reads.
-type DeadLetters interface {
-	Keep(ctx context.Context, l deadletter.Letter) error
-	List(ctx context.Context) (deadletter.List, error)
+// Subscriber serves Dapr's subscription protocol (internal/dapr).
+type Subscriber interface {
+	Subscriptions() http.Handler
+	TripCreated() http.Handler
+	DriverAssigned() http.Handler
+	DriverNotFound() http.Handler
+	DeadLetter() http.Handler
 }
 
-// Deps is what the server needs.
+// DeadLetters lists the events the service dropped.
+type DeadLetters interface {
+	List(ctx context.Context) (app.DeadLetters, error)
+}
+
+// Deps is what the HTTP surface serves.
 type Deps struct {
-	Events      Events
 	Riders      Riders
 	DeadLetters DeadLetters
-	// PubSub names the pub/sub component the subscriptions are on.
-	PubSub string
-	// Ready reports whether the sidecar and the state store can be used.
-	Ready func(context.Context) error
-	// Stopping is closed when shutdown begins: /readyz answers 503 from
-	// then on and open notification streams end.
-	Stopping <-chan struct{}
-	// PollInterval is how often a notification stream re-reads the
-	// rider's history; zero means 500 ms.
+	Subscriber  Subscriber
+	Readiness   *Readiness
+	// PollInterval is how often a notification stream reads the rider's
+	// history again; zero means 500 ms.
 	PollInterval time.Duration
 	// Heartbeat is how often an idle notification stream sends a comment
 	// to keep the connection open; zero means 15 s.
 	Heartbeat time.Duration
 }
 
-// NewServer returns the handler of every route in routes.go. Unknown paths
-// and methods get problem+json 404 and 405 responses.
+// NewServer returns the service's HTTP handler.
 func NewServer(logger zerolog.Logger, d Deps) http.Handler {
 	if d.PollInterval == 0 {
 		d.PollInterval = 500 * time.Millisecond
@@ -69,16 +63,41 @@ func NewServer(logger zerolog.Logger, d Deps) http.Handler {
 	// redirected, so that a rider id may hold any character: "a%2Fb" is
 	// rider "a/b", "%2E%2E" or ".." rider "..".
 	r := mux.NewRouter().UseEncodedPath().SkipClean(true)
-	rs := routes(logger, d)
-	for _, rt := range rs {
-		r.Handle(rt.path, rt.handler).Methods(rt.method)
-	}
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		writeError(w, req, logger, errNoRoute)
+	addRoutes(r, logger, d)
+	r.NotFoundHandler = handleNotFound(logger)
+	r.MethodNotAllowedHandler = handleMethodNotAllowed(logger, r)
+	return logRequests(logger, r)
+}
+
+// logRequests logs every request at debug level; errors are logged once,
+// by writeError.
+func logRequests(logger zerolog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		logger.Debug().
+			Str("method", r.Method).
+			Str("path", r.URL.Path).
+			Int("status", rec.status).
+			Dur("duration", time.Since(start)).
+			Str("traceId", traceID(r.Header.Get("traceparent"))).
+			Msg("request")
 	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		w.Header().Set("Allow", allowedMethods(r, rs, req))
-		writeError(w, req, logger, errMethodNotAllowed)
-	})
-	return r
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	s.status = status
+	s.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap returns the ResponseWriter recorded, so that an
+// http.ResponseController flushes a notification stream through it.
+func (s *statusRecorder) Unwrap() http.ResponseWriter {
+	return s.ResponseWriter
 }

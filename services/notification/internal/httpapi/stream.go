@@ -22,7 +22,7 @@ func handleStream(logger zerolog.Logger, riders Riders, stopping <-chan struct{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		riderID, err := riderIDOf(r)
 		if err != nil {
-			writeError(w, r, logger, err)
+			writeError(logger, w, r, err)
 			return
 		}
 		// Watch before the first read, so that nothing stored in between
@@ -31,7 +31,7 @@ func handleStream(logger zerolog.Logger, riders Riders, stopping <-chan struct{}
 		defer stop()
 		h, err := riders.History(r.Context(), riderID)
 		if err != nil {
-			writeError(w, r, logger, err)
+			writeError(logger, w, r, err)
 			return
 		}
 

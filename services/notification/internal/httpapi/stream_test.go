@@ -141,7 +141,7 @@ func serve(t *testing.T, ts *testServer) *httptest.Server {
 // otherReplica returns an app.Service on the same store, as another
 // replica of the service would have: it does not wake this one's streams.
 func otherReplica(ts *testServer) *app.Service {
-	return app.New(ts.store, func() time.Time { return now }, zerolog.Nop())
+	return app.NewService(ts.store, func() time.Time { return now }, zerolog.Nop())
 }
 
 func TestStreamSendsStoredThenLiveNotifications(t *testing.T) {
@@ -171,7 +171,7 @@ func TestStreamSeesNotificationsOfOtherReplicas(t *testing.T) {
 	srv := serve(t, ts)
 
 	s := openStream(t, srv, riderID, "")
-	if err := otherReplica(ts).TripReceived(t.Context(), riderID, tripID); err != nil {
+	if err := otherReplica(ts).TripReceived(t.Context(), app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]sseBlock{tripReceivedEvent(tripID)}, s.events(t, 1)); diff != "" {
@@ -187,7 +187,7 @@ func TestStreamResumesAfterLastEventID(t *testing.T) {
 			t.Fatalf("%s: status %s, want SUCCESS", topic, got)
 		}
 	}
-	if err := ts.svc.TripReceived(t.Context(), riderID, otherTripID); err != nil {
+	if err := ts.svc.TripReceived(t.Context(), app.TripCreated{TripID: otherTripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -210,7 +210,7 @@ func TestStreamResumesAfterLastEventID(t *testing.T) {
 
 	// A client that has everything gets only what comes next.
 	s := openStream(t, srv, riderID, otherTripID+":trip_received")
-	if err := ts.svc.NoDriver(t.Context(), riderID, otherTripID); err != nil {
+	if err := ts.svc.NoDriver(t.Context(), app.DriverNotFound{TripID: otherTripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
 	got := s.events(t, 1)
@@ -242,7 +242,7 @@ func TestStreamEndsWhenShutdownBegins(t *testing.T) {
 
 	s := openStream(t, srv, riderID, "")
 	s.events(t, 1)
-	close(ts.stopping)
+	ts.readiness.Stop()
 	for {
 		if _, ok := s.next(t); !ok {
 			return
@@ -262,7 +262,7 @@ func TestStreamOutlivesStoreFailures(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // a few more failed polls
 	ts.store.fail(nil)
 
-	if err := otherReplica(ts).TripReceived(t.Context(), riderID, tripID); err != nil {
+	if err := otherReplica(ts).TripReceived(t.Context(), app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]sseBlock{tripReceivedEvent(tripID)}, s.events(t, 1)); diff != "" {
@@ -280,8 +280,8 @@ func TestStreamStoreFailureAtStart(t *testing.T) {
 
 	var got problem
 	decodeBody(t, resp, "application/problem+json", &got)
-	if got.Status != http.StatusInternalServerError || resp.StatusCode != http.StatusInternalServerError {
-		t.Errorf("status %d, problem status %d, want 500", resp.StatusCode, got.Status)
+	if got.Status != http.StatusServiceUnavailable || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("status %d, problem status %d, want 503", resp.StatusCode, got.Status)
 	}
 }
 

@@ -37,6 +37,7 @@ type Sidecar struct {
 	versions     map[string]int
 	healthStatus int
 	failWith     error
+	reads        []string
 	saves        []*commonv1.StateItem
 	traceParents []string
 	// While held, state calls wait for gate to close, and tell held.
@@ -45,8 +46,8 @@ type Sidecar struct {
 }
 
 // Start serves a fake sidecar until the test ends, and returns it with the
-// configuration that reaches it.
-func Start(t testing.TB) (*Sidecar, dapr.Config) {
+// options that reach it.
+func Start(t testing.TB) (*Sidecar, dapr.SidecarOptions) {
 	t.Helper()
 	s := &Sidecar{values: map[string][]byte{}, versions: map[string]int{}, healthStatus: http.StatusNoContent}
 
@@ -70,7 +71,7 @@ func Start(t testing.TB) (*Sidecar, dapr.Config) {
 	}))
 	t.Cleanup(health.Close)
 
-	return s, dapr.Config{
+	return s, dapr.SidecarOptions{
 		Host:       "127.0.0.1",
 		GRPCPort:   ln.Addr().(*net.TCPAddr).Port,
 		HTTPPort:   health.Listener.Addr().(*net.TCPAddr).Port,
@@ -85,8 +86,8 @@ func (s *Sidecar) SetHealth(status int) {
 	s.healthStatus = status
 }
 
-// FailWith makes every state call fail with err; nil heals the store.
-func (s *Sidecar) FailWith(err error) {
+// FailState makes every state call fail with err; nil heals the store.
+func (s *Sidecar) FailState(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failWith = err
@@ -118,6 +119,13 @@ func (s *Sidecar) Put(key string, value []byte) {
 	s.versions[key]++
 }
 
+// Reads returns the key of every GetState call, in order.
+func (s *Sidecar) Reads() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.reads...)
+}
+
 // Saves returns every item a SaveState call asked to save, in order.
 func (s *Sidecar) Saves() []*commonv1.StateItem {
 	s.mu.Lock()
@@ -137,6 +145,7 @@ func (s *Sidecar) GetState(ctx context.Context, req *runtimev1.GetStateRequest) 
 	s.wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.reads = append(s.reads, req.GetKey())
 	if err := s.call(ctx, req.GetStoreName()); err != nil {
 		return nil, err
 	}

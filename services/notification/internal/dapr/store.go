@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/dapr/go-sdk/client"
+	daprclient "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -13,29 +13,35 @@ import (
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
 
-// StateStore keeps riders' notification histories in a Dapr state store,
-// one key per rider, "rider-<riderId>". Writes use ETags and first-write-
-// wins concurrency, so a write based on an outdated read fails with
-// app.ErrConflict instead of overwriting. It satisfies app.Store.
+// HistoryStore keeps riders' notification histories in the service's own
+// Dapr state store, one key per rider, "rider-<riderId>". It implements
+// app.Store.
+//
+// Writes use ETags and first-write-wins concurrency, so a write based on
+// an outdated read fails with app.ErrConflict instead of overwriting.
 //
 // It remembers the histories it saved last (Recent), so that a rider's
 // next notification, nearly always moments later, needs no load first.
-type StateStore struct {
-	client client.Client
-	name   string
-	recent *recentHistories
+type HistoryStore struct {
+	sidecar *Sidecar
+	recent  *recentHistories
+}
+
+// NewHistoryStore returns the history store behind the sidecar.
+func NewHistoryStore(s *Sidecar) *HistoryStore {
+	return &HistoryStore{sidecar: s, recent: newRecentHistories(recentSize)}
 }
 
 // Recent implements app.Store.
-func (s *StateStore) Recent(riderID string) (notification.History, string, bool) {
+func (s *HistoryStore) Recent(riderID string) (notification.History, string, bool) {
 	return s.recent.get(riderID)
 }
 
 // Load returns the rider's history and its ETag; an empty history and ETag
 // for a rider not stored yet.
-func (s *StateStore) Load(ctx context.Context, riderID string) (notification.History, string, error) {
+func (s *HistoryStore) Load(ctx context.Context, riderID string) (notification.History, string, error) {
 	key := riderKey(riderID)
-	value, etag, err := getState(ctx, s.client, s.name, key)
+	value, etag, err := getState(ctx, s.sidecar, key)
 	if err != nil {
 		return notification.History{}, "", err
 	}
@@ -52,13 +58,13 @@ func (s *StateStore) Load(ctx context.Context, riderID string) (notification.His
 // Save writes the rider's history if the stored one still has the given
 // ETag (with an empty ETag: if none is stored yet); else it returns an
 // error wrapping app.ErrConflict.
-func (s *StateStore) Save(ctx context.Context, riderID string, h notification.History, etag string) error {
+func (s *HistoryStore) Save(ctx context.Context, riderID string, h notification.History, etag string) error {
 	key := riderKey(riderID)
 	value, err := encodeHistory(h)
 	if err != nil {
 		return fmt.Errorf("encode state %s: %w", key, err)
 	}
-	if err := saveState(ctx, s.client, s.name, key, value, etag); err != nil {
+	if err := saveState(ctx, s.sidecar, key, value, etag); err != nil {
 		s.recent.forget(riderID)
 		return err
 	}
@@ -76,8 +82,8 @@ func riderKey(riderID string) string {
 
 // getState reads key from the state store, with its ETag: an empty value
 // and ETag when the key is not stored.
-func getState(ctx context.Context, c client.Client, store, key string) (value []byte, etag string, err error) {
-	item, err := c.GetState(withTraceParent(ctx), store, key, nil)
+func getState(ctx context.Context, s *Sidecar, key string) (value []byte, etag string, err error) {
+	item, err := s.client.GetState(withTraceParent(ctx), s.stateStore, key, nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("get state %s: %w", key, err)
 	}
@@ -87,7 +93,7 @@ func getState(ctx context.Context, c client.Client, store, key string) (value []
 // saveState writes value under key if the stored value still has the given
 // ETag (with an empty ETag: if none is stored yet); else it returns an
 // error wrapping app.ErrConflict.
-func saveState(ctx context.Context, c client.Client, store, key string, value []byte, etag string) error {
+func saveState(ctx context.Context, s *Sidecar, key string, value []byte, etag string) error {
 	if etag == "" {
 		// The ETag that the Redis state store reads as "nothing stored
 		// yet": a lost race is then an ETag mismatch, answered at once. With
@@ -95,9 +101,9 @@ func saveState(ctx context.Context, c client.Client, store, key string, value []
 		// policy retries for seconds and the circuit breaker counts.
 		etag = "0"
 	}
-	err := c.SaveStateWithETag(withTraceParent(ctx), store, key, value, etag, nil,
-		client.WithConcurrency(client.StateConcurrencyFirstWrite),
-		client.WithConsistency(client.StateConsistencyStrong))
+	err := s.client.SaveStateWithETag(withTraceParent(ctx), s.stateStore, key, value, etag, nil,
+		daprclient.WithConcurrency(daprclient.StateConcurrencyFirstWrite),
+		daprclient.WithConsistency(daprclient.StateConsistencyStrong))
 	if status.Code(err) == codes.Aborted {
 		// Dapr's answer to an ETag mismatch.
 		return fmt.Errorf("save state %s: %w", key, app.ErrConflict)

@@ -24,19 +24,20 @@ const (
 
 var sentAt = time.Date(2026, 11, 27, 9, 30, 2, 0, time.UTC)
 
-func dial(t *testing.T, cfg dapr.Config) *dapr.Sidecar {
+// dial returns the service's connection to the sidecar at opts.
+func dial(t *testing.T, opts dapr.SidecarOptions) *dapr.Sidecar {
 	t.Helper()
-	s, err := dapr.Dial(cfg)
+	s, err := dapr.NewSidecar(opts)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("NewSidecar(%+v) error = %v", opts, err)
 	}
 	t.Cleanup(s.Close)
 	return s
 }
 
-func TestStateStoreSavesAndLoads(t *testing.T) {
-	fake, cfg := daprtest.Start(t)
-	store := dial(t, cfg).StateStore()
+func TestHistoryStoreSavesAndLoads(t *testing.T) {
+	fake, opts := daprtest.Start(t)
+	store := dapr.NewHistoryStore(dial(t, opts))
 
 	h, etag, err := store.Load(t.Context(), riderID)
 	if err != nil {
@@ -86,7 +87,7 @@ func TestStateStoreSavesAndLoads(t *testing.T) {
 	}
 }
 
-func TestStateStoreConflicts(t *testing.T) {
+func TestHistoryStoreConflicts(t *testing.T) {
 	tests := []struct {
 		name string
 		etag string
@@ -96,8 +97,8 @@ func TestStateStoreConflicts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, cfg := daprtest.Start(t)
-			store := dial(t, cfg).StateStore()
+			_, opts := daprtest.Start(t)
+			store := dapr.NewHistoryStore(dial(t, opts))
 			h := notification.NewHistory([]notification.Notification{notification.TripReceived(tripID, sentAt)})
 			for _, etag := range []string{"", "1"} {
 				if err := store.Save(t.Context(), riderID, h, etag); err != nil {
@@ -113,10 +114,10 @@ func TestStateStoreConflicts(t *testing.T) {
 	}
 }
 
-func TestStateStoreFailures(t *testing.T) {
-	_, cfg := daprtest.Start(t)
-	cfg.StateStore = "missing-store"
-	store := dial(t, cfg).StateStore()
+func TestHistoryStoreFailures(t *testing.T) {
+	_, opts := daprtest.Start(t)
+	opts.StateStore = "missing-store"
+	store := dapr.NewHistoryStore(dial(t, opts))
 
 	_, _, err := store.Load(t.Context(), riderID)
 	if status.Code(err) != codes.InvalidArgument {
@@ -128,19 +129,19 @@ func TestStateStoreFailures(t *testing.T) {
 	}
 }
 
-func TestStateStoreRejectsACorruptDocument(t *testing.T) {
-	fake, cfg := daprtest.Start(t)
+func TestHistoryStoreRejectsACorruptDocument(t *testing.T) {
+	fake, opts := daprtest.Start(t)
 	fake.Put("rider-rider-42", []byte(`{"notifications":`))
-	store := dial(t, cfg).StateStore()
+	store := dapr.NewHistoryStore(dial(t, opts))
 
 	if _, _, err := store.Load(t.Context(), riderID); err == nil {
 		t.Error("load of a corrupt document: no error")
 	}
 }
 
-func TestStateStorePassesTheTraceParentOn(t *testing.T) {
-	fake, cfg := daprtest.Start(t)
-	store := dial(t, cfg).StateStore()
+func TestHistoryStorePassesTheTraceParentOn(t *testing.T) {
+	fake, opts := daprtest.Start(t)
+	store := dapr.NewHistoryStore(dial(t, opts))
 	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	ctx := app.WithTraceParent(t.Context(), tp)
 

@@ -1,0 +1,114 @@
+package dapr
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/notification"
+)
+
+// errInvalidEvent marks an event that can never be handled: not a
+// CloudEvent, or data that violates the schema of its topic.
+var errInvalidEvent = errors.New("invalid event")
+
+// The decoders first validate an event's data against its topic's schema,
+// then read the app's plain struct from the validated JSON by the exact
+// property names. They never decode data with encoding/json into a
+// struct, which would match names in any case ("TRIPID" for "tripId") and
+// refuse date-times the schema accepts (the leap second 23:59:60).
+
+// decodeTripCreated decodes the data of a trip-created event
+// (contracts/schemas/trip-created.schema.json). An error wraps
+// errInvalidEvent: the event can never be handled.
+func decodeTripCreated(data []byte) (app.TripCreated, error) {
+	o, err := validate(TopicTripCreated, data)
+	if err != nil {
+		return app.TripCreated{}, err
+	}
+	return app.TripCreated{TripID: o.str("tripId"), RiderID: o.str("riderId")}, nil
+}
+
+// decodeDriverAssigned decodes the data of a driver-assigned event
+// (contracts/schemas/driver-assigned.schema.json). An error wraps
+// errInvalidEvent: the event can never be handled.
+func decodeDriverAssigned(data []byte) (app.DriverAssigned, error) {
+	o, err := validate(TopicDriverAssigned, data)
+	if err != nil {
+		return app.DriverAssigned{}, err
+	}
+	driver := o.obj("driver")
+	car := driver.obj("car")
+	return app.DriverAssigned{
+		TripID:  o.str("tripId"),
+		RiderID: o.str("riderId"),
+		Driver: notification.Driver{
+			Name: driver.str("name"),
+			Car:  notification.Car{Make: car.str("make"), Model: car.str("model"), Color: car.str("color"), Plate: car.str("plate")},
+		},
+		ETA: seconds(o.integer("etaSeconds")),
+	}, nil
+}
+
+// decodeDriverNotFound decodes the data of a driver-not-found event
+// (contracts/schemas/driver-not-found.schema.json). An error wraps
+// errInvalidEvent: the event can never be handled.
+func decodeDriverNotFound(data []byte) (app.DriverNotFound, error) {
+	o, err := validate(TopicDriverNotFound, data)
+	if err != nil {
+		return app.DriverNotFound{}, err
+	}
+	return app.DriverNotFound{TripID: o.str("tripId"), RiderID: o.str("riderId")}, nil
+}
+
+// object is a JSON object as validate read it: property names exactly as
+// written, numbers as json.Number. Its readers are used only on an object
+// that its schema accepted, so they never fail: each returns what the
+// schema guarantees is there.
+type object map[string]any
+
+// str returns the string property key.
+func (o object) str(key string) string {
+	s, _ := o[key].(string)
+	return s
+}
+
+// obj returns the object property key.
+func (o object) obj(key string) object {
+	m, _ := o[key].(map[string]any)
+	return m
+}
+
+// float returns the number property key, rounded to the nearest float64
+// (beyond the float64 range, an infinity; the schemas bound the numbers
+// the service reads well inside it).
+func (o object) float(key string) float64 {
+	n, _ := o[key].(json.Number)
+	f, _ := strconv.ParseFloat(string(n), 64)
+	return f
+}
+
+// integer returns the integer property key (240, 240.0 or 2.4e2, as JSON
+// Schema counts them), saturating beyond the range of int64.
+func (o object) integer(key string) int64 {
+	f := o.float(key)
+	switch {
+	case f >= math.MaxInt64:
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(f)
+}
+
+// seconds converts a non-negative whole number of seconds to a duration:
+// the longest one for numbers beyond it.
+func seconds(s int64) time.Duration {
+	if s > math.MaxInt64/int64(time.Second) {
+		return math.MaxInt64
+	}
+	return time.Duration(s) * time.Second
+}
