@@ -114,6 +114,7 @@ func answers(url string, status int) bool {
 	return resp.StatusCode == status
 }
 
+// freePort returns a loopback port that nothing listens on.
 func freePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

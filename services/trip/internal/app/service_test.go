@@ -121,6 +121,18 @@ func newService(store Store) *Service {
 	})
 }
 
+// ordered returns a service, its store, and a trip it has just ordered.
+func ordered(t *testing.T) (*Service, *fakeStore, trip.Trip) {
+	t.Helper()
+	store := newFakeStore()
+	s := newService(store)
+	tr, _, err := s.Order(context.Background(), order, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, store, tr
+}
+
 func TestOrderCreatesTripAndEvent(t *testing.T) {
 	store := newFakeStore()
 	got, replayed, err := newService(store).Order(context.Background(), order, "")
@@ -198,27 +210,59 @@ func TestOrderIdempotencyKey(t *testing.T) {
 	}
 }
 
-func TestOrderRefusesInvalidOrder(t *testing.T) {
-	store := newFakeStore()
+// TestRefusalsStoreAndPublishNothing: an order or a trip-created event that
+// the service refuses leaves no trip and no event behind.
+func TestRefusalsStoreAndPublishNothing(t *testing.T) {
+	ctx := context.Background()
+	ordering := func(o trip.Order, key string) func(*Service) error {
+		return func(s *Service) error {
+			_, _, err := s.Order(ctx, o, key)
+			return err
+		}
+	}
 	bad := order
 	bad.Pickup.Lat = 91
-	if _, _, err := newService(store).Order(context.Background(), bad, ""); !errors.Is(err, trip.ErrInvalidOrder) {
-		t.Fatalf("err = %v, want ErrInvalidOrder", err)
+	invalidCreated := TripCreated{TripID: "00000000-0000-4000-8000-000000000009", RiderID: "", Pickup: Point{Lat: 50, Lon: 14}, Dropoff: Point{Lat: 50, Lon: 14}, RequestedAt: now}
+	tests := []struct {
+		name    string
+		fail    func(*fakeStore, *fakePublisher) // nil: nothing fails
+		call    func(*Service) error
+		want    error
+		notWant error // nil: no error is ruled out
+	}{
+		{name: "invalid order", call: ordering(bad, ""), want: trip.ErrInvalidOrder},
+		{
+			name: "publish failure", fail: func(_ *fakeStore, p *fakePublisher) { p.err = errBad },
+			call: ordering(order, ""), want: errBad, notWant: ErrNotRecordedYet,
+		},
+		{
+			name: "idempotency key lookup failure", fail: func(s *fakeStore, _ *fakePublisher) { s.getErr = errBad },
+			call: ordering(order, "key"), want: errBad,
+		},
+		{
+			name: "invalid trip-created",
+			call: func(s *Service) error {
+				_, err := s.TripCreated(ctx, invalidCreated)
+				return err
+			},
+			want: trip.ErrInvalidOrder,
+		},
 	}
-	if len(store.trips) != 0 || len(published.created) != 0 {
-		t.Errorf("an invalid order stored %d trips and %d events", len(store.trips), len(published.created))
-	}
-}
-
-func TestOrderPublishFailureRefusesAndStoresNothing(t *testing.T) {
-	store := newFakeStore()
-	s := newService(store)
-	published.err = errBad
-	if _, _, err := s.Order(context.Background(), order, ""); !errors.Is(err, errBad) || errors.Is(err, ErrNotRecordedYet) {
-		t.Errorf("publish failure: err = %v, want it wrapped, and not ErrNotRecordedYet", err)
-	}
-	if len(store.trips) != 0 {
-		t.Errorf("a refused order stored %d trips", len(store.trips))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newFakeStore()
+			s := newService(store)
+			if tt.fail != nil {
+				tt.fail(store, published)
+			}
+			err := tt.call(s)
+			if !errors.Is(err, tt.want) || tt.notWant != nil && errors.Is(err, tt.notWant) {
+				t.Fatalf("err = %v, want it to wrap %v (and not %v)", err, tt.want, tt.notWant)
+			}
+			if len(store.trips) != 0 || len(published.created) != 0 {
+				t.Errorf("a refusal stored %d trips and published %d events, want none", len(store.trips), len(published.created))
+			}
+		})
 	}
 }
 
@@ -246,9 +290,7 @@ func TestOrderRecordFailureIsStillAccepted(t *testing.T) {
 
 func TestTripCreatedOfARecordedTripChangesNothing(t *testing.T) {
 	ctx := context.Background()
-	store := newFakeStore()
-	s := newService(store)
-	tr, _, _ := s.Order(ctx, order, "")
+	s, store, tr := ordered(t)
 	if _, err := s.DriverAssigned(ctx, DriverAssigned{TripID: tr.ID, Driver: jarda, ETASeconds: 60, AssignedAt: now}); err != nil {
 		t.Fatal(err)
 	}
@@ -267,9 +309,7 @@ func TestTripCreatedOfARecordedTripChangesNothing(t *testing.T) {
 
 func TestTripCreatedWrittenByAnotherReplicaIsRecordedOnce(t *testing.T) {
 	ctx := context.Background()
-	store := newFakeStore()
-	s := newService(store)
-	tr, _, _ := s.Order(ctx, order, "")
+	s, store, tr := ordered(t)
 	delete(store.remembered, tr.ID) // as a replica that did not take the order
 	if changed, err := s.TripCreated(ctx, published.created[0]); err != nil || changed {
 		t.Fatalf("trip-created of a trip stored by another replica: changed=%v err=%v, want no change", changed, err)
@@ -281,9 +321,7 @@ func TestTripCreatedWrittenByAnotherReplicaIsRecordedOnce(t *testing.T) {
 
 func TestDriverAssignedStartsFromTheTripThisProcessWrote(t *testing.T) {
 	ctx := context.Background()
-	store := newFakeStore()
-	s := newService(store)
-	tr, _, _ := s.Order(ctx, order, "")
+	s, store, tr := ordered(t)
 	gets := store.gets
 	if changed, err := s.DriverAssigned(ctx, DriverAssigned{TripID: tr.ID, Driver: jarda, ETASeconds: 60, AssignedAt: now}); err != nil || !changed {
 		t.Fatalf("changed=%v err=%v", changed, err)
@@ -328,9 +366,7 @@ func TestDriverEventsDecideOnTheStoredTripWhenRememberedIsStale(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			store := newFakeStore()
-			s := newService(store)
-			tr, _, _ := s.Order(ctx, order, "")
+			s, store, tr := ordered(t)
 			stored := store.trips[tr.ID]
 			tt.stored(&stored)
 			store.trips[tr.ID] = stored
@@ -346,33 +382,9 @@ func TestDriverEventsDecideOnTheStoredTripWhenRememberedIsStale(t *testing.T) {
 	}
 }
 
-func TestTripCreatedRefusesAnInvalidTrip(t *testing.T) {
-	store := newFakeStore()
-	e := TripCreated{TripID: "00000000-0000-4000-8000-000000000009", RiderID: "", Pickup: Point{Lat: 50, Lon: 14}, Dropoff: Point{Lat: 50, Lon: 14}, RequestedAt: now}
-	if _, err := newService(store).TripCreated(context.Background(), e); !errors.Is(err, trip.ErrInvalidOrder) {
-		t.Errorf("err = %v, want ErrInvalidOrder", err)
-	}
-	if len(store.trips) != 0 {
-		t.Errorf("stored %d trips from an invalid event", len(store.trips))
-	}
-}
-
-func TestOrderStoreFailures(t *testing.T) {
-	store := newFakeStore()
-	store.getErr = errBad
-	if _, _, err := newService(store).Order(context.Background(), order, "key"); !errors.Is(err, errBad) {
-		t.Errorf("lookup failure: err = %v, want it wrapped", err)
-	}
-	if len(published.created) != 0 {
-		t.Errorf("a failed lookup still created %d trips", len(published.created))
-	}
-}
-
 func TestDriverAssigned(t *testing.T) {
 	ctx := context.Background()
-	store := newFakeStore()
-	s := newService(store)
-	tr, _, _ := s.Order(ctx, order, "")
+	s, store, tr := ordered(t)
 	event := DriverAssigned{TripID: tr.ID, Driver: jarda, ETASeconds: 240, AssignedAt: now.Add(time.Second)}
 
 	changed, err := s.DriverAssigned(ctx, event)
@@ -394,9 +406,7 @@ func TestDriverAssigned(t *testing.T) {
 
 func TestDriverAssignedRetriesOnConflict(t *testing.T) {
 	ctx := context.Background()
-	store := newFakeStore()
-	s := newService(store)
-	tr, _, _ := s.Order(ctx, order, "")
+	s, store, tr := ordered(t)
 
 	store.conflicts = 2
 	changed, err := s.DriverAssigned(ctx, DriverAssigned{TripID: tr.ID, Driver: jarda, ETASeconds: 60, AssignedAt: now})
@@ -440,8 +450,7 @@ func TestEventsForUnknownTrip(t *testing.T) {
 
 func TestDriverNotFound(t *testing.T) {
 	ctx := context.Background()
-	s := newService(newFakeStore())
-	tr, _, _ := s.Order(ctx, order, "")
+	s, _, tr := ordered(t)
 	event := DriverNotFound{TripID: tr.ID, DecidedAt: now.Add(time.Minute)}
 	if changed, err := s.DriverNotFound(ctx, event); err != nil || !changed {
 		t.Fatalf("first event: changed=%v err=%v", changed, err)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,14 +20,10 @@ import (
 	"github.com/ride-choreography/services/trip/internal/contracttest"
 )
 
-// FuzzDecodeDriverAssigned: whatever the broker delivers, the decoder
-// either returns an event whose data the contract schema accepts, read
-// again here as JSON Schema reads it, and that says what that data says, or
-// an invalid-event error (DROP); it never panics. It refuses only data the
-// contract refuses too, or data outside what the service can represent.
+// FuzzDecodeDriverAssigned: see fuzzDecoder; the event says what the data
+// says, its ETA saturated at what a trip keeps.
 func FuzzDecodeDriverAssigned(f *testing.F) {
-	f.Add(contracttest.Example(f, "driver-assigned"))
-	for _, body := range []string{
+	seeds := []string{
 		cloudEvent(assignedData),
 		cloudEvent(strconv.Quote(assignedData)),
 		cloudEvent(`"` + `{\"tripId\":\"` + exampleTripID + `\"}` + `"`),
@@ -48,21 +46,8 @@ func FuzzDecodeDriverAssigned(f *testing.F) {
 		cloudEvent(strings.Replace(assignedData, `T09:30:01Z`, `T+9:30:01Z`, 1)),
 		cloudEvent(strings.Replace(assignedData, `2026-11-27T09:30:01Z`, `2016-12-31T22:59:60.5-01:00`, 1)),
 		cloudEvent(strings.Replace(assignedData, `"r"`, `"`+strings.Repeat("ř", 129)+`"`, 1)),
-	} {
-		f.Add([]byte(body))
 	}
-	schema := contracttest.Schema(f, TopicDriverAssigned)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		ce, err := readEnvelope(body)
-		if err != nil {
-			requireInvalid(t, err)
-			return
-		}
-		e, err := decodeDriverAssigned(ce.RawData)
-		data, accepted := requireContractVerdict(t, schema, body, err)
-		if !accepted {
-			return
-		}
+	fuzzDecoder(f, TopicDriverAssigned, seeds, decodeDriverAssigned, func(t *testing.T, e app.DriverAssigned, data map[string]any) {
 		requireTripID(t, e.TripID)
 		if e.TripID != data["tripId"] {
 			t.Errorf("read tripId %q, the data says %v", e.TripID, data["tripId"])
@@ -90,11 +75,10 @@ func FuzzDecodeDriverAssigned(f *testing.F) {
 	})
 }
 
-// FuzzDecodeTripCreated: as FuzzDecodeDriverAssigned, for trip-created,
-// which the service reads back from its own subscription.
+// FuzzDecodeTripCreated: see fuzzDecoder; trip-created is the event the
+// service reads back from its own subscription.
 func FuzzDecodeTripCreated(f *testing.F) {
-	f.Add(contracttest.Example(f, "trip-created"))
-	for _, body := range []string{
+	seeds := []string{
 		cloudEvent(createdData),
 		cloudEvent(strconv.Quote(createdData)),
 		cloudEvent(strings.Replace(createdData, `"lat":50.08`, `"lat":90.00000000000000001`, 1)),
@@ -104,21 +88,8 @@ func FuzzDecodeTripCreated(f *testing.F) {
 		cloudEvent(strings.Replace(createdData, `"lon":14.26`, `"LON":14.26`, 1)),
 		cloudEvent(strings.Replace(createdData, `T09:30:00Z`, `t09:30:00z`, 1)),
 		cloudEvent(strings.Replace(createdData, `2026-11-27T09:30:00Z`, `2016-12-31T23:59:60Z`, 1)),
-	} {
-		f.Add([]byte(body))
 	}
-	schema := contracttest.Schema(f, TopicTripCreated)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		ce, err := readEnvelope(body)
-		if err != nil {
-			requireInvalid(t, err)
-			return
-		}
-		e, err := decodeTripCreated(ce.RawData)
-		data, accepted := requireContractVerdict(t, schema, body, err)
-		if !accepted {
-			return
-		}
+	fuzzDecoder(f, TopicTripCreated, seeds, decodeTripCreated, func(t *testing.T, e app.TripCreated, data map[string]any) {
 		requireTripID(t, e.TripID)
 		if e.TripID != data["tripId"] || e.RiderID != data["riderId"] {
 			t.Errorf("read trip %s of rider %q, the data says %v", e.TripID, e.RiderID, data)
@@ -136,12 +107,10 @@ func FuzzDecodeTripCreated(f *testing.F) {
 	})
 }
 
-// FuzzDecodeDriverNotFound: as FuzzDecodeDriverAssigned, for
-// driver-not-found.
+// FuzzDecodeDriverNotFound: see fuzzDecoder.
 func FuzzDecodeDriverNotFound(f *testing.F) {
 	const data = `{"tripId":"` + exampleTripID + `","riderId":"r","reason":"x","decidedAt":"2026-11-27T09:31:00+01:00"}`
-	f.Add(contracttest.Example(f, "driver-not-found"))
-	for _, body := range []string{
+	seeds := []string{
 		cloudEvent(data),
 		cloudEvent(strconv.Quote(data)),
 		cloudEvent(`{"tripId":"` + exampleTripID + `","riderId":"","reason":"","decidedAt":"2026-13-01T00:00:00Z"}`),
@@ -151,26 +120,39 @@ func FuzzDecodeDriverNotFound(f *testing.F) {
 		cloudEvent(strings.Replace(data, `T09:31:00+01:00`, `T0:00:00Z`, 1)),
 		cloudEvent(strings.Replace(data, `T09:31:00+01:00`, `T09:31:00,5Z`, 1)),
 		cloudEvent(strings.Replace(data, `2026-11-27T09:31:00+01:00`, `2016-12-31T23:59:60Z`, 1)),
-	} {
+	}
+	fuzzDecoder(f, TopicDriverNotFound, seeds, decodeDriverNotFound, func(t *testing.T, e app.DriverNotFound, data map[string]any) {
+		requireTripID(t, e.TripID)
+		if e.TripID != data["tripId"] {
+			t.Errorf("read tripId %q, the data says %v", e.TripID, data["tripId"])
+		}
+		requireTime(t, e.DecidedAt, data["decidedAt"])
+	})
+}
+
+// fuzzDecoder fuzzes decode, the decoder of topic's data, from the
+// contract's example and the seed CloudEvent bodies. Whatever the broker
+// delivers, the decoder either returns an invalid-event error (DROP) or an
+// event whose data the contract's schema accepts, which check then compares
+// with that data, read again as JSON Schema reads it; it never panics. It
+// refuses only data the contract refuses too, or data outside what the
+// service can represent.
+func fuzzDecoder[E any](f *testing.F, topic string, seeds []string, decode func([]byte) (E, error), check func(t *testing.T, e E, data map[string]any)) {
+	f.Add(contracttest.Example(f, topic))
+	for _, body := range seeds {
 		f.Add([]byte(body))
 	}
-	schema := contracttest.Schema(f, TopicDriverNotFound)
+	schema := contracttest.Schema(f, topic)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ce, err := readEnvelope(body)
 		if err != nil {
 			requireInvalid(t, err)
 			return
 		}
-		e, err := decodeDriverNotFound(ce.RawData)
-		data, accepted := requireContractVerdict(t, schema, body, err)
-		if !accepted {
-			return
+		e, err := decode(ce.RawData)
+		if data, accepted := requireContractVerdict(t, schema, body, err); accepted {
+			check(t, e, data)
 		}
-		requireTripID(t, e.TripID)
-		if e.TripID != data["tripId"] {
-			t.Errorf("read tripId %q, the data says %v", e.TripID, data["tripId"])
-		}
-		requireTime(t, e.DecidedAt, data["decidedAt"])
 	})
 }
 
@@ -212,7 +194,7 @@ func contractData(t *testing.T, body []byte) (any, bool) {
 // 0e10000000000000000000, which is the integer 0), and may panic on other
 // data. Without a verdict the caller's other checks still stand.
 func contractVerdict(schema *jsonschema.Schema, data any) (judged bool, verdict error) {
-	if _, ok := bigUnreadable(data); ok {
+	if bigUnreadable(data) {
 		return false, nil
 	}
 	defer func() {
@@ -271,27 +253,18 @@ func requireTime(t *testing.T, got time.Time, v any) {
 	}
 }
 
-// bigUnreadable returns a number in v that math/big cannot read, and
-// whether there is one.
-func bigUnreadable(v any) (json.Number, bool) {
+// bigUnreadable reports whether v holds a number that math/big cannot read.
+func bigUnreadable(v any) bool {
 	switch v := v.(type) {
 	case json.Number:
 		_, ok := new(big.Rat).SetString(string(v))
-		return v, !ok
+		return !ok
 	case map[string]any:
-		for _, e := range v {
-			if n, ok := bigUnreadable(e); ok {
-				return n, true
-			}
-		}
+		return slices.ContainsFunc(slices.Collect(maps.Values(v)), bigUnreadable)
 	case []any:
-		for _, e := range v {
-			if n, ok := bigUnreadable(e); ok {
-				return n, true
-			}
-		}
+		return slices.ContainsFunc(v, bigUnreadable)
 	}
-	return "", false
+	return false
 }
 
 func jsonNumber(v any) json.Number {

@@ -92,21 +92,53 @@ func TestSubscriptions(t *testing.T) {
 	}
 }
 
-func TestTripCreatedExample(t *testing.T) {
-	events := &recordingEvents{}
-	s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
-	if got := deliver(t, s.TripCreated(), example(t, "trip-created")); got != statusSuccess {
-		t.Fatalf("outcome = %s, want SUCCESS", got)
+// TestContractExamples: each contract's example event succeeds and reaches
+// the app as it says.
+func TestContractExamples(t *testing.T) {
+	tests := []struct {
+		name   string // the contract's
+		route  func(*Subscriber) http.Handler
+		handed func(*recordingEvents) any // what the route handed to the app
+		want   any
+	}{
+		{
+			name: "trip-created", route: (*Subscriber).TripCreated,
+			handed: func(e *recordingEvents) any { return e.created },
+			want: []app.TripCreated{{
+				TripID:      exampleTripID,
+				RiderID:     "rider-42",
+				Pickup:      app.Point{Lat: 50.08, Lon: 14.42},
+				Dropoff:     app.Point{Lat: 50.1, Lon: 14.26},
+				RequestedAt: time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC),
+			}},
+		},
+		{
+			name: "driver-assigned", route: (*Subscriber).DriverAssigned,
+			handed: func(e *recordingEvents) any { return e.assigned },
+			want: []app.DriverAssigned{{
+				TripID:     exampleTripID,
+				Driver:     trip.Driver{ID: "jarda", Name: "Jarda", Car: trip.Car{Make: "Toyota", Model: "Corolla", Color: "blue", Plate: "1AB 2345"}},
+				ETASeconds: 240,
+				AssignedAt: time.Date(2026, 11, 27, 9, 30, 1, 0, time.UTC),
+			}},
+		},
+		{
+			name: "driver-not-found", route: (*Subscriber).DriverNotFound,
+			handed: func(e *recordingEvents) any { return e.notFound },
+			want:   []app.DriverNotFound{{TripID: exampleTripID, DecidedAt: time.Date(2026, 11, 27, 9, 31, 0, 0, time.UTC)}},
+		},
 	}
-	want := []app.TripCreated{{
-		TripID:      exampleTripID,
-		RiderID:     "rider-42",
-		Pickup:      app.Point{Lat: 50.08, Lon: 14.42},
-		Dropoff:     app.Point{Lat: 50.1, Lon: 14.26},
-		RequestedAt: time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC),
-	}}
-	if diff := cmp.Diff(want, events.created); diff != "" {
-		t.Errorf("event handed to the app (-want +got):\n%s", diff)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events := &recordingEvents{}
+			s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
+			if got := deliver(t, tt.route(s), example(t, tt.name)); got != statusSuccess {
+				t.Fatalf("outcome = %s, want SUCCESS", got)
+			}
+			if diff := cmp.Diff(tt.want, tt.handed(events)); diff != "" {
+				t.Errorf("event handed to the app (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -164,35 +196,6 @@ func checkOutcomes(t *testing.T, tests []outcomeCase, route func(*Subscriber) ht
 	}
 }
 
-func TestDriverAssignedExample(t *testing.T) {
-	events := &recordingEvents{}
-	s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
-	if got := deliver(t, s.DriverAssigned(), example(t, "driver-assigned")); got != statusSuccess {
-		t.Fatalf("outcome = %s, want SUCCESS", got)
-	}
-	want := []app.DriverAssigned{{
-		TripID:     exampleTripID,
-		Driver:     trip.Driver{ID: "jarda", Name: "Jarda", Car: trip.Car{Make: "Toyota", Model: "Corolla", Color: "blue", Plate: "1AB 2345"}},
-		ETASeconds: 240,
-		AssignedAt: time.Date(2026, 11, 27, 9, 30, 1, 0, time.UTC),
-	}}
-	if diff := cmp.Diff(want, events.assigned); diff != "" {
-		t.Errorf("event handed to the app (-want +got):\n%s", diff)
-	}
-}
-
-func TestDriverNotFoundExample(t *testing.T) {
-	events := &recordingEvents{}
-	s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
-	if got := deliver(t, s.DriverNotFound(), example(t, "driver-not-found")); got != statusSuccess {
-		t.Fatalf("outcome = %s, want SUCCESS", got)
-	}
-	want := []app.DriverNotFound{{TripID: exampleTripID, DecidedAt: time.Date(2026, 11, 27, 9, 31, 0, 0, time.UTC)}}
-	if diff := cmp.Diff(want, events.notFound); diff != "" {
-		t.Errorf("event handed to the app (-want +got):\n%s", diff)
-	}
-}
-
 // envelope wraps data the way Dapr does.
 func cloudEvent(data string) string {
 	return `{"specversion":"1.0","id":"e-1","source":"driver","type":"com.dapr.event.sent","datacontenttype":"application/json","data":` + data + `}`
@@ -234,24 +237,12 @@ func TestDriverAssignedOutcomes(t *testing.T) {
 
 func TestDriverNotFoundOutcomes(t *testing.T) {
 	const data = `{"tripId":"` + exampleTripID + `","riderId":"r","reason":"no driver became free within 60s","decidedAt":"2026-11-27T09:31:00Z"}`
-	tests := []struct {
-		name   string
-		body   string
-		appErr error
-		want   string
-	}{
-		{name: "valid", body: cloudEvent(data), want: statusSuccess},
+	tests := []outcomeCase{
+		{name: "valid", body: cloudEvent(data), want: statusSuccess, wantCall: true},
 		{name: "missing reason", body: cloudEvent(strings.Replace(data, `"reason":"no driver became free within 60s",`, ``, 1)), want: statusDrop},
 		{name: "empty rider", body: cloudEvent(strings.Replace(data, `"riderId":"r"`, `"riderId":""`, 1)), want: statusDrop},
 		{name: "missing decidedAt", body: cloudEvent(strings.Replace(data, `,"decidedAt":"2026-11-27T09:31:00Z"`, ``, 1)), want: statusDrop},
-		{name: "state store down", body: cloudEvent(data), appErr: errors.New("timeout"), want: statusRetry},
+		{name: "state store down", body: cloudEvent(data), appErr: errors.New("timeout"), want: statusRetry, wantCall: true},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{err: tt.appErr}, &recordingDeadLetters{})
-			if got := deliver(t, s.DriverNotFound(), tt.body); got != tt.want {
-				t.Errorf("outcome = %s, want %s", got, tt.want)
-			}
-		})
-	}
+	checkOutcomes(t, tests, (*Subscriber).DriverNotFound, func(e *recordingEvents) int { return len(e.notFound) })
 }

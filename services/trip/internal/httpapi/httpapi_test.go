@@ -107,13 +107,7 @@ func TestCreateTrip(t *testing.T) {
 	if got := rec.Header().Get("Location"); got != "/trips/"+tripID {
 		t.Errorf("Location = %q", got)
 	}
-	if got := rec.Header().Get("Content-Type"); got != "application/json" {
-		t.Errorf("Content-Type = %q", got)
-	}
-	var got map[string]any
-	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
-		t.Fatal(err)
-	}
+	got := decodeObject(t, rec)
 	want := map[string]any{
 		"tripId": tripID, "riderId": "rider-42", "status": "requested",
 		"pickup": map[string]any{"lat": 50.08, "lon": 14.42}, "dropoff": map[string]any{"lat": 50.1, "lon": 14.26},
@@ -204,20 +198,34 @@ func TestCreateTripBadInput(t *testing.T) {
 	}
 }
 
-func TestCreateTripAppErrors(t *testing.T) {
+// TestProblems: a request the app refuses or cannot serve, or that names
+// no trip or no route, gets a problem with the status and type that say why.
+func TestProblems(t *testing.T) {
 	tests := []struct {
 		name       string
-		err        error
+		trips      fakeTrips
+		method     string
+		path       string
 		wantStatus int
 		wantType   string
 	}{
-		{name: "key reused", err: app.ErrIdempotencyKeyReused, wantStatus: http.StatusUnprocessableEntity, wantType: "about:blank"},
-		{name: "store down", err: errors.New("rpc error: code = Unavailable"), wantStatus: http.StatusServiceUnavailable, wantType: "about:blank"},
-		{name: "publish cut off", err: fmt.Errorf("announce trip: %w", app.ErrOutcomeUnknown), wantStatus: http.StatusServiceUnavailable, wantType: problemOutcomeUnknown},
+		{name: "order: key reused", trips: fakeTrips{orderErr: app.ErrIdempotencyKeyReused}, method: http.MethodPost, path: "/trips", wantStatus: http.StatusUnprocessableEntity, wantType: "about:blank"},
+		{name: "order: store down", trips: fakeTrips{orderErr: errors.New("rpc error: code = Unavailable")}, method: http.MethodPost, path: "/trips", wantStatus: http.StatusServiceUnavailable, wantType: "about:blank"},
+		{name: "order: publish cut off", trips: fakeTrips{orderErr: fmt.Errorf("announce trip: %w", app.ErrOutcomeUnknown)}, method: http.MethodPost, path: "/trips", wantStatus: http.StatusServiceUnavailable, wantType: problemOutcomeUnknown},
+		{name: "get: unknown id", method: http.MethodGet, path: "/trips/" + tripID, wantStatus: http.StatusNotFound, wantType: "about:blank"},
+		{name: "get: not a uuid", method: http.MethodGet, path: "/trips/not-a-uuid", wantStatus: http.StatusBadRequest, wantType: "about:blank"},
+		{name: "get: uppercase uuid", method: http.MethodGet, path: "/trips/" + strings.ToUpper(tripID), wantStatus: http.StatusBadRequest, wantType: "about:blank"},
+		{name: "get: store down", trips: fakeTrips{getErr: errors.New("unavailable")}, method: http.MethodGet, path: "/trips/" + tripID, wantStatus: http.StatusServiceUnavailable, wantType: "about:blank"},
+		{name: "no such route", method: http.MethodGet, path: "/trips/" + tripID + "/cancel", wantStatus: http.StatusNotFound, wantType: "about:blank"},
+		{name: "method not allowed", method: http.MethodDelete, path: "/trips", wantStatus: http.StatusMethodNotAllowed, wantType: "about:blank"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := do(newTestServer(&fakeTrips{orderErr: tt.err}, nil), http.MethodPost, "/trips", "application/json", validOrder)
+			contentType, body := "", ""
+			if tt.method == http.MethodPost {
+				contentType, body = "application/json", validOrder
+			}
+			rec := do(newTestServer(&tt.trips, nil), tt.method, tt.path, contentType, body)
 			if got := decodeProblem(t, rec); got.Status != tt.wantStatus || got.Type != tt.wantType {
 				t.Errorf("problem %+v, want status %d and type %s", got, tt.wantStatus, tt.wantType)
 			}
@@ -235,10 +243,7 @@ func TestGetTrip(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status = %d; body %s", rec.Code, rec.Body)
 	}
-	var got map[string]any
-	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
-		t.Fatal(err)
-	}
+	got := decodeObject(t, rec)
 	want := map[string]any{
 		"tripId": tripID, "riderId": "rider-42", "status": "driver_assigned",
 		"pickup": map[string]any{"lat": 0.0, "lon": 0.0}, "dropoff": map[string]any{"lat": 0.0, "lon": 0.0},
@@ -249,36 +254,6 @@ func TestGetTrip(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("body (-want +got):\n%s", diff)
-	}
-}
-
-func TestGetTripErrors(t *testing.T) {
-	tests := []struct {
-		name       string
-		path       string
-		getErr     error
-		wantStatus int
-	}{
-		{name: "unknown id", path: "/trips/" + tripID, wantStatus: 404},
-		{name: "not a uuid", path: "/trips/not-a-uuid", wantStatus: 400},
-		{name: "uppercase uuid", path: "/trips/" + strings.ToUpper(tripID), wantStatus: 400},
-		{name: "store down", path: "/trips/" + tripID, getErr: errors.New("unavailable"), wantStatus: 503},
-		{name: "no such route", path: "/trips/" + tripID + "/cancel", wantStatus: 404},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := do(newTestServer(&fakeTrips{getErr: tt.getErr}, nil), http.MethodGet, tt.path, "", "")
-			if got := decodeProblem(t, rec); got.Status != tt.wantStatus {
-				t.Errorf("status = %d, want %d", got.Status, tt.wantStatus)
-			}
-		})
-	}
-}
-
-func TestMethodNotAllowed(t *testing.T) {
-	rec := do(newTestServer(&fakeTrips{}, nil), http.MethodDelete, "/trips", "", "")
-	if got := decodeProblem(t, rec); got.Status != http.StatusMethodNotAllowed {
-		t.Errorf("status = %d, want 405", got.Status)
 	}
 }
 
@@ -298,6 +273,20 @@ func TestHealth(t *testing.T) {
 	if got.Status != http.StatusServiceUnavailable || !strings.Contains(got.Detail, "connection refused") {
 		t.Errorf("/readyz while not ready = %+v, want 503 naming the cause", got)
 	}
+}
+
+// decodeObject returns the JSON object rec holds, which it must declare as
+// application/json.
+func decodeObject(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatalf("body %s: %v", rec.Body, err)
+	}
+	return got
 }
 
 func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) problem {

@@ -83,41 +83,46 @@ var (
 	petra = Driver{ID: "petra", Name: "Petra", Car: Car{Make: "Skoda", Model: "Octavia", Color: "white", Plate: "2AC 4411"}}
 )
 
-func TestAssignDriver(t *testing.T) {
+// TestDriverOutcomes: AssignDriver and MarkNoDriver change a requested trip
+// once, take the same outcome again as a duplicate, and refuse a
+// contradicting one, leaving the trip as it was.
+func TestDriverOutcomes(t *testing.T) {
 	at := time.Date(2026, 11, 27, 9, 31, 0, 0, time.UTC)
+	assign := func(d Driver) func(*Trip) (bool, error) {
+		return func(tr *Trip) (bool, error) { return tr.AssignDriver(d, 240, at) }
+	}
+	markNoDriver := func(tr *Trip) (bool, error) { return tr.MarkNoDriver(at) }
+	var (
+		requested = Trip{ID: "t", Status: StatusRequested}
+		withJarda = Trip{ID: "t", Status: StatusDriverAssigned, Driver: &jarda, ETASeconds: 240}
+		noDriver  = Trip{ID: "t", Status: StatusNoDriver}
+	)
 	tests := []struct {
 		name        string
 		trip        Trip
-		driver      Driver
+		apply       func(*Trip) (bool, error)
 		wantChanged bool
 		wantErr     error
 		wantTrip    Trip
 	}{
 		{
-			name: "requested trip gets its driver", trip: Trip{ID: "t", Status: StatusRequested},
-			driver: jarda, wantChanged: true,
+			name: "AssignDriver: requested trip gets its driver", trip: requested, apply: assign(jarda), wantChanged: true,
 			wantTrip: Trip{ID: "t", Status: StatusDriverAssigned, Driver: &jarda, ETASeconds: 240, UpdatedAt: at},
 		},
+		{name: "AssignDriver: same driver again is a duplicate", trip: withJarda, apply: assign(jarda), wantTrip: withJarda},
+		{name: "AssignDriver: another driver conflicts", trip: withJarda, apply: assign(petra), wantErr: ErrOutcomeConflict, wantTrip: withJarda},
+		{name: "AssignDriver: no_driver trip cannot be assigned", trip: noDriver, apply: assign(jarda), wantErr: ErrOutcomeConflict, wantTrip: noDriver},
 		{
-			name: "same driver again is a duplicate", trip: Trip{ID: "t", Status: StatusDriverAssigned, Driver: &jarda, ETASeconds: 240},
-			driver:   jarda,
-			wantTrip: Trip{ID: "t", Status: StatusDriverAssigned, Driver: &jarda, ETASeconds: 240},
+			name: "MarkNoDriver: requested becomes no_driver", trip: requested, apply: markNoDriver, wantChanged: true,
+			wantTrip: Trip{ID: "t", Status: StatusNoDriver, UpdatedAt: at},
 		},
-		{
-			name: "another driver conflicts", trip: Trip{ID: "t", Status: StatusDriverAssigned, Driver: &jarda, ETASeconds: 240},
-			driver: petra, wantErr: ErrOutcomeConflict,
-			wantTrip: Trip{ID: "t", Status: StatusDriverAssigned, Driver: &jarda, ETASeconds: 240},
-		},
-		{
-			name: "no_driver trip cannot be assigned", trip: Trip{ID: "t", Status: StatusNoDriver},
-			driver: jarda, wantErr: ErrOutcomeConflict,
-			wantTrip: Trip{ID: "t", Status: StatusNoDriver},
-		},
+		{name: "MarkNoDriver: no_driver again is a duplicate", trip: noDriver, apply: markNoDriver, wantTrip: noDriver},
+		{name: "MarkNoDriver: assigned trip conflicts", trip: withJarda, apply: markNoDriver, wantErr: ErrOutcomeConflict, wantTrip: withJarda},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tr := tt.trip
-			changed, err := tr.AssignDriver(tt.driver, 240, at)
+			changed, err := tt.apply(&tr)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -126,33 +131,6 @@ func TestAssignDriver(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.wantTrip, tr); diff != "" {
 				t.Errorf("trip (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestMarkNoDriver(t *testing.T) {
-	at := time.Date(2026, 11, 27, 9, 32, 0, 0, time.UTC)
-	tests := []struct {
-		name        string
-		status      Status
-		wantChanged bool
-		wantErr     error
-		wantStatus  Status
-	}{
-		{name: "requested becomes no_driver", status: StatusRequested, wantChanged: true, wantStatus: StatusNoDriver},
-		{name: "no_driver again is a duplicate", status: StatusNoDriver, wantStatus: StatusNoDriver},
-		{name: "assigned trip conflicts", status: StatusDriverAssigned, wantErr: ErrOutcomeConflict, wantStatus: StatusDriverAssigned},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tr := Trip{ID: "t", Status: tt.status, Driver: &jarda}
-			changed, err := tr.MarkNoDriver(at)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			if changed != tt.wantChanged || tr.Status != tt.wantStatus {
-				t.Errorf("got changed=%v status=%s, want changed=%v status=%s", changed, tr.Status, tt.wantChanged, tt.wantStatus)
 			}
 		})
 	}

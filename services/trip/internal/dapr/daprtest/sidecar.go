@@ -203,11 +203,7 @@ func (s *Sidecar) getState(req *runtimev1.GetStateRequest) (*runtimev1.GetStateR
 
 // SaveState implements the Dapr gRPC API.
 func (s *Sidecar) SaveState(ctx context.Context, req *runtimev1.SaveStateRequest) (*emptypb.Empty, error) {
-	err := s.saveState(req)
-	if err != nil {
-		return nil, s.answer(ctx, err)
-	}
-	return &emptypb.Empty{}, s.answer(ctx, nil)
+	return s.answerEmpty(ctx, s.saveState(req))
 }
 
 func (s *Sidecar) saveState(req *runtimev1.SaveStateRequest) error {
@@ -241,11 +237,7 @@ func (s *Sidecar) saveState(req *runtimev1.SaveStateRequest) error {
 
 // PublishEvent implements the Dapr gRPC API.
 func (s *Sidecar) PublishEvent(ctx context.Context, req *runtimev1.PublishEventRequest) (*emptypb.Empty, error) {
-	err := s.publish(req)
-	if err != nil {
-		return nil, s.answer(ctx, err)
-	}
-	return &emptypb.Empty{}, s.answer(ctx, nil)
+	return s.answerEmpty(ctx, s.publish(req))
 }
 
 func (s *Sidecar) publish(req *runtimev1.PublishEventRequest) error {
@@ -272,6 +264,14 @@ func (s *Sidecar) checkState(store string) error {
 		return status.Errorf(codes.InvalidArgument, "state store %s is not found", store)
 	}
 	return nil
+}
+
+// answerEmpty answers a call whose only result is err, as answer does.
+func (s *Sidecar) answerEmpty(ctx context.Context, err error) (*emptypb.Empty, error) {
+	if err != nil {
+		return nil, s.answer(ctx, err)
+	}
+	return &emptypb.Empty{}, s.answer(ctx, nil)
 }
 
 // answer returns err once the call may answer: at once, or, while the
