@@ -59,37 +59,37 @@ func (p *parser) str(name, def string) string {
 }
 
 func (p *parser) port(name string, def int) int {
-	v := p.getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 65535 {
-		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a port number from 1 to 65535", name, v))
-	}
-	return n
+	return parse(p, name, def, "a port number from 1 to 65535", func(v string) (int, bool) {
+		n, err := strconv.Atoi(v)
+		return n, err == nil && n >= 1 && n <= 65535
+	})
 }
 
 func (p *parser) duration(name string, def time.Duration) time.Duration {
-	v := p.getenv(name)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a positive duration such as 5s", name, v))
-	}
-	return d
+	return parse(p, name, def, "a positive duration such as 5s", func(v string) (time.Duration, bool) {
+		d, err := time.ParseDuration(v)
+		return d, err == nil && d > 0
+	})
 }
 
 func (p *parser) level(name string, def zerolog.Level) zerolog.Level {
+	return parse(p, name, def, "debug, info, warn or error", func(v string) (zerolog.Level, bool) {
+		l, err := zerolog.ParseLevel(v)
+		return l, err == nil
+	})
+}
+
+// parse returns def when the variable name is unset, else what read makes
+// of its value; when read refuses the value, p notes that name wants what
+// want says.
+func parse[T any](p *parser, name string, def T, want string, read func(string) (T, bool)) T {
 	v := p.getenv(name)
 	if v == "" {
 		return def
 	}
-	l, err := zerolog.ParseLevel(v)
-	if err != nil {
-		p.errs = append(p.errs, fmt.Errorf("%s=%q: want debug, info, warn or error", name, v))
+	x, ok := read(v)
+	if !ok {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want %s", name, v, want))
 	}
-	return l
+	return x
 }

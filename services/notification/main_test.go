@@ -14,14 +14,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ride-choreography/services/notification/internal/contracttest"
 	"github.com/ride-choreography/services/notification/internal/dapr/daprtest"
+	"github.com/ride-choreography/services/notification/internal/logtest"
 )
 
 // TestMain lets a test run the service as a process of its own: this test
@@ -32,38 +33,6 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
-}
-
-// syncBuffer is a bytes.Buffer that run and the test can use at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// messages returns the message of every JSON log line written so far.
-func (b *syncBuffer) messages(t *testing.T) []string {
-	t.Helper()
-	var msgs []string
-	for _, raw := range strings.Split(strings.TrimSpace(b.String()), "\n") {
-		var line struct{ Message string }
-		if err := json.Unmarshal([]byte(raw), &line); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", raw, err)
-		}
-		msgs = append(msgs, line.Message)
-	}
-	return msgs
 }
 
 // freePort returns a TCP port that nothing listened on a moment ago.
@@ -80,7 +49,7 @@ func freePort(t *testing.T) string {
 // service is run, started in the background by a test.
 type service struct {
 	url    string
-	stdout *syncBuffer
+	stdout *logtest.Buffer
 	stop   context.CancelFunc
 	done   chan error
 }
@@ -91,7 +60,7 @@ func start(t *testing.T, env map[string]string) *service {
 	t.Helper()
 	env["APP_PORT"] = freePort(t)
 	ctx, stop := context.WithCancel(t.Context())
-	s := &service{url: "http://127.0.0.1:" + env["APP_PORT"], stdout: &syncBuffer{}, stop: stop, done: make(chan error, 1)}
+	s := &service{url: "http://127.0.0.1:" + env["APP_PORT"], stdout: &logtest.Buffer{}, stop: stop, done: make(chan error, 1)}
 	go func() { s.done <- run(ctx, func(name string) string { return env[name] }, s.stdout, io.Discard) }()
 	t.Cleanup(func() {
 		stop()
@@ -150,21 +119,8 @@ func TestRunHandlesEventsAndShutsDownWithAnOpenStream(t *testing.T) {
 	s := start(t, sidecarEnv(t))
 	s.waitFor(t, "/readyz", http.StatusOK)
 
-	example, err := os.ReadFile("../../contracts/examples/trip-created.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Post(s.url+"/events/trip-created", "application/cloudevents+json", bytes.NewReader(example))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var answer struct{ Status string }
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if answer.Status != "SUCCESS" {
-		t.Fatalf("trip-created: %s, want SUCCESS", answer.Status)
+	if got := post(t, s.url+"/events/trip-created", contracttest.Example(t, "trip-created")); got != "SUCCESS" {
+		t.Fatalf("trip-created: %s, want SUCCESS", got)
 	}
 
 	stream, err := http.Get(s.url + "/riders/rider-42/notifications/stream")
@@ -187,7 +143,7 @@ func TestRunHandlesEventsAndShutsDownWithAnOpenStream(t *testing.T) {
 	}
 	// Readiness polls that came before the sidecar was connected logged
 	// "request failed"; how many depends on timing.
-	got := slices.DeleteFunc(s.stdout.messages(t), func(msg string) bool { return msg == "request failed" })
+	got := slices.DeleteFunc(s.stdout.Messages(t), func(msg string) bool { return msg == "request failed" })
 	want := []string{"listening", "ready", "notification sent", "event handled", "shutting down", "stopped"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log messages mismatch (-want +got):\n%s", diff)
@@ -229,7 +185,7 @@ func TestRunFailsWhenTheSidecarNeverComes(t *testing.T) {
 		t.Fatal("run did not give up on the sidecar")
 	}
 	want := []string{"listening", "sidecar not ready, giving up"}
-	if diff := cmp.Diff(want, s.stdout.messages(t)); diff != "" {
+	if diff := cmp.Diff(want, s.stdout.Messages(t)); diff != "" {
 		t.Errorf("log messages mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -271,7 +227,7 @@ func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
 		"STATESTORE_NAME=" + opts.StateStore,
 		"SHUTDOWN_TIMEOUT=4s",
 	}
-	s := &service{url: "http://127.0.0.1:" + port, stdout: &syncBuffer{}}
+	s := &service{url: "http://127.0.0.1:" + port, stdout: &logtest.Buffer{}}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -283,7 +239,7 @@ func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
 		<-exited
 	})
 	s.waitFor(t, "/readyz", http.StatusOK)
-	if got := post(t, s.url+"/events/trip-created", contractExample(t, "trip-created")); got != "SUCCESS" {
+	if got := post(t, s.url+"/events/trip-created", contracttest.Example(t, "trip-created")); got != "SUCCESS" {
 		t.Fatalf("trip-created: %s, want SUCCESS", got)
 	}
 
@@ -303,7 +259,8 @@ func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
 	held, release := fake.Hold()
 	defer release()
 	answer := make(chan string, 1)
-	go func() { answer <- post(t, s.url+"/events/driver-assigned", contractExample(t, "driver-assigned")) }()
+	assigned := contracttest.Example(t, "driver-assigned")
+	go func() { answer <- post(t, s.url+"/events/driver-assigned", assigned) }()
 	select {
 	case <-held:
 	case <-time.After(10 * time.Second):
@@ -337,7 +294,7 @@ func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
 			t.Errorf("stream %d did not end cleanly: %v", i, err)
 		}
 	}
-	got := slices.DeleteFunc(s.stdout.messages(t), func(msg string) bool { return msg == "request failed" })
+	got := slices.DeleteFunc(s.stdout.Messages(t), func(msg string) bool { return msg == "request failed" })
 	want := []string{"listening", "ready", "notification sent", "event handled", "shutting down", "notification sent", "event handled", "stopped"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log messages mismatch (-want +got):\n%s", diff)
@@ -378,15 +335,4 @@ func post(t *testing.T, url string, event []byte) string {
 		t.Error(err)
 	}
 	return answer.Status
-}
-
-// contractExample returns the example CloudEvent of a topic from
-// contracts/.
-func contractExample(t *testing.T, topic string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("../../contracts/examples/" + topic + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/contracttest"
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/dapr/daprtest"
 )
@@ -105,29 +106,6 @@ func TestDeadLetterStoreSavesAndLoads(t *testing.T) {
 	}
 	if saves[1].GetEtag().GetValue() != "1" || saves[1].GetOptions().GetConcurrency() != commonv1.StateOptions_CONCURRENCY_FIRST_WRITE {
 		t.Errorf("second save = %v, want first-write at etag 1", saves[1])
-	}
-}
-
-func TestDeadLetterStoreConflicts(t *testing.T) {
-	tests := []struct {
-		name string
-		etag string
-	}{
-		{name: "as new while one is stored", etag: ""},
-		{name: "with a stale ETag", etag: "7"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake, opts := daprtest.Start(t)
-			fake.Put("dead-letters", []byte(poisonRecord))
-			box := app.DeadLetters{Count: 1, Items: []app.DeadLetter{poison("e-9")}}
-
-			err := dapr.NewDeadLetterStore(dial(t, opts)).Save(t.Context(), box, tt.etag)
-
-			if !errors.Is(err, app.ErrConflict) {
-				t.Errorf("Save() error = %v, want %v", err, app.ErrConflict)
-			}
-		})
 	}
 }
 
@@ -224,7 +202,7 @@ func TestPoisonEventsAreKeptWithTheReasonTheyWereDropped(t *testing.T) {
 			topic: "trip-created",
 			body: func(t *testing.T) []byte {
 				var ce struct{ Data map[string]any }
-				if err := json.Unmarshal(example(t, "trip-created"), &ce); err != nil {
+				if err := json.Unmarshal(contracttest.Example(t, "trip-created"), &ce); err != nil {
 					t.Fatal(err)
 				}
 				ce.Data["pickup"] = map[string]any{"lat": 91, "lon": 14.42}
@@ -270,7 +248,7 @@ func TestPoisonEventsAreKeptWithTheReasonTheyWereDropped(t *testing.T) {
 			if got := deliver(t, s, tt.topic, body); got != common.SubscriptionResponseStatusDrop {
 				t.Fatalf("%s: status %s, want DROP", tt.topic, got)
 			}
-			dropped := logs.lines(t, "event dropped")
+			dropped := logs.Lines(t, "event dropped")
 			if len(dropped) != 1 {
 				t.Fatalf("%d event dropped log lines, want 1", len(dropped))
 			}
@@ -291,11 +269,11 @@ func TestPoisonEventsAreKeptWithTheReasonTheyWereDropped(t *testing.T) {
 				"level": "warn", "topic": "notification-dead-letters", "eventId": tt.id, "traceId": traceID,
 				"originalTopic": tt.topic, "reason": reason,
 			}}
-			if diff := cmp.Diff(wantStored, logs.lines(t, "dead letter stored")); diff != "" {
+			if diff := cmp.Diff(wantStored, logs.Lines(t, "dead letter stored")); diff != "" {
 				t.Errorf("dead letter stored log (-want +got):\n%s", diff)
 			}
 			handled := map[string]any{"level": "info", "topic": "notification-dead-letters", "eventId": tt.id, "traceId": traceID, "outcome": "SUCCESS"}
-			if diff := cmp.Diff([]map[string]any{handled, handled}, logs.lines(t, "event handled")); diff != "" {
+			if diff := cmp.Diff([]map[string]any{handled, handled}, logs.Lines(t, "event handled")); diff != "" {
 				t.Errorf("event handled log (-want +got):\n%s", diff)
 			}
 		})
@@ -303,7 +281,7 @@ func TestPoisonEventsAreKeptWithTheReasonTheyWereDropped(t *testing.T) {
 }
 
 func TestDeadLettersThatAreNotEventsAreKept(t *testing.T) {
-	valid := example(t, "trip-created")
+	valid := contracttest.Example(t, "trip-created")
 	tooLarge := exampleWith(t, "trip-created", `"specversion": "1.0",`, `"specversion": "1.0", "padding": "`+strings.Repeat("x", 100<<10)+`",`)
 	hugeBody := bytes.Repeat([]byte("x"), 2<<20)
 	tests := []struct {
@@ -417,10 +395,10 @@ func TestDeadLetterStoreFailureIsRetried(t *testing.T) {
 		"outcome": "RETRY",
 		"error":   "save dead letters: state store down",
 	}}
-	if diff := cmp.Diff(want, logs.lines(t, "event to be retried")); diff != "" {
+	if diff := cmp.Diff(want, logs.Lines(t, "event to be retried")); diff != "" {
 		t.Errorf("log mismatch (-want +got):\n%s", diff)
 	}
-	if got := logs.lines(t, "dead letter stored"); len(got) != 0 {
+	if got := logs.Lines(t, "dead letter stored"); len(got) != 0 {
 		t.Errorf("logged %v, want no dead letter stored", got)
 	}
 
@@ -429,7 +407,7 @@ func TestDeadLetterStoreFailureIsRetried(t *testing.T) {
 	if got := deliver(t, s, "dead-letters", body); got != common.SubscriptionResponseStatusSuccess {
 		t.Fatalf("redelivered: status %s, want SUCCESS", got)
 	}
-	if len(rec.letters) != 1 || len(logs.lines(t, "dead letter stored")) != 1 {
+	if len(rec.letters) != 1 || len(logs.Lines(t, "dead letter stored")) != 1 {
 		t.Errorf("%d dead letters kept and logged %s; want one kept, logged once", len(rec.letters), logs.String())
 	}
 }

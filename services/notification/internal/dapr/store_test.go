@@ -1,6 +1,7 @@
 package dapr_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -87,30 +88,54 @@ func TestHistoryStoreSavesAndLoads(t *testing.T) {
 	}
 }
 
-func TestHistoryStoreConflicts(t *testing.T) {
-	tests := []struct {
+// Each store saves only on the ETag of what is stored: a save as new while
+// a document is stored, or with an outdated ETag, fails with
+// app.ErrConflict.
+func TestStoresConflict(t *testing.T) {
+	stores := []struct {
+		name string
+		key  string
+		save func(ctx context.Context, s *dapr.Sidecar, etag string) error
+	}{
+		{
+			name: "history",
+			key:  "rider-rider-42",
+			save: func(ctx context.Context, s *dapr.Sidecar, etag string) error {
+				h := notification.NewHistory([]notification.Notification{notification.TripReceived(tripID, sentAt)})
+				return dapr.NewHistoryStore(s).Save(ctx, riderID, h, etag)
+			},
+		},
+		{
+			name: "dead letters",
+			key:  "dead-letters",
+			save: func(ctx context.Context, s *dapr.Sidecar, etag string) error {
+				box := app.DeadLetters{Count: 1, Items: []app.DeadLetter{poison("e-9")}}
+				return dapr.NewDeadLetterStore(s).Save(ctx, box, etag)
+			},
+		},
+	}
+	saves := []struct {
 		name string
 		etag string
 	}{
-		{name: "no etag, but the rider is stored", etag: ""},
-		{name: "an outdated etag", etag: "1"},
+		{name: "as new while one is stored", etag: ""},
+		{name: "with an outdated ETag", etag: "1"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, opts := daprtest.Start(t)
-			store := dapr.NewHistoryStore(dial(t, opts))
-			h := notification.NewHistory([]notification.Notification{notification.TripReceived(tripID, sentAt)})
-			for _, etag := range []string{"", "1"} {
-				if err := store.Save(t.Context(), riderID, h, etag); err != nil {
-					t.Fatalf("save with etag %q: %v", etag, err)
+	for _, store := range stores {
+		for _, tt := range saves {
+			t.Run(store.name+"/"+tt.name, func(t *testing.T) {
+				fake, opts := daprtest.Start(t)
+				for range 2 { // another writer stored the key twice: its ETag is 2
+					fake.Put(store.key, []byte(`{}`))
 				}
-			}
 
-			err := store.Save(t.Context(), riderID, h, tt.etag)
-			if !errors.Is(err, app.ErrConflict) {
-				t.Errorf("error = %v, want %v", err, app.ErrConflict)
-			}
-		})
+				err := store.save(t.Context(), dial(t, opts), tt.etag)
+
+				if !errors.Is(err, app.ErrConflict) {
+					t.Errorf("Save() error = %v, want %v", err, app.ErrConflict)
+				}
+			})
+		}
 	}
 }
 

@@ -9,8 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,13 +19,12 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/contracttest"
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/dapr/daprtest"
+	"github.com/ride-choreography/services/notification/internal/logtest"
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
-
-// contractsDir is the repository's contracts folder, seen from this package.
-const contractsDir = "../../../../contracts"
 
 // traceID is the trace id of the traceparent of the contracts' examples.
 const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -37,21 +34,11 @@ var jarda = notification.Driver{
 	Car:  notification.Car{Make: "Toyota", Model: "Corolla", Color: "blue", Plate: "1AB 2345"},
 }
 
-// example returns the example CloudEvent of a topic from contracts/.
-func example(tb testing.TB, topic string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(contractsDir, "examples", topic+".json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
 // exampleWith returns the example CloudEvent of a topic with old replaced
 // by new, once; the test fails when the example has no old.
 func exampleWith(tb testing.TB, topic, old, new string) []byte {
 	tb.Helper()
-	ex := string(example(tb, topic))
+	ex := string(contracttest.Example(tb, topic))
 	if !strings.Contains(ex, old) {
 		tb.Fatalf("the example of %s has no %q", topic, old)
 	}
@@ -129,31 +116,9 @@ func (r *recorder) Store(_ context.Context, dl app.DeadLetter) (bool, error) {
 	return true, nil
 }
 
-// logBuffer collects JSON log lines.
-type logBuffer struct {
-	bytes.Buffer
-}
-
-// lines returns the log lines whose message is msg, without it.
-func (b *logBuffer) lines(tb testing.TB, msg string) []map[string]any {
-	tb.Helper()
-	var lines []map[string]any
-	for raw := range strings.Lines(b.String()) {
-		var line map[string]any
-		if err := json.Unmarshal([]byte(raw), &line); err != nil {
-			tb.Fatalf("log line %q is not JSON: %v", raw, err)
-		}
-		if line["message"] == msg {
-			delete(line, "message")
-			lines = append(lines, line)
-		}
-	}
-	return lines
-}
-
 // newSubscriber returns a Subscriber on a recorder, and its log.
-func newSubscriber() (*dapr.Subscriber, *recorder, *logBuffer) {
-	rec, logs := &recorder{}, &logBuffer{}
+func newSubscriber() (*dapr.Subscriber, *recorder, *logtest.Buffer) {
+	rec, logs := &recorder{}, &logtest.Buffer{}
 	return dapr.NewSubscriber(zerolog.New(logs), "pubsub", rec, rec), rec, logs
 }
 
@@ -236,7 +201,7 @@ func TestContractExamplesAreApplied(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.topic, func(t *testing.T) {
 			s, rec, logs := newSubscriber()
-			if got := deliver(t, s, tt.topic, example(t, tt.topic)); got != common.SubscriptionResponseStatusSuccess {
+			if got := deliver(t, s, tt.topic, contracttest.Example(t, tt.topic)); got != common.SubscriptionResponseStatusSuccess {
 				t.Fatalf("status %s, want SUCCESS", got)
 			}
 			if diff := cmp.Diff([]call{{Event: tt.want, TraceID: traceID}}, rec.calls); diff != "" {
@@ -245,7 +210,7 @@ func TestContractExamplesAreApplied(t *testing.T) {
 			wantLog := []map[string]any{{
 				"level": "info", "topic": tt.topic, "eventId": tt.eventID, "tripId": tripID, "traceId": traceID, "outcome": "SUCCESS",
 			}}
-			if diff := cmp.Diff(wantLog, logs.lines(t, "event handled")); diff != "" {
+			if diff := cmp.Diff(wantLog, logs.Lines(t, "event handled")); diff != "" {
 				t.Errorf("log mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -265,10 +230,10 @@ func TestUseCaseErrorsAreRetried(t *testing.T) {
 			t.Run(topic+"/"+cause.Error(), func(t *testing.T) {
 				s, rec, logs := newSubscriber()
 				rec.err = cause
-				if got := deliver(t, s, topic, example(t, topic)); got != common.SubscriptionResponseStatusRetry {
+				if got := deliver(t, s, topic, contracttest.Example(t, topic)); got != common.SubscriptionResponseStatusRetry {
 					t.Fatalf("status %s, want RETRY", got)
 				}
-				lines := logs.lines(t, "event to be retried")
+				lines := logs.Lines(t, "event to be retried")
 				if len(lines) != 1 {
 					t.Fatalf("%d event to be retried log lines, want 1", len(lines))
 				}
@@ -340,7 +305,7 @@ func TestInvalidDeliveriesAreDropped(t *testing.T) {
 			if len(rec.calls) != 0 {
 				t.Errorf("applied %+v, want nothing", rec.calls)
 			}
-			lines := logs.lines(t, "event dropped")
+			lines := logs.Lines(t, "event dropped")
 			if len(lines) != 1 {
 				t.Fatalf("%d event dropped log lines, want 1", len(lines))
 			}
@@ -367,7 +332,7 @@ func TestDropIsLoggedWithTheEvent(t *testing.T) {
 		"outcome": "DROP",
 		"error":   "invalid event: driver-assigned: at '/etaSeconds': minimum: got -1, want 0",
 	}}
-	if diff := cmp.Diff(want, logs.lines(t, "event dropped")); diff != "" {
+	if diff := cmp.Diff(want, logs.Lines(t, "event dropped")); diff != "" {
 		t.Errorf("log mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -398,7 +363,7 @@ func TestEventSizeLimit(t *testing.T) {
 				if len(rec.calls) != 0 {
 					t.Errorf("applied %+v, want nothing", rec.calls)
 				}
-				lines := logs.lines(t, "event dropped")
+				lines := logs.Lines(t, "event dropped")
 				if len(lines) != 1 || lines[0]["error"] != "invalid event: body is larger than 65536 bytes" {
 					t.Errorf("dropped logged %v, want one line naming the size", lines)
 				}
@@ -411,7 +376,7 @@ func TestEventSizeLimit(t *testing.T) {
 // some publishers send it: the object is read as if sent as such.
 func TestDataAsAJSONString(t *testing.T) {
 	var data map[string]any
-	if err := json.Unmarshal(example(t, "trip-created"), &struct{ Data *map[string]any }{&data}); err != nil {
+	if err := json.Unmarshal(contracttest.Example(t, "trip-created"), &struct{ Data *map[string]any }{&data}); err != nil {
 		t.Fatal(err)
 	}
 	object, err := json.Marshal(data)
@@ -494,13 +459,13 @@ func TestLeapSecondIsAccepted(t *testing.T) {
 func TestDuplicatesAreSentOnceAndStoreFailuresRetried(t *testing.T) {
 	fake, opts := daprtest.Start(t)
 	sidecar := dial(t, opts)
-	var logs logBuffer
+	var logs logtest.Buffer
 	logger := zerolog.New(&logs)
 	svc := app.NewService(dapr.NewHistoryStore(sidecar), func() time.Time { return sentAt }, logger)
 	s := dapr.NewSubscriber(logger, "pubsub", svc, app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now))
 
 	for _, topic := range []string{"trip-created", "trip-created", "driver-assigned", "trip-created", "driver-assigned"} {
-		if got := deliver(t, s, topic, example(t, topic)); got != common.SubscriptionResponseStatusSuccess {
+		if got := deliver(t, s, topic, contracttest.Example(t, topic)); got != common.SubscriptionResponseStatusSuccess {
 			t.Errorf("%s: status %s, want SUCCESS", topic, got)
 		}
 	}
@@ -518,15 +483,15 @@ func TestDuplicatesAreSentOnceAndStoreFailuresRetried(t *testing.T) {
 	if got := len(fake.Saves()); got != 2 {
 		t.Errorf("%d saves, want 2", got)
 	}
-	if got := len(logs.lines(t, "event handled")); got != 5 {
+	if got := len(logs.Lines(t, "event handled")); got != 5 {
 		t.Errorf("%d event handled log lines, want 5", got)
 	}
 
 	fake.FailState(errors.New("state store down"))
-	if got := deliver(t, s, "driver-not-found", example(t, "driver-not-found")); got != common.SubscriptionResponseStatusRetry {
+	if got := deliver(t, s, "driver-not-found", contracttest.Example(t, "driver-not-found")); got != common.SubscriptionResponseStatusRetry {
 		t.Errorf("driver-not-found with the store down: status %s, want RETRY", got)
 	}
-	lines := logs.lines(t, "event to be retried")
+	lines := logs.Lines(t, "event to be retried")
 	if len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["error"]), "state store down") || lines[0]["tripId"] != tripID {
 		t.Errorf("event to be retried logged %v, want one line with the trip and the cause", lines)
 	}
@@ -536,13 +501,13 @@ func TestDuplicatesAreSentOnceAndStoreFailuresRetried(t *testing.T) {
 func TestUnreadableBodyIsRetried(t *testing.T) {
 	s, rec, logs := newSubscriber()
 	req := httptest.NewRequest(http.MethodPost, "/events/trip-created", io.MultiReader(
-		bytes.NewReader(example(t, "trip-created")[:20]), failingReader{}))
+		bytes.NewReader(contracttest.Example(t, "trip-created")[:20]), failingReader{}))
 	w := httptest.NewRecorder()
 	s.TripCreated().ServeHTTP(w, req)
 	if got := strings.TrimSpace(w.Body.String()); w.Code != http.StatusOK || got != `{"status":"RETRY"}` {
 		t.Errorf("answer %d %s, want 200 RETRY", w.Code, got)
 	}
-	if len(rec.calls) != 0 || len(logs.lines(t, "event to be retried")) != 1 {
+	if len(rec.calls) != 0 || len(logs.Lines(t, "event to be retried")) != 1 {
 		t.Errorf("calls %v, logs %s; want none, and one event to be retried", rec.calls, logs.String())
 	}
 }

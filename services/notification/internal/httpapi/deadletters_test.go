@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/contracttest"
 )
 
 // deadLetters is the body of GET /dead-letters.
@@ -68,7 +68,7 @@ func TestDeadLettersListsTheKeptOnesOldestFirst(t *testing.T) {
 // dead-letter route, as Dapr does, is listed with the reason of the drop.
 func TestDroppedEventIsListedOnceDeadLettered(t *testing.T) {
 	ts := newTestServer(t)
-	body := []byte(strings.Replace(string(example(t, "trip-created")), `"riderId": "rider-42",`, ``, 1))
+	body := []byte(strings.Replace(string(contracttest.Example(t, "trip-created")), `"riderId": "rider-42",`, ``, 1))
 	if got := ts.deliver(t, "trip-created", body); got != "DROP" {
 		t.Fatalf("trip-created: status %s, want DROP", got)
 	}
@@ -93,20 +93,5 @@ func TestDeadLettersWhenNoneAreKept(t *testing.T) {
 	want := map[string]any{"count": 0.0, "deadLetters": []any{}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("body mismatch (-want +got):\n%s", diff)
-	}
-}
-
-func TestDeadLettersStoreFailure(t *testing.T) {
-	ts := newTestServer(t)
-	ts.deadLetterStore.fail(errors.New("state store down"))
-	resp := ts.do(t, http.MethodGet, "/dead-letters", nil)
-
-	var got problem
-	decodeBody(t, resp, "application/problem+json", &got)
-	if got.Status != http.StatusServiceUnavailable || resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("status %d, problem status %d, want 503", resp.StatusCode, got.Status)
-	}
-	if got := resp.Header.Get("Retry-After"); got != "1" {
-		t.Errorf("Retry-After = %q, want 1", got)
 	}
 }

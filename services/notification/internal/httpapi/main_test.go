@@ -8,10 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,11 +18,9 @@ import (
 	"github.com/ride-choreography/services/notification/internal/app"
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
+	"github.com/ride-choreography/services/notification/internal/logtest"
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
-
-// contractsDir is the repository's contracts folder, seen from this package.
-const contractsDir = "../../../../contracts"
 
 const (
 	riderID = "rider-42"
@@ -118,41 +113,6 @@ func (s *fakeDeadLetterStore) fail(err error) {
 	s.failWith = err
 }
 
-// syncBuffer is a bytes.Buffer that the server's goroutines and the test
-// can use at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns the JSON log lines written so far whose message is msg.
-func (b *syncBuffer) lines(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var lines []map[string]any
-	for _, raw := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if raw == "" {
-			continue
-		}
-		var line map[string]any
-		if err := json.Unmarshal([]byte(raw), &line); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", raw, err)
-		}
-		if line["message"] == msg {
-			delete(line, "message")
-			lines = append(lines, line)
-		}
-	}
-	return lines
-}
-
 // testServer is the HTTP API on an app.Service and an app.DeadLetterBox on
 // fake stores, with the real subscriptions (dapr.Subscriber) on its routes.
 type testServer struct {
@@ -160,7 +120,7 @@ type testServer struct {
 	store           *fakeStore
 	deadLetterStore *fakeDeadLetterStore
 	svc             *app.Service
-	logs            *syncBuffer
+	logs            *logtest.Buffer
 	readiness       *httpapi.Readiness
 }
 
@@ -171,7 +131,7 @@ func newTestServer(t testing.TB, changes ...func(*httpapi.Deps)) *testServer {
 	ts := &testServer{
 		store:           newFakeStore(),
 		deadLetterStore: &fakeDeadLetterStore{},
-		logs:            &syncBuffer{},
+		logs:            &logtest.Buffer{},
 	}
 	logger := zerolog.New(ts.logs)
 	clock := func() time.Time { return now }
@@ -237,16 +197,6 @@ func decodeBody(t testing.TB, resp *http.Response, contentType string, v any) {
 	if err := json.Unmarshal(body, v); err != nil {
 		t.Fatalf("body %s: %v", body, err)
 	}
-}
-
-// example returns the example CloudEvent of a topic from contracts/.
-func example(t testing.TB, topic string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(contractsDir, "examples", topic+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // problem is an RFC 9457 problem details body.

@@ -8,12 +8,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ride-choreography/services/notification/internal/contracttest"
 )
 
 func TestHistory(t *testing.T) {
 	ts := newTestServer(t)
 	for _, topic := range []string{"trip-created", "driver-assigned"} {
-		if got := ts.deliver(t, topic, example(t, topic)); got != "SUCCESS" {
+		if got := ts.deliver(t, topic, contracttest.Example(t, topic)); got != "SUCCESS" {
 			t.Fatalf("%s: status %s, want SUCCESS", topic, got)
 		}
 	}
@@ -74,27 +76,42 @@ func TestHistory(t *testing.T) {
 	}
 }
 
-func TestHistoryStoreFailure(t *testing.T) {
-	ts := newTestServer(t)
-	ts.store.fail(errors.New("state store down"))
-	resp := ts.do(t, http.MethodGet, "/riders/rider-42/notifications", nil)
+// A store that fails makes every route that reads it answer 503 with a
+// problem that asks the client to retry, logged once as an error.
+func TestStoreFailures(t *testing.T) {
+	tests := []struct {
+		name      string
+		path      string
+		failStore func(*testServer, error)
+	}{
+		{name: "history", path: "/riders/rider-42/notifications", failStore: func(ts *testServer, err error) { ts.store.fail(err) }},
+		{name: "stream at its start", path: "/riders/rider-42/notifications/stream", failStore: func(ts *testServer, err error) { ts.store.fail(err) }},
+		{name: "dead letters", path: "/dead-letters", failStore: func(ts *testServer, err error) { ts.deadLetterStore.fail(err) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestServer(t)
+			tt.failStore(ts, errors.New("state store down"))
+			resp := ts.do(t, http.MethodGet, tt.path, nil)
 
-	var got problem
-	decodeBody(t, resp, "application/problem+json", &got)
-	want := problem{
-		Type: "about:blank", Title: "Service Unavailable", Status: 503,
-		Detail:   "the notification service cannot reach its state store right now; retry shortly",
-		Instance: "/riders/rider-42/notifications",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("problem mismatch (-want +got):\n%s", diff)
-	}
-	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" {
-		t.Errorf("status %d, Retry-After %q; want 503 and 1", resp.StatusCode, resp.Header.Get("Retry-After"))
-	}
-	lines := ts.logs.lines(t, "request failed")
-	if len(lines) != 1 || lines[0]["level"] != "error" || lines[0]["status"] != 503.0 {
-		t.Errorf("request failed logged %v, want one line at level error with status 503", lines)
+			var got problem
+			decodeBody(t, resp, "application/problem+json", &got)
+			want := problem{
+				Type: "about:blank", Title: "Service Unavailable", Status: 503,
+				Detail:   "the notification service cannot reach its state store right now; retry shortly",
+				Instance: tt.path,
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("problem mismatch (-want +got):\n%s", diff)
+			}
+			if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" {
+				t.Errorf("status %d, Retry-After %q; want 503 and 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+			}
+			lines := ts.logs.Lines(t, "request failed")
+			if len(lines) != 1 || lines[0]["level"] != "error" || lines[0]["status"] != 503.0 {
+				t.Errorf("request failed logged %v, want one line at level error with status 503", lines)
+			}
+		})
 	}
 }
 

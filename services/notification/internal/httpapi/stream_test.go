@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/contracttest"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
 )
 
@@ -147,7 +148,7 @@ func otherReplica(ts *testServer) *app.Service {
 func TestStreamSendsStoredThenLiveNotifications(t *testing.T) {
 	ts := newTestServer(t, func(d *httpapi.Deps) { d.PollInterval = time.Hour })
 	srv := serve(t, ts)
-	if got := ts.deliver(t, "trip-created", example(t, "trip-created")); got != "SUCCESS" {
+	if got := ts.deliver(t, "trip-created", contracttest.Example(t, "trip-created")); got != "SUCCESS" {
 		t.Fatalf("status %s, want SUCCESS", got)
 	}
 
@@ -158,7 +159,7 @@ func TestStreamSendsStoredThenLiveNotifications(t *testing.T) {
 
 	// Stored by this process: the stream is woken, it does not wait for a
 	// poll (which the test put an hour away).
-	if got := ts.deliver(t, "driver-assigned", example(t, "driver-assigned")); got != "SUCCESS" {
+	if got := ts.deliver(t, "driver-assigned", contracttest.Example(t, "driver-assigned")); got != "SUCCESS" {
 		t.Fatalf("status %s, want SUCCESS", got)
 	}
 	if diff := cmp.Diff([]sseBlock{driverAssignedEvent}, s.events(t, 1)); diff != "" {
@@ -183,7 +184,7 @@ func TestStreamResumesAfterLastEventID(t *testing.T) {
 	ts := newTestServer(t)
 	srv := serve(t, ts)
 	for _, topic := range []string{"trip-created", "driver-assigned"} {
-		if got := ts.deliver(t, topic, example(t, topic)); got != "SUCCESS" {
+		if got := ts.deliver(t, topic, contracttest.Example(t, topic)); got != "SUCCESS" {
 			t.Fatalf("%s: status %s, want SUCCESS", topic, got)
 		}
 	}
@@ -236,7 +237,7 @@ func TestStreamHeartbeat(t *testing.T) {
 func TestStreamEndsWhenShutdownBegins(t *testing.T) {
 	ts := newTestServer(t)
 	srv := serve(t, ts)
-	if got := ts.deliver(t, "trip-created", example(t, "trip-created")); got != "SUCCESS" {
+	if got := ts.deliver(t, "trip-created", contracttest.Example(t, "trip-created")); got != "SUCCESS" {
 		t.Fatalf("status %s, want SUCCESS", got)
 	}
 
@@ -257,7 +258,7 @@ func TestStreamOutlivesStoreFailures(t *testing.T) {
 	s := openStream(t, srv, riderID, "")
 	ts.store.fail(errors.New("state store down"))
 	waitFor(t, "a failed poll to be logged", func() bool {
-		return len(ts.logs.lines(t, "notification stream cannot read history")) > 0
+		return len(ts.logs.Lines(t, "notification stream cannot read history")) > 0
 	})
 	time.Sleep(100 * time.Millisecond) // a few more failed polls
 	ts.store.fail(nil)
@@ -268,20 +269,8 @@ func TestStreamOutlivesStoreFailures(t *testing.T) {
 	if diff := cmp.Diff([]sseBlock{tripReceivedEvent(tripID)}, s.events(t, 1)); diff != "" {
 		t.Errorf("notification mismatch (-want +got):\n%s", diff)
 	}
-	if got := len(ts.logs.lines(t, "notification stream cannot read history")); got != 1 {
+	if got := len(ts.logs.Lines(t, "notification stream cannot read history")); got != 1 {
 		t.Errorf("%d log lines for one run of failed polls, want 1", got)
-	}
-}
-
-func TestStreamStoreFailureAtStart(t *testing.T) {
-	ts := newTestServer(t)
-	ts.store.fail(errors.New("state store down"))
-	resp := ts.do(t, http.MethodGet, "/riders/rider-42/notifications/stream", nil)
-
-	var got problem
-	decodeBody(t, resp, "application/problem+json", &got)
-	if got.Status != http.StatusServiceUnavailable || resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("status %d, problem status %d, want 503", resp.StatusCode, got.Status)
 	}
 }
 
