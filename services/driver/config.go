@@ -74,63 +74,64 @@ func (p *parser) str(name, def string) string {
 }
 
 func (p *parser) port(name string, def int) int {
-	v := p.getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 65535 {
-		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a port number from 1 to 65535", name, v))
-	}
-	return n
+	return parse(p, name, def, func(v string) (int, error) {
+		n, err := strconv.Atoi(v)
+		return n, want(err == nil && n >= 1 && n <= 65535, "a port number from 1 to 65535")
+	})
 }
 
 func (p *parser) duration(name string, def time.Duration) time.Duration {
-	v := p.getenv(name)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a positive duration such as 5s", name, v))
-	}
-	return d
+	return parse(p, name, def, func(v string) (time.Duration, error) {
+		d, err := time.ParseDuration(v)
+		return d, want(err == nil && d > 0, "a positive duration such as 5s")
+	})
 }
 
 func (p *parser) level(name string, def zerolog.Level) zerolog.Level {
-	v := p.getenv(name)
-	if v == "" {
-		return def
-	}
-	l, err := zerolog.ParseLevel(v)
-	if err != nil {
-		p.errs = append(p.errs, fmt.Errorf("%s=%q: want debug, info, warn or error", name, v))
-	}
-	return l
+	return parse(p, name, def, func(v string) (zerolog.Level, error) {
+		l, err := zerolog.ParseLevel(v)
+		return l, want(err == nil, "debug, info, warn or error")
+	})
 }
 
 func (p *parser) poolSize(name string, def int) int {
-	v := p.getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > driver.MaxPoolSize {
-		p.errs = append(p.errs, fmt.Errorf("%s=%q: want a whole number from 1 to %d", name, v, driver.MaxPoolSize))
-	}
-	return n
+	return parse(p, name, def, func(v string) (int, error) {
+		n, err := strconv.Atoi(v)
+		return n, want(err == nil && n >= 1 && n <= driver.MaxPoolSize, fmt.Sprintf("a whole number from 1 to %d", driver.MaxPoolSize))
+	})
 }
 
 func (p *parser) area(name string, def driver.Area) driver.Area {
+	return parse(p, name, def, func(v string) (driver.Area, error) {
+		a, err := parseArea(v)
+		if err != nil {
+			return a, fmt.Errorf("want minLat,minLon,maxLat,maxLon such as %s: %w", def, err)
+		}
+		return a, nil
+	})
+}
+
+// parse returns def when the variable name is unset, else what read makes
+// of its value; when read refuses the value, p notes the variable, the
+// value and read's error, which says what is wanted.
+func parse[T any](p *parser, name string, def T, read func(string) (T, error)) T {
 	v := p.getenv(name)
 	if v == "" {
 		return def
 	}
-	a, err := parseArea(v)
+	x, err := read(v)
 	if err != nil {
-		p.errs = append(p.errs, fmt.Errorf("%s=%q: want minLat,minLon,maxLat,maxLon such as %s: %w", name, v, def, err))
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: %w", name, v, err))
 	}
-	return a
+	return x
+}
+
+// want returns nil when ok, else an error saying what is wanted instead.
+func want(ok bool, what string) error {
+	if ok {
+		return nil
+	}
+	return errors.New("want " + what)
 }
 
 // parseArea reads "minLat,minLon,maxLat,maxLon" (decimal degrees; spaces

@@ -15,74 +15,79 @@ func env(vars map[string]string) func(string) string {
 	return func(name string) string { return vars[name] }
 }
 
-func TestLoadConfigDefaults(t *testing.T) {
-	got, err := loadConfig(env(nil))
-	if err != nil {
-		t.Fatalf("loadConfig() error = %v", err)
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want config
+	}{
+		{
+			name: "defaults",
+			want: config{
+				Host:            "127.0.0.1",
+				Port:            8081,
+				DaprHost:        "127.0.0.1",
+				DaprGRPCPort:    50001,
+				DaprHTTPPort:    3500,
+				PubSub:          "pubsub",
+				StateStore:      "driver-store",
+				SidecarWait:     60 * time.Second,
+				ShutdownTimeout: 4 * time.Second,
+				AssignDeadline:  60 * time.Second,
+				RideDuration:    2 * time.Minute,
+				LogLevel:        zerolog.InfoLevel,
+				PoolSize:        5,
+				PoolArea:        driver.Area{Min: driver.Position{Lat: 49.98, Lon: 14.25}, Max: driver.Position{Lat: 50.15, Lon: 14.60}},
+			},
+		},
+		{
+			name: "from the environment",
+			env: map[string]string{
+				"APP_HOST":         "0.0.0.0",
+				"APP_PORT":         "9000",
+				"DAPR_HOST":        "sidecar",
+				"DAPR_GRPC_PORT":   "50002",
+				"DAPR_HTTP_PORT":   "3501",
+				"PUBSUB_NAME":      "bus",
+				"STATESTORE_NAME":  "drivers",
+				"SIDECAR_WAIT":     "5s",
+				"SHUTDOWN_TIMEOUT": "2500ms",
+				"ASSIGN_DEADLINE":  "2m",
+				"RIDE_DURATION":    "90s",
+				"LOG_LEVEL":        "debug",
+				"DRIVER_POOL_SIZE": "10000",
+				"DRIVER_POOL_AREA": "49.1, 16.5, 49.3,16.7",
+				"PPROF_ADDR":       "127.0.0.1:6060",
+			},
+			want: config{
+				Host:            "0.0.0.0",
+				Port:            9000,
+				DaprHost:        "sidecar",
+				DaprGRPCPort:    50002,
+				DaprHTTPPort:    3501,
+				PubSub:          "bus",
+				StateStore:      "drivers",
+				SidecarWait:     5 * time.Second,
+				ShutdownTimeout: 2500 * time.Millisecond,
+				AssignDeadline:  2 * time.Minute,
+				RideDuration:    90 * time.Second,
+				LogLevel:        zerolog.DebugLevel,
+				PprofAddr:       "127.0.0.1:6060",
+				PoolSize:        10_000,
+				PoolArea:        driver.Area{Min: driver.Position{Lat: 49.1, Lon: 16.5}, Max: driver.Position{Lat: 49.3, Lon: 16.7}},
+			},
+		},
 	}
-
-	want := config{
-		Host:            "127.0.0.1",
-		Port:            8081,
-		DaprHost:        "127.0.0.1",
-		DaprGRPCPort:    50001,
-		DaprHTTPPort:    3500,
-		PubSub:          "pubsub",
-		StateStore:      "driver-store",
-		SidecarWait:     60 * time.Second,
-		ShutdownTimeout: 4 * time.Second,
-		AssignDeadline:  60 * time.Second,
-		RideDuration:    2 * time.Minute,
-		LogLevel:        zerolog.InfoLevel,
-		PoolSize:        5,
-		PoolArea:        driver.Area{Min: driver.Position{Lat: 49.98, Lon: 14.25}, Max: driver.Position{Lat: 50.15, Lon: 14.60}},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("loadConfig() mismatch (-want +got):\n%s", diff)
-	}
-}
-
-func TestLoadConfigFromEnvironment(t *testing.T) {
-	got, err := loadConfig(env(map[string]string{
-		"APP_HOST":         "0.0.0.0",
-		"APP_PORT":         "9000",
-		"DAPR_HOST":        "sidecar",
-		"DAPR_GRPC_PORT":   "50002",
-		"DAPR_HTTP_PORT":   "3501",
-		"PUBSUB_NAME":      "bus",
-		"STATESTORE_NAME":  "drivers",
-		"SIDECAR_WAIT":     "5s",
-		"SHUTDOWN_TIMEOUT": "2500ms",
-		"ASSIGN_DEADLINE":  "2m",
-		"RIDE_DURATION":    "90s",
-		"LOG_LEVEL":        "debug",
-		"DRIVER_POOL_SIZE": "10000",
-		"DRIVER_POOL_AREA": "49.1, 16.5, 49.3,16.7",
-		"PPROF_ADDR":       "127.0.0.1:6060",
-	}))
-	if err != nil {
-		t.Fatalf("loadConfig() error = %v", err)
-	}
-
-	want := config{
-		Host:            "0.0.0.0",
-		Port:            9000,
-		DaprHost:        "sidecar",
-		DaprGRPCPort:    50002,
-		DaprHTTPPort:    3501,
-		PubSub:          "bus",
-		StateStore:      "drivers",
-		SidecarWait:     5 * time.Second,
-		ShutdownTimeout: 2500 * time.Millisecond,
-		AssignDeadline:  2 * time.Minute,
-		RideDuration:    90 * time.Second,
-		LogLevel:        zerolog.DebugLevel,
-		PprofAddr:       "127.0.0.1:6060",
-		PoolSize:        10_000,
-		PoolArea:        driver.Area{Min: driver.Position{Lat: 49.1, Lon: 16.5}, Max: driver.Position{Lat: 49.3, Lon: 16.7}},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("loadConfig() mismatch (-want +got):\n%s", diff)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := loadConfig(env(tt.env))
+			if err != nil {
+				t.Fatalf("loadConfig() error = %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("loadConfig() mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

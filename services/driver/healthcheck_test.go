@@ -12,17 +12,6 @@ import (
 	"time"
 )
 
-// unusedPort returns a loopback port that nothing listens on.
-func unusedPort(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lis.Close()
-	return strconv.Itoa(lis.Addr().(*net.TCPAddr).Port)
-}
-
 func TestHealthcheckAnswersForTheService(t *testing.T) {
 	answering := func(status int) string {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -44,7 +33,7 @@ func TestHealthcheckAnswersForTheService(t *testing.T) {
 		{"healthy", map[string]string{"APP_HOST": "127.0.0.1", "APP_PORT": answering(http.StatusOK)}, 0, ""},
 		{"listening on every address, probed on loopback", map[string]string{"APP_HOST": "0.0.0.0", "APP_PORT": answering(http.StatusOK)}, 0, ""},
 		{"unhealthy", map[string]string{"APP_PORT": answering(http.StatusServiceUnavailable)}, 1, "503 Service Unavailable"},
-		{"not listening", map[string]string{"APP_PORT": unusedPort(t)}, 1, "connection refused"},
+		{"not listening", map[string]string{"APP_PORT": freePort(t)}, 1, "connection refused"},
 		{"bad configuration", map[string]string{"APP_PORT": "eighty"}, 1, "APP_PORT"},
 	}
 	for _, tt := range tests {
@@ -63,9 +52,9 @@ func TestHealthcheckAnswersForTheService(t *testing.T) {
 func TestHealthcheckPassesForTheRunningService(t *testing.T) {
 	env := map[string]string{
 		"APP_HOST":       "0.0.0.0",
-		"APP_PORT":       unusedPort(t),
-		"DAPR_GRPC_PORT": unusedPort(t),
-		"DAPR_HTTP_PORT": unusedPort(t),
+		"APP_PORT":       freePort(t),
+		"DAPR_GRPC_PORT": freePort(t),
+		"DAPR_HTTP_PORT": freePort(t),
 		"SIDECAR_WAIT":   "30s",
 	}
 	getenv := func(k string) string { return env[k] }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -15,7 +14,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ride-choreography/services/driver/internal/contracttest"
 	"github.com/ride-choreography/services/driver/internal/dapr/daprtest"
+	"github.com/ride-choreography/services/driver/internal/jsontest"
 )
 
 // hangGuard ends a test that would otherwise wait forever.
@@ -34,6 +35,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// freePort returns a loopback port that nothing listens on.
 func freePort(t *testing.T) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -59,40 +61,15 @@ func TestRunServesUntilStopped(t *testing.T) {
 	fake := daprtest.Start(t, "driver-store")
 	port := freePort(t)
 	base := "http://127.0.0.1:" + port
-	getenv := env(map[string]string{
-		"APP_PORT":       port,
-		"DAPR_GRPC_PORT": strconv.Itoa(fake.GRPCPort),
-		"DAPR_HTTP_PORT": strconv.Itoa(fake.HTTPPort),
-	})
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
 	var logs bytes.Buffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, getenv, &logs, io.Discard) }()
-
-	deadline := time.Now().Add(hangGuard)
-	for status, _ := get(base + "/readyz"); status != http.StatusOK; status, _ = get(base + "/readyz") {
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz never answered 200, last %d", status)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	stop, done := startRun(t, sidecarEnv(port, fake, nil), &logs)
+	waitReady(t, base)
 
 	if status, body := get(base + "/drivers"); status != http.StatusOK || strings.Count(body, `"status":"free"`) != 5 {
 		t.Errorf("GET /drivers = %d %s, want the five seeded drivers, free", status, body)
 	}
 
-	example, err := os.ReadFile("../../contracts/examples/trip-created.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Post(base+"/events/trip-created", "application/cloudevents+json", bytes.NewReader(example))
-	if err != nil {
-		t.Fatalf("deliver trip-created: %v", err)
-	}
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if strings.TrimSpace(string(answer)) != `{"status":"SUCCESS"}` {
+	if answer := <-deliverExample(t, base); answer != `{"status":"SUCCESS"}` {
 		t.Errorf("delivery answered %s, want SUCCESS", answer)
 	}
 	published := fake.Published()
@@ -100,7 +77,7 @@ func TestRunServesUntilStopped(t *testing.T) {
 		t.Errorf("published %+v, want one driver-assigned for the example trip", published)
 	}
 
-	poison := bytes.Replace(example, []byte(`"riderId": "rider-42"`), []byte(`"riderId": ""`), 1)
+	poison := bytes.Replace(contracttest.Example(t, "trip-created"), []byte(`"riderId": "rider-42"`), []byte(`"riderId": ""`), 1)
 	for _, route := range []string{"/events/trip-created", "/events/dead-letters"} {
 		resp, err := http.Post(base+route, "application/cloudevents+json", bytes.NewReader(poison))
 		if err != nil {
@@ -116,18 +93,12 @@ func TestRunServesUntilStopped(t *testing.T) {
 	awaitReturn(t, done, "a graceful stop")
 
 	var messages []string
-	for line := range strings.Lines(logs.String()) {
-		var entry struct {
-			Message string `json:"message"`
-			Service string `json:"service"`
+	for _, entry := range jsontest.Lines(t, logs.String()) {
+		if entry["service"] != "driver" {
+			t.Errorf("log line %v has no service=driver", entry)
 		}
-		if err := json.Unmarshal([]byte(line), &entry); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", line, err)
-		}
-		if entry.Service != "driver" {
-			t.Errorf("log line %q has no service=driver", line)
-		}
-		messages = append(messages, entry.Message)
+		message, _ := entry["message"].(string)
+		messages = append(messages, message)
 	}
 	for _, want := range []string{"listening", "ready", "driver assigned", "dead letter stored", "shutting down", "stopped"} {
 		if !strings.Contains(strings.Join(messages, "|"), want) {
@@ -152,16 +123,10 @@ func TestRunFailsWithoutSidecar(t *testing.T) {
 		t.Errorf("run() error = %v, want one about waiting for the sidecar", err)
 	}
 	var errorLines []string
-	for line := range strings.Lines(logs.String()) {
-		var entry struct {
-			Level   string `json:"level"`
-			Message string `json:"message"`
-		}
-		if err := json.Unmarshal([]byte(line), &entry); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", line, err)
-		}
-		if entry.Level == "error" {
-			errorLines = append(errorLines, entry.Message)
+	for _, entry := range jsontest.Lines(t, logs.String()) {
+		if entry["level"] == "error" {
+			message, _ := entry["message"].(string)
+			errorLines = append(errorLines, message)
 		}
 	}
 	if diff := cmp.Diff([]string{"sidecar not ready, giving up"}, errorLines); diff != "" {

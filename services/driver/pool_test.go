@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -22,7 +23,7 @@ func TestRunWithTenThousandDrivers(t *testing.T) {
 	fake := daprtest.Start(t, "driver-store")
 	port := freePort(t)
 	base := "http://127.0.0.1:" + port
-	stop, done := startRun(t, sidecarEnv(port, fake, map[string]string{"DRIVER_POOL_SIZE": "10000"}))
+	stop, done := startRun(t, sidecarEnv(port, fake, map[string]string{"DRIVER_POOL_SIZE": "10000"}), io.Discard)
 	waitReady(t, base)
 
 	// Seeding read the empty store and wrote the pool, 500 drivers a call
@@ -68,7 +69,7 @@ func TestRunRestartFreesNobody(t *testing.T) {
 	fake := daprtest.Start(t, "driver-store")
 	for start := range 2 {
 		port := freePort(t)
-		stop, done := startRun(t, sidecarEnv(port, fake, map[string]string{"DRIVER_POOL_SIZE": "1200"}))
+		stop, done := startRun(t, sidecarEnv(port, fake, map[string]string{"DRIVER_POOL_SIZE": "1200"}), io.Discard)
 		waitReady(t, "http://127.0.0.1:"+port)
 		calls := fake.Calls()
 		if start == 1 && (calls.SaveState != 0 || calls.GetBulkState != 3) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ride-choreography/services/driver/internal/contracttest"
 	"github.com/ride-choreography/services/driver/internal/dapr/daprtest"
 )
 
@@ -63,10 +64,7 @@ func waitReady(t *testing.T, base string) {
 // service at base, as daprd would, and sends its answer on the channel.
 func deliverExample(t *testing.T, base string) <-chan string {
 	t.Helper()
-	example, err := os.ReadFile("../../contracts/examples/trip-created.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	example := contracttest.Example(t, "trip-created")
 	answer := make(chan string, 1)
 	go func() {
 		resp, err := http.Post(base+"/events/trip-created", "application/cloudevents+json", bytes.NewReader(example))
@@ -81,15 +79,43 @@ func deliverExample(t *testing.T, base string) <-chan string {
 	return answer
 }
 
-// startRun runs the service in the background with the environment vars:
-// stop cancels its context (also when the test ends), and done yields what
-// run returned.
-func startRun(t *testing.T, vars map[string]string) (stop context.CancelFunc, done <-chan error) {
+// startRun runs the service in the background with the environment vars,
+// its logs going to stdout: stop cancels its context (also when the test
+// ends), and done yields what run returned.
+func startRun(t *testing.T, vars map[string]string, stdout io.Writer) (stop context.CancelFunc, done <-chan error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	returned := make(chan error, 1)
-	go func() { returned <- run(ctx, env(vars), io.Discard, io.Discard) }()
+	go func() { returned <- run(ctx, env(vars), stdout, io.Discard) }()
 	return cancel, returned
+}
+
+// holdDelivery has start start the service with the environment vars (a
+// free port, a fake sidecar, and extra), waits until it is ready, delivers
+// the contract's trip-created example to it, and returns once the
+// delivery's publish is held. answer yields what the delivery answered;
+// release lets the publish go on, and is called when the test ends at the
+// latest.
+func holdDelivery(t *testing.T, extra map[string]string, start func(vars map[string]string)) (answer <-chan string, release func()) {
+	t.Helper()
+	fake := daprtest.Start(t, "driver-store")
+	entered, held := holdPublishes(fake)
+	release = sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
+	port := freePort(t)
+	start(sidecarEnv(port, fake, extra))
+	base := "http://127.0.0.1:" + port
+	waitReady(t, base)
+	answer = deliverExample(t, base)
+	<-entered
+	return answer, release
+}
+
+// runHeld is holdDelivery with the service run in-process, by startRun.
+func runHeld(t *testing.T, extra map[string]string) (stop context.CancelFunc, done <-chan error, answer <-chan string, release func()) {
+	t.Helper()
+	answer, release = holdDelivery(t, extra, func(vars map[string]string) { stop, done = startRun(t, vars, io.Discard) })
+	return stop, done, answer, release
 }
 
 // awaitReturn fails the test unless run, stopped by what happened (after),
@@ -107,22 +133,15 @@ func awaitReturn(t *testing.T, done <-chan error, after string) {
 }
 
 func TestRunFinishesDeliveriesInFlightBeforeReturning(t *testing.T) {
-	fake := daprtest.Start(t, "driver-store")
-	entered, release := holdPublishes(fake)
-	port := freePort(t)
-	base := "http://127.0.0.1:" + port
-	stop, done := startRun(t, sidecarEnv(port, fake, nil))
-	waitReady(t, base)
-	answer := deliverExample(t, base)
+	stop, done, answer, release := runHeld(t, nil)
 
-	<-entered
 	stop()
 	select {
 	case err := <-done:
 		t.Fatalf("run() returned %v with a delivery in flight", err)
 	case <-time.After(200 * time.Millisecond):
 	}
-	close(release)
+	release()
 
 	if got := <-answer; got != `{"status":"SUCCESS"}` {
 		t.Errorf("delivery in flight answered %s, want SUCCESS", got)
@@ -131,16 +150,8 @@ func TestRunFinishesDeliveriesInFlightBeforeReturning(t *testing.T) {
 }
 
 func TestRunAnswersRetryForDeliveryThatCannotFinishInTime(t *testing.T) {
-	fake := daprtest.Start(t, "driver-store")
-	entered, release := holdPublishes(fake)
-	defer close(release)
-	port := freePort(t)
-	base := "http://127.0.0.1:" + port
-	stop, done := startRun(t, sidecarEnv(port, fake, map[string]string{"SHUTDOWN_TIMEOUT": "400ms"}))
-	waitReady(t, base)
-	answer := deliverExample(t, base)
+	stop, done, answer, _ := runHeld(t, map[string]string{"SHUTDOWN_TIMEOUT": "400ms"})
 
-	<-entered
 	stop()
 
 	if got := <-answer; got != `{"status":"RETRY"}` {
@@ -150,29 +161,23 @@ func TestRunAnswersRetryForDeliveryThatCannotFinishInTime(t *testing.T) {
 }
 
 func TestSIGTERMStopsTheServiceWithinTheGracePeriod(t *testing.T) {
-	fake := daprtest.Start(t, "driver-store")
-	entered, release := holdPublishes(fake)
-	defer close(release)
-	port := freePort(t)
-	base := "http://127.0.0.1:" + port
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), serviceEnv+"=1")
-	for k, v := range sidecarEnv(port, fake, nil) {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Killing the process once it has exited does nothing.
-	defer func() { _ = cmd.Process.Kill() }()
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	waitReady(t, base)
-	answer := deliverExample(t, base)
+	answer, _ := holdDelivery(t, nil, func(vars map[string]string) {
+		cmd.Env = append(os.Environ(), serviceEnv+"=1")
+		for k, v := range vars {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Killing the process once it has exited does nothing.
+		t.Cleanup(func() { _ = cmd.Process.Kill() })
+		go func() { exited <- cmd.Wait() }()
+	})
 
-	<-entered
 	sent := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

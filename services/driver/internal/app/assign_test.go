@@ -109,6 +109,65 @@ func tripsByDriver(s *apptest.Store, now time.Time) map[string]string {
 	return out
 }
 
+// once returns a hook that runs fn on its first call only, as a rival
+// replica or a crash strikes once. The hook counts as run before fn runs,
+// so that fn may itself call what runs the hook.
+func once(fn func()) func() {
+	done := false
+	return func() {
+		if !done {
+			done = true
+			fn()
+		}
+	}
+}
+
+// assignedMessage is the message announcing the pool driver driverID on
+// trip tripID, assigned at the given time.
+func assignedMessage(t *testing.T, driverID string, at time.Time) apptest.Message {
+	t.Helper()
+	return apptest.Message{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, driverID, at)}
+}
+
+// notFoundMessage is the message saying no driver was found for trip
+// tripID, decided at the given time.
+func notFoundMessage(at time.Time) apptest.Message {
+	return apptest.Message{Topic: app.TopicDriverNotFound, Event: app.DriverNotFound{
+		TripID:    tripID,
+		RiderID:   "rider-42",
+		Reason:    "no driver became free within 60s",
+		DecidedAt: at,
+	}}
+}
+
+// allOnOtherTrips returns every pool driver on a trip of their own, by
+// driver id.
+func allOnOtherTrips() map[string]string {
+	trips := map[string]string{}
+	for i, d := range driver.DefaultPool() {
+		trips[d.ID] = fmt.Sprintf("other-trip-%d", i)
+	}
+	return trips
+}
+
+// checkPublished fails the test unless the fixture published exactly want,
+// in order.
+func (f *fixture) checkPublished(t *testing.T, want ...apptest.Message) {
+	t.Helper()
+	if diff := cmp.Diff(want, f.publisher.Published()); diff != "" {
+		t.Errorf("published mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// checkOnTrips fails the test unless the drivers on trips at f.now are
+// want, trip by driver id.
+func (f *fixture) checkOnTrips(t *testing.T, want map[string]string) {
+	t.Helper()
+	if diff := cmp.Diff(want, tripsByDriver(f.store, f.now)); diff != "" {
+		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
+	}
+}
+
 // take reserves driverID for tripID at now directly in the store, as a
 // rival replica would.
 func take(t *testing.T, s *apptest.Store, driverID, tripID string, now time.Time) {
@@ -141,13 +200,8 @@ func TestAssignDriverReservesNearestFreeDriver(t *testing.T) {
 	if want.ETASeconds != 60 {
 		t.Errorf("ETASeconds = %d, want the minimum of 60 for a pickup next to the driver", want.ETASeconds)
 	}
-	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: want}}
-	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
-		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
-	}
+	f.checkPublished(t, apptest.Message{Topic: app.TopicDriverAssigned, Event: want})
+	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 	recorded, ok := f.store.Recorded(tripID)
 	if !ok {
 		t.Fatal("no assignment recorded")
@@ -168,13 +222,9 @@ func TestAssignDriverRedeliveryPublishesSameEvent(t *testing.T) {
 		f.now = f.now.Add(10 * time.Second)
 	}
 
-	want := apptest.Message{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "jarda", firstAt)}
-	if diff := cmp.Diff([]apptest.Message{want, want, want}, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
-		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
-	}
+	want := assignedMessage(t, "jarda", firstAt)
+	f.checkPublished(t, want, want, want)
+	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 }
 
 func TestAssignDriverRecoversDriverReservedBeforeCrash(t *testing.T) {
@@ -188,13 +238,8 @@ func TestAssignDriverRecoversDriverReservedBeforeCrash(t *testing.T) {
 		t.Fatalf("AssignDriver() error = %v", err)
 	}
 
-	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "petra", requestedAt)}}
-	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(map[string]string{"petra": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
-		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
-	}
+	f.checkPublished(t, assignedMessage(t, "petra", requestedAt))
+	f.checkOnTrips(t, map[string]string{"petra": tripID})
 	if _, ok := f.store.Recorded(tripID); !ok {
 		t.Error("no assignment recorded")
 	}
@@ -202,27 +247,15 @@ func TestAssignDriverRecoversDriverReservedBeforeCrash(t *testing.T) {
 
 func TestAssignDriverRetriesWithFreshStateAfterETagConflict(t *testing.T) {
 	f := newFixture(driver.DefaultPool()...)
-	rivalDone := false
-	f.store.BeforeSaveDriver = func() {
-		if !rivalDone {
-			rivalDone = true
-			take(t, f.store, "jarda", "rival-trip", f.now)
-		}
-	}
+	f.store.BeforeSaveDriver = once(func() { take(t, f.store, "jarda", "rival-trip", f.now) })
 
 	if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
 		t.Fatalf("AssignDriver() error = %v", err)
 	}
 
 	// Petra is the next nearest to Jarda's corner.
-	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "petra", f.now)}}
-	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
-	want := map[string]string{"jarda": "rival-trip", "petra": tripID}
-	if diff := cmp.Diff(want, tripsByDriver(f.store, f.now)); diff != "" {
-		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
-	}
+	f.checkPublished(t, assignedMessage(t, "petra", f.now))
+	f.checkOnTrips(t, map[string]string{"jarda": "rival-trip", "petra": tripID})
 }
 
 func TestAssignDriverReleasesDriverWhenAnotherDeliveryRecordedFirst(t *testing.T) {
@@ -230,44 +263,23 @@ func TestAssignDriverReleasesDriverWhenAnotherDeliveryRecordedFirst(t *testing.T
 	// recorded its outcome while this one was reserving Jarda.
 	f := newFixture(driver.DefaultPool()...)
 	rival := assigned(t, tripID, "petra", f.now.Add(-time.Second))
-	rivalDone := false
-	f.store.BeforeCreateAssignment = func() {
-		if !rivalDone {
-			rivalDone = true
-			take(t, f.store, "petra", tripID, f.now)
-			if err := f.store.CreateAssignment(context.Background(), tripID, app.Assignment{Assigned: &rival}); err != nil {
-				t.Fatalf("rival records: %v", err)
-			}
+	f.store.BeforeCreateAssignment = once(func() {
+		take(t, f.store, "petra", tripID, f.now)
+		if err := f.store.CreateAssignment(context.Background(), tripID, app.Assignment{Assigned: &rival}); err != nil {
+			t.Fatalf("rival records: %v", err)
 		}
-	}
+	})
 
 	if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
 		t.Fatalf("AssignDriver() error = %v", err)
 	}
 
-	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: rival}}
-	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(map[string]string{"petra": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
-		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
-	}
+	f.checkPublished(t, apptest.Message{Topic: app.TopicDriverAssigned, Event: rival})
+	f.checkOnTrips(t, map[string]string{"petra": tripID})
 }
 
 func TestAssignDriverWithNoDriverFree(t *testing.T) {
-	allBusy := map[string]string{}
-	for i, d := range driver.DefaultPool() {
-		allBusy[d.ID] = fmt.Sprintf("other-trip-%d", i)
-	}
-	notFound := func(at time.Time) apptest.Message {
-		return apptest.Message{Topic: app.TopicDriverNotFound, Event: app.DriverNotFound{
-			TripID:    tripID,
-			RiderID:   "rider-42",
-			Reason:    "no driver became free within 60s",
-			DecidedAt: at,
-		}}
-	}
-
+	allBusy := allOnOtherTrips()
 	tests := []struct {
 		name          string
 		waited        time.Duration
@@ -276,8 +288,8 @@ func TestAssignDriverWithNoDriverFree(t *testing.T) {
 	}{
 		{name: "just requested: retry", waited: 0, wantErr: driver.ErrNoDriverFree},
 		{name: "a moment before the deadline: retry", waited: deadline - time.Millisecond, wantErr: driver.ErrNoDriverFree},
-		{name: "at the deadline: not found", waited: deadline, wantPublished: []apptest.Message{notFound(requestedAt.Add(deadline))}},
-		{name: "long after the deadline: not found", waited: time.Hour, wantPublished: []apptest.Message{notFound(requestedAt.Add(time.Hour))}},
+		{name: "at the deadline: not found", waited: deadline, wantPublished: []apptest.Message{notFoundMessage(requestedAt.Add(deadline))}},
+		{name: "long after the deadline: not found", waited: time.Hour, wantPublished: []apptest.Message{notFoundMessage(requestedAt.Add(time.Hour))}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,26 +302,18 @@ func TestAssignDriverWithNoDriverFree(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("AssignDriver() error = %v, want %v", err, tt.wantErr)
 			}
-			if diff := cmp.Diff(tt.wantPublished, f.publisher.Published()); diff != "" {
-				t.Errorf("published mismatch (-want +got):\n%s", diff)
-			}
+			f.checkPublished(t, tt.wantPublished...)
 			if _, recorded := f.store.Recorded(tripID); recorded != (tt.wantErr == nil) {
 				t.Errorf("outcome recorded = %v, want %v", recorded, tt.wantErr == nil)
 			}
-			if diff := cmp.Diff(allBusy, tripsByDriver(f.store, f.now)); diff != "" {
-				t.Errorf("drivers on trips changed (-want +got):\n%s", diff)
-			}
+			f.checkOnTrips(t, allBusy)
 		})
 	}
 }
 
 func TestAssignDriverNotFoundIsRepublishedUnchanged(t *testing.T) {
-	allBusy := map[string]string{}
-	for i, d := range driver.DefaultPool() {
-		allBusy[d.ID] = fmt.Sprintf("other-trip-%d", i)
-	}
 	decidedAt := requestedAt.Add(deadline)
-	f := newFixture(onTrip(t, decidedAt, allBusy)...)
+	f := newFixture(onTrip(t, decidedAt, allOnOtherTrips())...)
 	f.now = decidedAt
 
 	for range 2 {
@@ -319,12 +323,8 @@ func TestAssignDriverNotFoundIsRepublishedUnchanged(t *testing.T) {
 		f.now = f.now.Add(time.Minute)
 	}
 
-	want := apptest.Message{Topic: app.TopicDriverNotFound, Event: app.DriverNotFound{
-		TripID: tripID, RiderID: "rider-42", Reason: "no driver became free within 60s", DecidedAt: decidedAt,
-	}}
-	if diff := cmp.Diff([]apptest.Message{want, want}, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
+	want := notFoundMessage(decidedAt)
+	f.checkPublished(t, want, want)
 }
 
 func TestAssignDriverPublishFailureIsRetriedWithoutSecondDriver(t *testing.T) {
@@ -347,13 +347,8 @@ func TestAssignDriverPublishFailureIsRetriedWithoutSecondDriver(t *testing.T) {
 		t.Fatalf("AssignDriver() on redelivery error = %v", err)
 	}
 
-	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "jarda", firstAt)}}
-	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
-		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
-	}
+	f.checkPublished(t, assignedMessage(t, "jarda", firstAt))
+	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 }
 
 func TestAssignDriverFailsWithoutState(t *testing.T) {

@@ -226,13 +226,7 @@ func TestAssignDriverAfterCrash(t *testing.T) {
 	// crashOnce makes the first call of a hook fail the store, as if the
 	// handler died there; the next delivery comes ten seconds later.
 	crashOnce := func(f *fixture) func() {
-		crashed := false
-		return func() {
-			if !crashed {
-				crashed = true
-				f.store.Err = errCrash
-			}
-		}
+		return once(func() { f.store.Err = errCrash })
 	}
 
 	tests := []struct {
@@ -279,10 +273,7 @@ func TestAssignDriverAfterCrash(t *testing.T) {
 				t.Fatalf("AssignDriver() on redelivery error = %v", err)
 			}
 
-			wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, tt.wantDriver, tt.wantAt)}}
-			if diff := gocmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
-				t.Errorf("published mismatch (-want +got):\n%s", diff)
-			}
+			f.checkPublished(t, assignedMessage(t, tt.wantDriver, tt.wantAt))
 			var carrying []string
 			for id, tid := range tripsByDriver(f.store, f.now) {
 				if tid == tripID {
@@ -302,27 +293,19 @@ func TestAssignDriverTakesOverAReservationUnderWay(t *testing.T) {
 	// Jarda's ETag, starts over and publishes the outcome the second
 	// recorded.
 	f := newFixture(driver.DefaultPool()...)
-	second := false
-	f.store.BeforeSaveDriver = func() {
-		if !second {
-			second = true
-			if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
-				t.Errorf("second delivery: AssignDriver() error = %v", err)
-			}
+	f.store.BeforeSaveDriver = once(func() {
+		if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
+			t.Errorf("second delivery: AssignDriver() error = %v", err)
 		}
-	}
+	})
 
 	if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
 		t.Fatalf("AssignDriver() error = %v", err)
 	}
 
-	want := apptest.Message{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "jarda", f.now)}
-	if diff := gocmp.Diff([]apptest.Message{want, want}, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
-	if diff := gocmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
-		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
-	}
+	want := assignedMessage(t, "jarda", f.now)
+	f.checkPublished(t, want, want)
+	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 }
 
 func TestAssignDriverReplacesAStaleReservation(t *testing.T) {
@@ -336,44 +319,29 @@ func TestAssignDriverReplacesAStaleReservation(t *testing.T) {
 		t.Fatalf("AssignDriver() error = %v", err)
 	}
 
-	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "jarda", f.now)}}
-	if diff := gocmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
+	f.checkPublished(t, assignedMessage(t, "jarda", f.now))
 	if got, _ := f.store.Reserved(tripID); got != "jarda" {
 		t.Errorf("reservation names %q, want jarda", got)
 	}
-	want := map[string]string{"jarda": tripID, "petra": "other-trip"}
-	if diff := gocmp.Diff(want, tripsByDriver(f.store, f.now)); diff != "" {
-		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
-	}
+	f.checkOnTrips(t, map[string]string{"jarda": tripID, "petra": "other-trip"})
 }
 
 func TestAssignDriverRetriesWhenAnotherDeliveryNamedADriverFirst(t *testing.T) {
 	// Both deliveries found no reservation; the other one saved its own
 	// first, naming Petra. This one starts over and follows it.
 	f := newFixture(driver.DefaultPool()...)
-	rivalDone := false
-	f.store.BeforeSaveReservation = func() {
-		if !rivalDone {
-			rivalDone = true
-			if err := f.store.SaveReservation(context.Background(), tripID, "petra", ""); err != nil {
-				t.Fatalf("rival names Petra: %v", err)
-			}
+	f.store.BeforeSaveReservation = once(func() {
+		if err := f.store.SaveReservation(context.Background(), tripID, "petra", ""); err != nil {
+			t.Fatalf("rival names Petra: %v", err)
 		}
-	}
+	})
 
 	if _, err := f.service.AssignDriver(context.Background(), trip(tripID)); err != nil {
 		t.Fatalf("AssignDriver() error = %v", err)
 	}
 
-	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "petra", f.now)}}
-	if diff := gocmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
-	if diff := gocmp.Diff(map[string]string{"petra": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
-		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
-	}
+	f.checkPublished(t, assignedMessage(t, "petra", f.now))
+	f.checkOnTrips(t, map[string]string{"petra": tripID})
 }
 
 func BenchmarkAssignDriver(b *testing.B) {

@@ -112,15 +112,11 @@ func TestDeadLetterBoxKeepsTheNewestThousand(t *testing.T) {
 func TestDeadLetterBoxStoreStartsOverAfterConflict(t *testing.T) {
 	store := apptest.NewStore()
 	box := newBox(store)
-	rivalDone := false
-	store.BeforeSaveDeadLetters = func() {
-		if !rivalDone {
-			rivalDone = true
-			if _, err := newBox(store).Store(context.Background(), deadLetter("rival")); err != nil {
-				t.Fatalf("rival stores: %v", err)
-			}
+	store.BeforeSaveDeadLetters = once(func() {
+		if _, err := newBox(store).Store(context.Background(), deadLetter("rival")); err != nil {
+			t.Fatalf("rival stores: %v", err)
 		}
-	}
+	})
 
 	if stored, err := box.Store(context.Background(), deadLetter("evt-1")); err != nil || !stored {
 		t.Fatalf("Store() = %v, %v; want stored", stored, err)

@@ -45,16 +45,12 @@ func TestSeedPool(t *testing.T) {
 			name: "a replica seeding at the same moment",
 			store: func() *apptest.Store {
 				s := apptest.NewStore()
-				rivalDone := false
-				s.BeforeCreateDrivers = func() {
-					if !rivalDone {
-						rivalDone = true
-						// The rival seeded Jarda, who then took a trip.
-						if err := s.SaveDriver(context.Background(), onTrip(t, requestedAt, map[string]string{"jarda": tripID})[0], ""); err != nil {
-							t.Fatalf("rival seeds: %v", err)
-						}
+				s.BeforeCreateDrivers = once(func() {
+					// The rival seeded Jarda, who then took a trip.
+					if err := s.SaveDriver(context.Background(), onTrip(t, requestedAt, map[string]string{"jarda": tripID})[0], ""); err != nil {
+						t.Fatalf("rival seeds: %v", err)
 					}
-				}
+				})
 				return s
 			},
 			want: jardaOnTrip,
@@ -176,13 +172,7 @@ func TestSeedPoolFailsWhenADriverChangesWhileUpdated(t *testing.T) {
 	moved := driver.DefaultPool()
 	moved[0].Position = driver.Position{Lat: 50.2, Lon: 14.1}
 	store := apptest.NewStore(moved...)
-	rivalDone := false
-	store.BeforeSaveDriver = func() {
-		if !rivalDone {
-			rivalDone = true
-			take(t, store, "jarda", tripID, requestedAt)
-		}
-	}
+	store.BeforeSaveDriver = once(func() { take(t, store, "jarda", tripID, requestedAt) })
 	service := app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 	if err := service.SeedPool(context.Background()); !errors.Is(err, app.ErrConflict) {

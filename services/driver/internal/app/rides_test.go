@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ride-choreography/services/driver/internal/app"
-	"github.com/ride-choreography/services/driver/internal/app/apptest"
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
@@ -42,10 +41,7 @@ func TestAssignDriverFreesDriverWhenRideEnds(t *testing.T) {
 		}
 	}
 
-	want := map[string]string{"jarda": "trip-2", "petra": "trip-1"}
-	if diff := cmp.Diff(want, tripsByDriver(f.store, f.now)); diff != "" {
-		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
-	}
+	f.checkOnTrips(t, map[string]string{"jarda": "trip-2", "petra": "trip-1"})
 	if got := f.store.Pool()["jarda"].BusyUntil; !got.Equal(start.Add(2 * ride)) {
 		t.Errorf("Jarda busy until %v, want %v: the assignment time plus the ride", got, start.Add(2*ride))
 	}
@@ -63,10 +59,8 @@ func TestAssignDriverRedeliveryAfterRideEndedPublishesSameEvent(t *testing.T) {
 		t.Fatalf("AssignDriver() on redelivery error = %v", err)
 	}
 
-	want := apptest.Message{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "jarda", firstAt)}
-	if diff := cmp.Diff([]apptest.Message{want, want}, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
+	want := assignedMessage(t, "jarda", firstAt)
+	f.checkPublished(t, want, want)
 	if got := tripsByDriver(f.store, f.now); len(got) != 0 {
 		t.Errorf("drivers on trips after the ride = %v, want nobody", got)
 	}
@@ -88,13 +82,8 @@ func TestAssignDriverReservesAnewWhenRideOfCrashedReservationEnded(t *testing.T)
 		t.Fatalf("AssignDriver() error = %v", err)
 	}
 
-	wantPublished := []apptest.Message{{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, "jarda", f.now)}}
-	if diff := cmp.Diff(wantPublished, f.publisher.Published()); diff != "" {
-		t.Errorf("published mismatch (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(map[string]string{"jarda": tripID}, tripsByDriver(f.store, f.now)); diff != "" {
-		t.Errorf("drivers on trips mismatch (-want +got):\n%s", diff)
-	}
+	f.checkPublished(t, assignedMessage(t, "jarda", f.now))
+	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 	if got, _ := f.store.Reserved(tripID); got != "jarda" {
 		t.Errorf("reservation names %q, want jarda", got)
 	}

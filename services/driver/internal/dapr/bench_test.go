@@ -1,19 +1,17 @@
 package dapr
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/contracttest"
 )
 
 // BenchmarkDecodeTripCreated decodes contracts/examples/trip-created.json:
 // the whole CloudEvent as its handler does (event), and its data alone
 // (data).
 func BenchmarkDecodeTripCreated(b *testing.B) {
-	body, err := os.ReadFile(filepath.Join(contractsDir, "examples", "trip-created.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	body := contracttest.Example(b, app.TopicTripCreated)
 	e, err := readEnvelope(body)
 	if err != nil {
 		b.Fatal(err)

@@ -17,44 +17,10 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/contracttest"
 	"github.com/ride-choreography/services/driver/internal/dapr"
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
-
-const schemasDir = "../../../../contracts/schemas"
-
-// schemaFor compiles the contract schema of a topic, e.g. trip-created,
-// from contracts/schemas on disk.
-func schemaFor(t *testing.T, topic string) *jsonschema.Schema {
-	t.Helper()
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	files, err := filepath.Glob(filepath.Join(schemasDir, "*.schema.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no schemas in %s: %v", schemasDir, err)
-	}
-	ids := map[string]string{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatalf("read schema: %v", err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-		if err != nil {
-			t.Fatalf("parse %s: %v", f, err)
-		}
-		id, _ := doc.(map[string]any)["$id"].(string)
-		if err := c.AddResource(id, doc); err != nil {
-			t.Fatalf("add %s: %v", f, err)
-		}
-		ids[filepath.Base(f)] = id
-	}
-	sch, err := c.Compile(ids[topic+".schema.json"])
-	if err != nil {
-		t.Fatalf("compile schema of %s: %v", topic, err)
-	}
-	return sch
-}
 
 // validate returns the schema's verdict on a JSON document.
 func validate(t *testing.T, sch *jsonschema.Schema, doc []byte) error {
@@ -77,6 +43,7 @@ func TestContractExamplesAccepted(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &subscriptions); err != nil {
 		t.Fatal(err)
 	}
+	examplesDir := filepath.Join(contracttest.Dir(t), "examples")
 	examples, err := filepath.Glob(filepath.Join(examplesDir, "*.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +90,7 @@ func TestPublishedEventsMatchContract(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := deliver(t, tt.harness.subscriber.TripCreated(), readExample(t, "trip-created.json")); got != "SUCCESS" {
+			if got := deliver(t, tt.harness.subscriber.TripCreated(), string(contracttest.Example(t, app.TopicTripCreated))); got != "SUCCESS" {
 				t.Fatalf("status = %s, want SUCCESS", got)
 			}
 			published := tt.harness.publisher.Published()
@@ -135,7 +102,7 @@ func TestPublishedEventsMatchContract(t *testing.T) {
 			if err != nil {
 				t.Fatalf("encode event: %v", err)
 			}
-			if err := validate(t, schemaFor(t, tt.wantTopic), doc); err != nil {
+			if err := validate(t, contracttest.Schema(t, tt.wantTopic), doc); err != nil {
 				t.Errorf("%s event %s violates the contract: %v", tt.wantTopic, doc, err)
 			}
 		})
@@ -146,7 +113,7 @@ func TestPublishedEventsMatchContract(t *testing.T) {
 // trip-created data that the contract schema accepts, as an object and as
 // a JSON string holding it, and drops the rest.
 func TestAcceptedTripsMatchContract(t *testing.T) {
-	sch := schemaFor(t, app.TopicTripCreated)
+	sch := contracttest.Schema(t, app.TopicTripCreated)
 	datas := map[string]string{
 		"valid":                    validData,
 		"unknown property":         strings.Replace(validData, `{`, `{"promo":"SPRING",`, 1),

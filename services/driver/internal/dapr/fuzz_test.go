@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/contracttest"
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
@@ -48,10 +47,7 @@ const referenceEnvelope = `{
 // data says; a body it refuses is refused with an error wrapping
 // errInvalidEvent and no trip.
 func FuzzDecodeTripCreated(f *testing.F) {
-	example, err := os.ReadFile(filepath.Join(contractsDir, "examples", "trip-created.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	example := contracttest.Example(f, app.TopicTripCreated)
 	envelope := func(data string) string {
 		return `{"specversion":"1.0","id":"evt-1","source":"trip","type":"com.dapr.event.sent","topic":"trip-created","data":` + data + `}`
 	}
@@ -138,38 +134,15 @@ type reference struct {
 // trip-created from contracts/schemas on disk.
 func newReference(f *testing.F) reference {
 	f.Helper()
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	files, err := filepath.Glob(filepath.Join(contractsDir, "schemas", "*.schema.json"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no schemas in %s: %v", contractsDir, err)
-	}
-	var tripCreated string
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-		if err != nil {
-			f.Fatalf("parse %s: %v", file, err)
-		}
-		id, _ := doc.(map[string]any)["$id"].(string)
-		if err := c.AddResource(id, doc); err != nil {
-			f.Fatalf("add %s: %v", file, err)
-		}
-		if filepath.Base(file) == "trip-created.schema.json" {
-			tripCreated = id
-		}
-	}
 	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(referenceEnvelope))
 	if err != nil {
 		f.Fatal(err)
 	}
+	c := jsonschema.NewCompiler()
 	if err := c.AddResource("reference-envelope.json", doc); err != nil {
 		f.Fatal(err)
 	}
-	return reference{envelope: c.MustCompile("reference-envelope.json"), tripCreated: c.MustCompile(tripCreated)}
+	return reference{envelope: c.MustCompile("reference-envelope.json"), tripCreated: contracttest.Schema(f, app.TopicTripCreated)}
 }
 
 // check returns the data of body, a trip-created CloudEvent, or why the

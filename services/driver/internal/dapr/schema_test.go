@@ -11,17 +11,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/contracttest"
 )
-
-// contractsDir is the repository's contracts/ folder.
-const contractsDir = "../../../../contracts"
 
 // TestEmbeddedSchemasAreTheContracts holds the embedded copy to
 // contracts/schemas: the same files, byte for byte.
 func TestEmbeddedSchemasAreTheContracts(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(contractsDir, "schemas", "*"))
+	dir := filepath.Join(contracttest.Dir(t), "schemas")
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no schemas in %s: %v", contractsDir, err)
+		t.Fatalf("no schemas in %s: %v", dir, err)
 	}
 	want := map[string]string{}
 	for _, f := range files {

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,12 +18,13 @@ import (
 
 	"github.com/ride-choreography/services/driver/internal/app"
 	"github.com/ride-choreography/services/driver/internal/app/apptest"
+	"github.com/ride-choreography/services/driver/internal/contracttest"
 	"github.com/ride-choreography/services/driver/internal/dapr"
 	"github.com/ride-choreography/services/driver/internal/driver"
+	"github.com/ride-choreography/services/driver/internal/jsontest"
 )
 
 const (
-	examplesDir = "../../../../contracts/examples"
 	exampleTrip = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
 	traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	traceID     = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -38,21 +37,15 @@ var requestedAt = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
 // timing is the tests': a minute to find a driver, two-minute rides.
 var timing = app.Timing{AssignDeadline: time.Minute, RideDuration: 2 * time.Minute}
 
+// oversized is a valid trip-created CloudEvent, padded beyond the 64 KiB
+// the service takes.
+var oversized = strings.TrimSuffix(event(validData), "}") + `,"padding":"` + strings.Repeat("x", 64<<10) + `"}`
+
 // event returns a trip-created CloudEvent, as daprd delivers it, with data.
 func event(data string) string {
 	return `{"specversion":"1.0","id":"evt-1","source":"trip","type":"com.dapr.event.sent",` +
 		`"datacontenttype":"application/json","topic":"trip-created","pubsubname":"pubsub",` +
 		`"traceparent":"` + traceParent + `","data":` + data + `}`
-}
-
-// readExample returns a file of contracts/examples.
-func readExample(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(examplesDir, name))
-	if err != nil {
-		t.Fatalf("read example: %v", err)
-	}
-	return string(b)
 }
 
 // harness is a Subscriber over a real app.Service and app.DeadLetterBox,
@@ -120,11 +113,7 @@ func deliver(t *testing.T, handler http.Handler, body string, header ...string) 
 func logLines(t *testing.T, logs *bytes.Buffer, message string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for line := range strings.Lines(logs.String()) {
-		var entry map[string]any
-		if err := json.Unmarshal([]byte(line), &entry); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", line, err)
-		}
+	for _, entry := range jsontest.Lines(t, logs.String()) {
 		if entry["message"] == message {
 			out = append(out, entry)
 		}
@@ -181,9 +170,6 @@ func TestSubscriptions(t *testing.T) {
 // TestTripCreatedOutcome maps what becomes of an event to the status daprd
 // is answered, and logs it once.
 func TestTripCreatedOutcome(t *testing.T) {
-	oversized := event(validData)
-	oversized = oversized[:len(oversized)-1] + `,"padding":"` + strings.Repeat("x", 64<<10) + `"}`
-
 	tests := []struct {
 		name       string
 		body       string
@@ -336,7 +322,7 @@ func TestTripCreatedAccepted(t *testing.T) {
 		body string
 		want app.TripCreated
 	}{
-		{name: "contract example", body: readExample(t, "trip-created.json"), want: example},
+		{name: "contract example", body: string(contracttest.Example(t, app.TopicTripCreated)), want: example},
 		{name: "data as a JSON string, from the outbox", body: event(strconv.Quote(validData)), want: example},
 		{name: "unknown properties ignored", body: event(strings.Replace(validData, `{`, `{"promo":"SPRING","score":[1e300,{"x":null}],`, 1)), want: example},
 		{name: "TRIPID besides tripId", body: event(strings.Replace(validData, `}`, `,"TRIPID":"not a uuid"}`, 1)), want: example},
@@ -389,7 +375,7 @@ func TestTripCreatedAccepted(t *testing.T) {
 
 func TestTripCreatedDuplicateIsPublishedAgainWithSameDriver(t *testing.T) {
 	h := newHarness(requestedAt.Add(time.Second), driver.DefaultPool()...)
-	example := readExample(t, "trip-created.json")
+	example := string(contracttest.Example(t, app.TopicTripCreated))
 
 	for i := range 2 {
 		if got := deliver(t, h.subscriber.TripCreated(), example); got != "SUCCESS" {
@@ -453,7 +439,7 @@ func TestTripCreatedRetry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := tt.harness()
 
-			if got := deliver(t, h.subscriber.TripCreated(), readExample(t, "trip-created.json")); got != "RETRY" {
+			if got := deliver(t, h.subscriber.TripCreated(), string(contracttest.Example(t, app.TopicTripCreated))); got != "RETRY" {
 				t.Errorf("status = %s, want RETRY; log:\n%s", got, h.logs)
 			}
 			if got := h.publisher.Published(); len(got) != 0 {
@@ -466,7 +452,7 @@ func TestTripCreatedRetry(t *testing.T) {
 func TestTripCreatedAfterDeadlinePublishesDriverNotFound(t *testing.T) {
 	h := newHarness(requestedAt.Add(2*time.Minute), allBusy(t, requestedAt.Add(time.Minute))...)
 
-	if got := deliver(t, h.subscriber.TripCreated(), readExample(t, "trip-created.json")); got != "SUCCESS" {
+	if got := deliver(t, h.subscriber.TripCreated(), string(contracttest.Example(t, app.TopicTripCreated))); got != "SUCCESS" {
 		t.Fatalf("status = %s, want SUCCESS; log:\n%s", got, h.logs)
 	}
 
@@ -494,7 +480,7 @@ func TestTripCreatedContinuesTrace(t *testing.T) {
 		header string
 		body   string
 	}{
-		{name: "from the CloudEvent", body: readExample(t, "trip-created.json")},
+		{name: "from the CloudEvent", body: string(contracttest.Example(t, app.TopicTripCreated))},
 		{name: "from the request header", header: traceParent, body: strings.Replace(event(validData), `"traceparent":"`+traceParent+`",`, ``, 1)},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ride-choreography/services/driver/internal/app"
 	"github.com/ride-choreography/services/driver/internal/driver"
+	"github.com/ride-choreography/services/driver/internal/jsontest"
 )
 
 func TestListDeadLetters(t *testing.T) {
@@ -63,7 +64,7 @@ func TestListDeadLetters(t *testing.T) {
 			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type = %q, want application/json", ct)
 			}
-			assertJSON(t, tt.wantBody, body)
+			jsontest.Equal(t, tt.wantBody, body)
 		})
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ride-choreography/services/driver/internal/dapr"
 	"github.com/ride-choreography/services/driver/internal/driver"
 	"github.com/ride-choreography/services/driver/internal/httpapi"
+	"github.com/ride-choreography/services/driver/internal/jsontest"
 )
 
 // requestedAt is when the trip of the contract example was ordered.
@@ -72,21 +73,6 @@ func (s *testServer) do(t *testing.T, method, path, body string) (*http.Response
 		t.Fatalf("read body: %v", err)
 	}
 	return resp, string(b)
-}
-
-// assertJSON fails unless body is the same JSON value as want.
-func assertJSON(t *testing.T, want, body string) {
-	t.Helper()
-	var w, g any
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("want is not JSON: %v", err)
-	}
-	if err := json.Unmarshal([]byte(body), &g); err != nil {
-		t.Fatalf("body %q is not JSON: %v", body, err)
-	}
-	if diff := cmp.Diff(w, g); diff != "" {
-		t.Errorf("body mismatch (-want +got):\n%s", diff)
-	}
 }
 
 // assertProblem fails unless resp is an RFC 9457 problem with status.
@@ -154,7 +140,7 @@ func TestHealthz(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("status = %d, want 200", resp.StatusCode)
 	}
-	assertJSON(t, `{"status":"ok"}`, body)
+	jsontest.Equal(t, `{"status":"ok"}`, body)
 }
 
 func TestReadyz(t *testing.T) {
@@ -190,7 +176,7 @@ func TestReadyz(t *testing.T) {
 				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("status = %d, want 200; body %s", resp.StatusCode, body)
 				}
-				assertJSON(t, `{"status":"ready"}`, body)
+				jsontest.Equal(t, `{"status":"ready"}`, body)
 				return
 			}
 			if p := assertProblem(t, resp, body, tt.wantStatus); p.Detail != tt.wantDetail {
@@ -200,14 +186,21 @@ func TestReadyz(t *testing.T) {
 	}
 }
 
-func TestListDrivers(t *testing.T) {
+// jardaOnTrip returns the default pool with Jarda on the example trip, on
+// a ride that began at requestedAt.
+func jardaOnTrip(t *testing.T) []driver.Driver {
+	t.Helper()
 	pool := driver.DefaultPool()
 	jarda, err := pool[0].Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", requestedAt, timing.RideDuration)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool[0] = jarda
-	s := newTestServer(requestedAt, pool...)
+	return pool
+}
+
+func TestListDrivers(t *testing.T) {
+	s := newTestServer(requestedAt, jardaOnTrip(t)...)
 
 	resp, body := s.do(t, http.MethodGet, "/drivers", "")
 
@@ -217,7 +210,7 @@ func TestListDrivers(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
-	assertJSON(t, `{"drivers":[
+	jsontest.Equal(t, `{"drivers":[
 		{"id":"jarda","name":"Jarda","car":{"make":"Toyota","model":"Corolla","color":"blue","plate":"1AB 2345"},"position":{"lat":50.0755,"lon":14.4378},"status":"on_trip","tripId":"0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10","busyUntil":"2026-11-27T09:32:00Z"},
 		{"id":"petra","name":"Petra","car":{"make":"Skoda","model":"Octavia","color":"white","plate":"2AC 4411"},"position":{"lat":50.087,"lon":14.4208},"status":"free"},
 		{"id":"tomas","name":"Tomas","car":{"make":"Hyundai","model":"i30","color":"grey","plate":"3AD 1290"},"position":{"lat":50.103,"lon":14.392},"status":"free"},
@@ -227,13 +220,7 @@ func TestListDrivers(t *testing.T) {
 }
 
 func TestListDriversShowsDriverFreeOnceTheRideEnded(t *testing.T) {
-	pool := driver.DefaultPool()
-	jarda, err := pool[0].Reserve("0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", requestedAt, timing.RideDuration)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool[0] = jarda
-	s := newTestServer(requestedAt.Add(timing.RideDuration), pool...)
+	s := newTestServer(requestedAt.Add(timing.RideDuration), jardaOnTrip(t)...)
 
 	resp, body := s.do(t, http.MethodGet, "/drivers", "")
 
@@ -382,17 +369,10 @@ func TestRequestFailuresAreLoggedOnce(t *testing.T) {
 			s.do(t, http.MethodGet, tt.path, "")
 
 			var levels []string
-			for line := range strings.Lines(s.logs.String()) {
-				var entry struct {
-					Level   string `json:"level"`
-					Message string `json:"message"`
-					Path    string `json:"path"`
-				}
-				if err := json.Unmarshal([]byte(line), &entry); err != nil {
-					t.Fatalf("log line %q is not JSON: %v", line, err)
-				}
-				if entry.Message == "request failed" && entry.Path != "" {
-					levels = append(levels, entry.Level)
+			for _, entry := range jsontest.Lines(t, s.logs.String()) {
+				if path, _ := entry["path"].(string); entry["message"] == "request failed" && path != "" {
+					level, _ := entry["level"].(string)
+					levels = append(levels, level)
 				}
 			}
 			if diff := cmp.Diff([]string{tt.wantLevel}, levels); diff != "" {
