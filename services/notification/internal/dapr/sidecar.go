@@ -8,7 +8,9 @@ package dapr
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	daprclient "github.com/dapr/go-sdk/client"
@@ -39,7 +41,7 @@ const readyProbeKey = "readyz-probe"
 // NewSidecar prepares the connection to the sidecar without waiting for
 // it; WaitReady waits.
 func NewSidecar(opts SidecarOptions) (*Sidecar, error) {
-	conn, err := grpc.NewClient(fmt.Sprintf("%s:%d", opts.Host, opts.GRPCPort),
+	conn, err := grpc.NewClient(net.JoinHostPort(opts.Host, strconv.Itoa(opts.GRPCPort)),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, fmt.Errorf("dial sidecar: %w", err)
@@ -47,7 +49,7 @@ func NewSidecar(opts SidecarOptions) (*Sidecar, error) {
 	return &Sidecar{
 		client:     daprclient.NewClientWithConnection(conn),
 		stateStore: opts.StateStore,
-		healthURL:  fmt.Sprintf("http://%s:%d/v1.0/healthz/outbound", opts.Host, opts.HTTPPort),
+		healthURL:  "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(opts.HTTPPort)) + "/v1.0/healthz/outbound",
 		httpClient: &http.Client{Timeout: 2 * time.Second},
 	}, nil
 }

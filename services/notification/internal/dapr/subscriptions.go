@@ -160,6 +160,12 @@ func (s *Subscriber) tellNoDriver(ctx context.Context, e *common.TopicEvent) (st
 	return notFound.TripID, s.events.NoDriver(ctx, notFound)
 }
 
+// isPermanent reports errors that no redelivery can fix: the event is
+// invalid.
+func isPermanent(err error) bool {
+	return errors.Is(err, errInvalidEvent)
+}
+
 // handle returns the handler of the events on topic: it reads the
 // CloudEvent, applies it with apply (under a context that carries the
 // event's traceparent and its logger), and answers daprd with the status the
@@ -183,15 +189,15 @@ func (s *Subscriber) handle(topic string, apply func(ctx context.Context, e *com
 }
 
 // answer tells daprd what became of an event, and logs it: handled
-// (SUCCESS), never to be handled (an error wrapping errInvalidEvent: DROP,
-// which daprd forwards to the dead-letter topic), or not handled yet
-// (any other error: RETRY). The answer is always HTTP 200.
+// (SUCCESS), never to be handled (isPermanent: DROP, which daprd forwards
+// to the dead-letter topic), or not handled yet (any other error: RETRY).
+// The answer is always HTTP 200.
 func answer(w http.ResponseWriter, log zerolog.Logger, err error) {
 	status := common.SubscriptionResponseStatusSuccess
 	switch {
 	case err == nil:
 		log.Info().Str("outcome", string(status)).Msg("event handled")
-	case errors.Is(err, errInvalidEvent):
+	case isPermanent(err):
 		status = common.SubscriptionResponseStatusDrop
 		log.Error().Err(err).Str("outcome", string(status)).Msg("event dropped")
 	default:
