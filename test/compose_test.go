@@ -204,6 +204,7 @@ type runApp struct {
 	AppPort      int      `yaml:"appPort"`
 	DaprHTTPPort int      `yaml:"daprHTTPPort"`
 	DaprGRPCPort int      `yaml:"daprGRPCPort"`
+	MetricsPort  int      `yaml:"metricsPort"`
 	Command      []string `yaml:"command"`
 }
 
@@ -247,13 +248,13 @@ func TestDaprRunTemplateMatchesConventions(t *testing.T) {
 	got := slices.Clone(tmpl.Apps)
 	ports := map[int]string{}
 	for i, a := range got {
-		for _, p := range []int{a.AppPort, a.DaprHTTPPort, a.DaprGRPCPort} {
+		for _, p := range []int{a.AppPort, a.DaprHTTPPort, a.DaprGRPCPort, a.MetricsPort} {
 			if other, taken := ports[p]; taken || p == 0 {
 				t.Errorf("app %s: port %d is unset or also used by %s", a.AppID, p, other)
 			}
 			ports[p] = a.AppID
 		}
-		got[i].DaprHTTPPort, got[i].DaprGRPCPort = 0, 0 // checked above
+		got[i].DaprHTTPPort, got[i].DaprGRPCPort, got[i].MetricsPort = 0, 0, 0 // checked above
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("dapr.yaml apps (-want +got):\n%s", diff)

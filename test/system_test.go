@@ -313,24 +313,57 @@ func newSystem(name string, opts ...option) (*system, error) {
 // startSystem starts a fresh system for one test, with the given options,
 // and stops it when the test ends. A test that fails gets the end of every
 // process's log, and the whole logs stay on disk.
+//
+// The system's ports are chosen free, then bound by the processes it
+// starts; on a shared machine another process can take one in between.
+// A start that fails only that way ("address already in use" in a log) is
+// made again on new ports, at most startAttempts times in all.
 func startSystem(t *testing.T, opts ...option) *system {
 	t.Helper()
 	begin := time.Now()
-	s, err := newSystem(strings.ReplaceAll(t.Name(), "/", "_"), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.stop()
-		if t.Failed() {
-			s.logTails(t, 40)
+	name := strings.ReplaceAll(t.Name(), "/", "_")
+	for attempt := 1; ; attempt++ {
+		s, err := newSystem(name, opts...)
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	if err := s.start(); err != nil {
-		t.Fatalf("the system did not start: %v", err)
+		err = s.start()
+		if err == nil {
+			t.Cleanup(func() {
+				s.stop()
+				if t.Failed() {
+					s.logTails(t, 40)
+				}
+			})
+			t.Logf("system ready in %s (logs in %s)", time.Since(begin).Round(time.Millisecond), s.logDir())
+			return s
+		}
+		s.stop()
+		if attempt == startAttempts || !s.logsContain(portTaken) {
+			s.logTails(t, 40)
+			t.Fatalf("the system did not start: %v", err)
+		}
+		t.Logf("attempt %d: a port chosen for the system was taken before it was bound (%q in %s); starting again on new ports", attempt, portTaken, s.logDir())
+		name = fmt.Sprintf("%s_attempt%d", strings.ReplaceAll(t.Name(), "/", "_"), attempt+1)
 	}
-	t.Logf("system ready in %s (logs in %s)", time.Since(begin).Round(time.Millisecond), s.logDir())
-	return s
+}
+
+// startAttempts bounds how often startSystem starts a system whose port
+// was taken; portTaken is how a process's log says so.
+const (
+	startAttempts = 3
+	portTaken     = "address already in use"
+)
+
+// logsContain reports whether any log of the system holds text.
+func (s *system) logsContain(text string) bool {
+	files, _ := filepath.Glob(filepath.Join(s.logDir(), "*"))
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(text)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *system) logDir() string { return filepath.Join(s.dir, "logs") }

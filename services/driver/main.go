@@ -24,6 +24,7 @@ import (
 	"github.com/ride-choreography/services/driver/internal/dapr"
 	"github.com/ride-choreography/services/driver/internal/driver"
 	"github.com/ride-choreography/services/driver/internal/httpapi"
+	"github.com/ride-choreography/services/driver/internal/metrics"
 )
 
 func main() {
@@ -78,7 +79,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		logger.Error().Err(err).Msg("cannot start")
 		return err
 	}
-	drivers := app.NewService(dapr.NewDriverStore(sidecar), dapr.NewPublisher(sidecar, cfg.PubSub), pool,
+	m := metrics.New()
+	drivers := app.NewService(dapr.NewDriverStore(sidecar), dapr.NewPublisher(sidecar, cfg.PubSub), m, pool,
 		app.Timing{AssignDeadline: cfg.AssignDeadline, RideDuration: cfg.RideDuration}, time.Now)
 	deadLetters := app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now)
 	readiness := httpapi.NewReadiness(sidecar.Ready)
@@ -90,8 +92,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
 			Drivers:     drivers,
 			DeadLetters: deadLetters,
-			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, drivers, deadLetters),
+			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, drivers, deadLetters, m),
 			Readiness:   readiness,
+			Metrics:     m.Handler(),
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          log.New(stderr, "", 0), // the server's own errors, such as a failed TLS handshake

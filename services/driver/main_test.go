@@ -88,6 +88,23 @@ func TestRunServesUntilStopped(t *testing.T) {
 	if status, body := get(base + "/dead-letters"); status != http.StatusOK || !strings.Contains(body, `"count":1`) || !strings.Contains(body, `at '/riderId': minLength: got 0, want 1`) {
 		t.Errorf("GET /dead-letters = %d %s, want the poison event, with its reason", status, body)
 	}
+	status, body := get(base + "/metrics")
+	if status != http.StatusOK {
+		t.Errorf("GET /metrics = %d, want 200", status)
+	}
+	for _, want := range []string{
+		`ride_events_handled_total{outcome="SUCCESS",topic="trip-created"} 1`,
+		`ride_events_handled_total{outcome="DROP",topic="trip-created"} 1`,
+		`ride_events_handled_total{outcome="SUCCESS",topic="driver-dead-letters"} 1`,
+		`ride_dead_letters_total{topic="trip-created"} 1`,
+		`ride_assignments_total{outcome="driver_assigned"} 1`,
+		`ride_assignment_seconds_count 1`,
+		`go_goroutines `,
+	} {
+		if !strings.Contains(body, "\n"+want) {
+			t.Errorf("GET /metrics lacks %q:\n%s", want, body)
+		}
+	}
 
 	stop()
 	awaitReturn(t, done, "a graceful stop")

@@ -96,7 +96,7 @@ func (s *startingStore) Drivers(ctx context.Context, ids []string) ([]app.Stored
 
 // newPoolService returns the service over store with the default pool.
 func newPoolService(store app.Store) *app.Service {
-	return app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(),
+	return app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(),
 		app.Timing{AssignDeadline: time.Minute, RideDuration: time.Minute}, time.Now)
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/ride-choreography/services/notification/internal/app"
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
+	"github.com/ride-choreography/services/notification/internal/metrics"
 )
 
 func main() {
@@ -69,7 +70,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	defer sidecar.Close()
 
-	riders := app.NewService(dapr.NewHistoryStore(sidecar), time.Now, logger)
+	m := metrics.New()
+	riders := app.NewService(dapr.NewHistoryStore(sidecar), m, time.Now, logger)
 	deadLetters := app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now)
 	readiness := httpapi.NewReadiness(sidecar.Ready)
 	// Every request's context derives from handlers, so shutdown can cancel
@@ -80,8 +82,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
 			Riders:      riders,
 			DeadLetters: deadLetters,
-			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, riders, deadLetters),
+			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, riders, deadLetters, m),
 			Readiness:   readiness,
+			Metrics:     m.Handler(),
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          log.New(stderr, "", 0), // the server's own errors, such as a failed TLS handshake

@@ -122,6 +122,17 @@ func TestRunHandlesEventsAndShutsDownWithAnOpenStream(t *testing.T) {
 	if got := post(t, s.url+"/events/trip-created", contracttest.Example(t, "trip-created")); got != "SUCCESS" {
 		t.Fatalf("trip-created: %s, want SUCCESS", got)
 	}
+	// The subscriptions and the use cases count into what GET /metrics
+	// serves.
+	served := get(t, s.url+"/metrics")
+	for _, want := range []string{
+		`ride_events_handled_total{outcome="SUCCESS",topic="trip-created"} 1`,
+		`ride_notifications_sent_total{kind="trip_received"} 1`,
+	} {
+		if !strings.Contains(served, "\n"+want+"\n") {
+			t.Errorf("GET /metrics has no %s; it served:\n%s", want, served)
+		}
+	}
 
 	stream, err := http.Get(s.url + "/riders/rider-42/notifications/stream")
 	if err != nil {
@@ -318,6 +329,24 @@ func (s *service) waitUntilClosed(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// get returns the body of GET url, which must answer 200.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: HTTP status %d, want 200", url, resp.StatusCode)
+	}
+	return string(body)
 }
 
 // post delivers a CloudEvent as the sidecar does and returns the status

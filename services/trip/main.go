@@ -23,6 +23,7 @@ import (
 	"github.com/ride-choreography/services/trip/internal/app"
 	"github.com/ride-choreography/services/trip/internal/dapr"
 	"github.com/ride-choreography/services/trip/internal/httpapi"
+	"github.com/ride-choreography/services/trip/internal/metrics"
 )
 
 func main() {
@@ -68,7 +69,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	defer sidecar.Close()
 
-	trips := app.NewService(dapr.NewTripStore(sidecar), dapr.NewPublisher(sidecar, cfg.PubSub), time.Now, uuid.NewString)
+	m := metrics.New()
+	trips := app.NewService(dapr.NewTripStore(sidecar), dapr.NewPublisher(sidecar, cfg.PubSub), m, time.Now, uuid.NewString)
 	deadLetters := app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now)
 	readiness := httpapi.NewReadiness(sidecar.Ready)
 	// Every request's context derives from handlers, so shutdown can cancel
@@ -79,8 +81,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
 			Trips:       trips,
 			DeadLetters: deadLetters,
-			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, trips, deadLetters),
+			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, trips, deadLetters, m),
 			Readiness:   readiness,
+			Metrics:     m.Handler(),
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          log.New(stderr, "", 0), // the server's own errors, such as a failed TLS handshake

@@ -197,7 +197,6 @@ func (s *service) refuses() bool {
 // problem is the part of a problem response the tests read.
 type problem struct {
 	Type   string
-	Status int
 	Detail string
 }
 

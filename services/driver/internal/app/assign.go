@@ -21,19 +21,19 @@ const FirstBatch = 8
 
 // AssignDriver settles who drives the trip and publishes it.
 //
-// The outcome is recorded before it is published, and a trip that already
-// has one gets the same event again, so redeliveries (including one after a
-// failed publish, or one long after the ride ended) never take a second
-// driver. The driver is the free one nearest to the pickup, found by
-// reading the drivers nearest to it first rather than the whole pool. A
-// driver is reserved for the length of a ride with the ETag of the record
-// read, so two replicas never take the same driver, and a driver's rides
-// never overlap. Before a driver is reserved, the trip's reservation names
-// them, so that a delivery that finds no outcome takes over the driver that
-// a stopped handler reserved instead of reserving a second one. With no
-// free driver it returns an error wrapping driver.ErrNoDriverFree until the
-// assign deadline has passed since the trip was requested, and then settles
-// on DriverNotFound.
+// The outcome is recorded (and counted, once) before it is published, and
+// a trip that already has one gets the same event again, so redeliveries
+// (including one after a failed publish, or one long after the ride ended)
+// never take a second driver, nor count the trip again. The driver is the
+// free one nearest to the pickup, found by reading the drivers nearest to
+// it first rather than the whole pool. A driver is reserved for the length
+// of a ride with the ETag of the record read, so two replicas never take
+// the same driver, and a driver's rides never overlap. Before a driver is
+// reserved, the trip's reservation names them, so that a delivery that
+// finds no outcome takes over the driver that a stopped handler reserved
+// instead of reserving a second one. With no free driver it returns an
+// error wrapping driver.ErrNoDriverFree until the assign deadline has
+// passed since the trip was requested, and then settles on DriverNotFound.
 func (s *Service) AssignDriver(ctx context.Context, t TripCreated) (Assignment, error) {
 	for range maxAttempts {
 		a, err := s.settle(ctx, t)
@@ -62,8 +62,9 @@ type candidates struct {
 }
 
 // settle returns the trip's recorded outcome, deciding and recording it
-// first if there is none. ErrConflict means another handler changed the
-// state read here: start over.
+// first if there is none; only an outcome recorded here is counted, so a
+// trip counts once however often it is delivered. ErrConflict means
+// another handler changed the state read here: start over.
 func (s *Service) settle(ctx context.Context, t TripCreated) (Assignment, error) {
 	search := s.index.Search(t.Pickup)
 	ids := s.idsOf(search.Next(FirstBatch))
@@ -80,7 +81,10 @@ func (s *Service) settle(ctx context.Context, t TripCreated) (Assignment, error)
 		return Assignment{}, err
 	}
 	err = s.store.CreateAssignment(ctx, t.TripID, a)
-	if errors.Is(err, ErrConflict) && reserved != "" {
+	switch {
+	case err == nil:
+		s.metrics.AssignmentRecorded(a.Outcome(), s.now().Sub(t.RequestedAt))
+	case errors.Is(err, ErrConflict) && reserved != "":
 		// Another delivery of this trip recorded its outcome first. That
 		// outcome stands, and the driver reserved here goes back to the pool.
 		if err := s.release(ctx, t.TripID, reserved); err != nil {

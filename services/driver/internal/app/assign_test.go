@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ var (
 type fixture struct {
 	store     *apptest.Store
 	publisher *apptest.Publisher
+	metrics   *apptest.Metrics
 	service   *app.Service
 	now       time.Time
 }
@@ -40,9 +42,10 @@ func newFixture(drivers ...driver.Driver) *fixture {
 	f := &fixture{
 		store:     apptest.NewStore(drivers...),
 		publisher: &apptest.Publisher{},
+		metrics:   &apptest.Metrics{},
 		now:       requestedAt.Add(time.Second),
 	}
-	f.service = app.NewService(f.store, f.publisher, driver.DefaultPool(), timing, func() time.Time { return f.now })
+	f.service = app.NewService(f.store, f.publisher, f.metrics, driver.DefaultPool(), timing, func() time.Time { return f.now })
 	return f
 }
 
@@ -159,6 +162,15 @@ func (f *fixture) checkPublished(t *testing.T, want ...apptest.Message) {
 	}
 }
 
+// checkCounted fails the test unless the fixture counted exactly the
+// assignments want, in order.
+func (f *fixture) checkCounted(t *testing.T, want ...apptest.Counted) {
+	t.Helper()
+	if diff := cmp.Diff(want, f.metrics.Assignments()); diff != "" {
+		t.Errorf("assignments counted mismatch (-want +got):\n%s", diff)
+	}
+}
+
 // checkOnTrips fails the test unless the drivers on trips at f.now are
 // want, trip by driver id.
 func (f *fixture) checkOnTrips(t *testing.T, want map[string]string) {
@@ -201,6 +213,7 @@ func TestAssignDriverReservesNearestFreeDriver(t *testing.T) {
 		t.Errorf("ETASeconds = %d, want the minimum of 60 for a pickup next to the driver", want.ETASeconds)
 	}
 	f.checkPublished(t, apptest.Message{Topic: app.TopicDriverAssigned, Event: want})
+	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
 	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 	recorded, ok := f.store.Recorded(tripID)
 	if !ok {
@@ -224,6 +237,7 @@ func TestAssignDriverRedeliveryPublishesSameEvent(t *testing.T) {
 
 	want := assignedMessage(t, "jarda", firstAt)
 	f.checkPublished(t, want, want, want)
+	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
 	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 }
 
@@ -239,6 +253,7 @@ func TestAssignDriverRecoversDriverReservedBeforeCrash(t *testing.T) {
 	}
 
 	f.checkPublished(t, assignedMessage(t, "petra", requestedAt))
+	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
 	f.checkOnTrips(t, map[string]string{"petra": tripID})
 	if _, ok := f.store.Recorded(tripID); !ok {
 		t.Error("no assignment recorded")
@@ -255,6 +270,7 @@ func TestAssignDriverRetriesWithFreshStateAfterETagConflict(t *testing.T) {
 
 	// Petra is the next nearest to Jarda's corner.
 	f.checkPublished(t, assignedMessage(t, "petra", f.now))
+	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
 	f.checkOnTrips(t, map[string]string{"jarda": "rival-trip", "petra": tripID})
 }
 
@@ -275,6 +291,7 @@ func TestAssignDriverReleasesDriverWhenAnotherDeliveryRecordedFirst(t *testing.T
 	}
 
 	f.checkPublished(t, apptest.Message{Topic: app.TopicDriverAssigned, Event: rival})
+	f.checkCounted(t) // the rival recorded the outcome, and counts it
 	f.checkOnTrips(t, map[string]string{"petra": tripID})
 }
 
@@ -285,11 +302,20 @@ func TestAssignDriverWithNoDriverFree(t *testing.T) {
 		waited        time.Duration
 		wantErr       error
 		wantPublished []apptest.Message
+		wantCounted   []apptest.Counted
 	}{
 		{name: "just requested: retry", waited: 0, wantErr: driver.ErrNoDriverFree},
 		{name: "a moment before the deadline: retry", waited: deadline - time.Millisecond, wantErr: driver.ErrNoDriverFree},
-		{name: "at the deadline: not found", waited: deadline, wantPublished: []apptest.Message{notFoundMessage(requestedAt.Add(deadline))}},
-		{name: "long after the deadline: not found", waited: time.Hour, wantPublished: []apptest.Message{notFoundMessage(requestedAt.Add(time.Hour))}},
+		{
+			name: "at the deadline: not found", waited: deadline,
+			wantPublished: []apptest.Message{notFoundMessage(requestedAt.Add(deadline))},
+			wantCounted:   []apptest.Counted{{Outcome: "no_driver", Waited: deadline}},
+		},
+		{
+			name: "long after the deadline: not found", waited: time.Hour,
+			wantPublished: []apptest.Message{notFoundMessage(requestedAt.Add(time.Hour))},
+			wantCounted:   []apptest.Counted{{Outcome: "no_driver", Waited: time.Hour}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,6 +329,7 @@ func TestAssignDriverWithNoDriverFree(t *testing.T) {
 				t.Fatalf("AssignDriver() error = %v, want %v", err, tt.wantErr)
 			}
 			f.checkPublished(t, tt.wantPublished...)
+			f.checkCounted(t, tt.wantCounted...)
 			if _, recorded := f.store.Recorded(tripID); recorded != (tt.wantErr == nil) {
 				t.Errorf("outcome recorded = %v, want %v", recorded, tt.wantErr == nil)
 			}
@@ -325,6 +352,7 @@ func TestAssignDriverNotFoundIsRepublishedUnchanged(t *testing.T) {
 
 	want := notFoundMessage(decidedAt)
 	f.checkPublished(t, want, want)
+	f.checkCounted(t, apptest.Counted{Outcome: "no_driver", Waited: deadline})
 }
 
 func TestAssignDriverPublishFailureIsRetriedWithoutSecondDriver(t *testing.T) {
@@ -340,6 +368,8 @@ func TestAssignDriverPublishFailureIsRetriedWithoutSecondDriver(t *testing.T) {
 	if len(f.publisher.Published()) != 0 {
 		t.Fatalf("published %v, want nothing", f.publisher.Published())
 	}
+	// The outcome is recorded, and counted, although its publish failed.
+	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
 
 	f.publisher.Err = nil
 	f.now = f.now.Add(10 * time.Second)
@@ -348,6 +378,7 @@ func TestAssignDriverPublishFailureIsRetriedWithoutSecondDriver(t *testing.T) {
 	}
 
 	f.checkPublished(t, assignedMessage(t, "jarda", firstAt))
+	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
 	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 }
 
@@ -376,7 +407,8 @@ func TestAssignDriverFailsWithoutState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			publisher := &apptest.Publisher{}
-			service := app.NewService(tt.store(), publisher, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
+			metrics := &apptest.Metrics{}
+			service := app.NewService(tt.store(), publisher, metrics, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 			_, err := service.AssignDriver(context.Background(), trip(tripID))
 
@@ -385,6 +417,9 @@ func TestAssignDriverFailsWithoutState(t *testing.T) {
 			}
 			if len(publisher.Published()) != 0 {
 				t.Errorf("published %v, want nothing", publisher.Published())
+			}
+			if len(metrics.Assignments()) != 0 {
+				t.Errorf("counted %v, want nothing", metrics.Assignments())
 			}
 		})
 	}
@@ -421,6 +456,8 @@ func TestAssignDriverConcurrentTripsNeverShareADriver(t *testing.T) {
 	if _, err := f.service.AssignDriver(context.Background(), trip("one-too-many")); !errors.Is(err, driver.ErrNoDriverFree) {
 		t.Errorf("AssignDriver() with the pool busy error = %v, want %v", err, driver.ErrNoDriverFree)
 	}
+	counted := slices.Repeat([]apptest.Counted{{Outcome: "driver_assigned", Waited: time.Second}}, pool)
+	f.checkCounted(t, counted...)
 }
 
 func TestAssignDriverContinuesTrace(t *testing.T) {

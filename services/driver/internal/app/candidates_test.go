@@ -72,7 +72,7 @@ func TestAssignDriverReadsOnlyTheNearestDrivers(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			store := apptest.NewStore(pool...)
 			publisher := &apptest.Publisher{}
-			service := app.NewService(store, publisher, pool, timing, func() time.Time { return requestedAt })
+			service := app.NewService(store, publisher, &apptest.Metrics{}, pool, timing, func() time.Time { return requestedAt })
 
 			got, err := service.AssignDriver(context.Background(), tripAt(tripID, p.at))
 			if err != nil {
@@ -124,7 +124,7 @@ func TestAssignDriverReadsFurtherWhileTheNearestAreBusy(t *testing.T) {
 				}
 			}
 			store := apptest.NewStore(pool...)
-			service := app.NewService(store, &apptest.Publisher{}, bigPool(t, size), timing, func() time.Time { return requestedAt.Add(time.Second) })
+			service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, bigPool(t, size), timing, func() time.Time { return requestedAt.Add(time.Second) })
 
 			got, err := service.AssignDriver(context.Background(), tripAt(tripID, pickup))
 
@@ -164,9 +164,10 @@ func TestAssignDriverInALargePoolNeverSharesADriver(t *testing.T) {
 	store := apptest.NewStore(pool...)
 	publisher := &apptest.Publisher{}
 	now := func() time.Time { return requestedAt.Add(time.Second) }
+	metrics := []*apptest.Metrics{{}, {}}
 	replicas := []*app.Service{
-		app.NewService(store, publisher, pool, timing, now),
-		app.NewService(store, publisher, pool, timing, now),
+		app.NewService(store, publisher, metrics[0], pool, timing, now),
+		app.NewService(store, publisher, metrics[1], pool, timing, now),
 	}
 
 	var wg sync.WaitGroup
@@ -218,6 +219,10 @@ func TestAssignDriverInALargePoolNeverSharesADriver(t *testing.T) {
 	slices.Sort(got)
 	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Errorf("drivers taken mismatch (-want +got):\n%s", diff)
+	}
+	// Between them, the replicas counted each trip once.
+	if counted := len(metrics[0].Assignments()) + len(metrics[1].Assignments()); counted != trips {
+		t.Errorf("replicas counted %d assignments, want %d", counted, trips)
 	}
 }
 
@@ -274,6 +279,8 @@ func TestAssignDriverAfterCrash(t *testing.T) {
 			}
 
 			f.checkPublished(t, assignedMessage(t, tt.wantDriver, tt.wantAt))
+			// Recorded by the redelivery, eleven seconds after the order.
+			f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: 11 * time.Second})
 			var carrying []string
 			for id, tid := range tripsByDriver(f.store, f.now) {
 				if tid == tripID {
@@ -305,6 +312,7 @@ func TestAssignDriverTakesOverAReservationUnderWay(t *testing.T) {
 
 	want := assignedMessage(t, "jarda", f.now)
 	f.checkPublished(t, want, want)
+	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second}) // by the second delivery only
 	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 }
 
@@ -354,7 +362,7 @@ func BenchmarkAssignDriver(b *testing.B) {
 			pool := bigPool(b, size)
 			store := apptest.NewStore(pool...)
 			now := requestedAt
-			service := app.NewService(store, &apptest.Publisher{}, pool, app.Timing{AssignDeadline: deadline, RideDuration: time.Nanosecond}, func() time.Time { return now })
+			service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, pool, app.Timing{AssignDeadline: deadline, RideDuration: time.Nanosecond}, func() time.Time { return now })
 			pickups := make([]app.TripCreated, 1024)
 			for i := range pickups {
 				pickups[i] = tripAt(fmt.Sprintf("trip-%d", i), pool[(i*7919)%len(pool)].Position)

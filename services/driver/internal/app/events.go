@@ -65,6 +65,20 @@ type Assignment struct {
 	NotFound *DriverNotFound
 }
 
+// The outcomes of an assignment, as Metrics counts them.
+const (
+	OutcomeDriverAssigned = "driver_assigned"
+	OutcomeNoDriver       = "no_driver"
+)
+
+// Outcome names the outcome: OutcomeDriverAssigned or OutcomeNoDriver.
+func (a Assignment) Outcome() string {
+	if a.Assigned != nil {
+		return OutcomeDriverAssigned
+	}
+	return OutcomeNoDriver
+}
+
 // Event returns the topic and the event that announce the outcome.
 func (a Assignment) Event() (topic string, event any) {
 	if a.Assigned != nil {

@@ -59,7 +59,7 @@ func TestSeedPool(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := tt.store()
-			service := app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
+			service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 			if err := service.SeedPool(context.Background()); err != nil {
 				t.Fatalf("SeedPool() error = %v", err)
@@ -76,7 +76,7 @@ func TestSeedPoolFailsWithoutStore(t *testing.T) {
 	errStore := errors.New("state store unavailable")
 	store := apptest.NewStore()
 	store.Err = errStore
-	service := app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
+	service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 	if err := service.SeedPool(context.Background()); !errors.Is(err, errStore) {
 		t.Errorf("SeedPool() error = %v, want %v", err, errStore)
@@ -100,7 +100,7 @@ func TestDrivers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			service := app.NewService(apptest.NewStore(tt.stored...), &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return tt.now })
+			service := app.NewService(apptest.NewStore(tt.stored...), &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return tt.now })
 
 			got, err := service.Drivers(context.Background(), app.Page{})
 
@@ -127,7 +127,7 @@ func TestSeedPoolOfTenThousand(t *testing.T) {
 	store := apptest.NewStore(driver.DefaultPool()...)
 	creates := 0
 	store.BeforeCreateDrivers = func() { creates++ }
-	service := app.NewService(store, &apptest.Publisher{}, pool, timing, func() time.Time { return requestedAt })
+	service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, pool, timing, func() time.Time { return requestedAt })
 
 	if err := service.SeedPool(context.Background()); err != nil {
 		t.Fatalf("SeedPool() error = %v", err)
@@ -156,7 +156,7 @@ func TestSeedPoolTakesNewPositionsAndKeepsState(t *testing.T) {
 	moved[0].Position = driver.Position{Lat: 50.2, Lon: 14.1}
 	moved[0].Car.Color = "green"
 	store := apptest.NewStore(moved...)
-	service := app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
+	service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 	if err := service.SeedPool(context.Background()); err != nil {
 		t.Fatalf("SeedPool() error = %v", err)
@@ -173,7 +173,7 @@ func TestSeedPoolFailsWhenADriverChangesWhileUpdated(t *testing.T) {
 	moved[0].Position = driver.Position{Lat: 50.2, Lon: 14.1}
 	store := apptest.NewStore(moved...)
 	store.BeforeSaveDriver = once(func() { take(t, store, "jarda", tripID, requestedAt) })
-	service := app.NewService(store, &apptest.Publisher{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
+	service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 	if err := service.SeedPool(context.Background()); !errors.Is(err, app.ErrConflict) {
 		t.Errorf("SeedPool() error = %v, want %v: seed again", err, app.ErrConflict)
@@ -210,7 +210,7 @@ func TestDriversPage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := apptest.NewStore(pool...)
-			service := app.NewService(store, &apptest.Publisher{}, pool, timing, func() time.Time { return requestedAt })
+			service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, pool, timing, func() time.Time { return requestedAt })
 
 			got, err := service.Drivers(context.Background(), tt.page)
 			if err != nil {

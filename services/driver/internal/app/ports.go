@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
@@ -66,6 +67,15 @@ type Store interface {
 // Publisher publishes an event, encoded as JSON, to a topic.
 type Publisher interface {
 	Publish(ctx context.Context, topic string, event any) error
+}
+
+// Metrics counts what the use cases did (internal/metrics).
+type Metrics interface {
+	// AssignmentRecorded counts a trip whose outcome (OutcomeDriverAssigned
+	// or OutcomeNoDriver) was recorded, waited after the trip was
+	// requested. It is called once per trip, when the outcome is first
+	// recorded, never for a redelivery that publishes it again.
+	AssignmentRecorded(outcome string, waited time.Duration)
 }
 
 // DeadLetterStore keeps the dead letters.

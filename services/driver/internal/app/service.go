@@ -1,5 +1,6 @@
 // Package app holds the driver service's use cases and the ports they need:
-// a Store for the pool and the assignments, and a Publisher for events.
+// a Store for the pool and the assignments, a Publisher for events, and
+// Metrics to count the outcomes recorded.
 package app
 
 import (
@@ -29,6 +30,7 @@ type Timing struct {
 type Service struct {
 	store     Store
 	publisher Publisher
+	metrics   Metrics
 	pool      []driver.Driver
 	ids       []string // of pool, in pool order
 	index     *driver.Index
@@ -37,9 +39,9 @@ type Service struct {
 }
 
 // NewService returns a Service over the drivers of pool that follows
-// timing; now is the clock. The pool's positions are indexed here, once:
-// they never change.
-func NewService(store Store, publisher Publisher, pool []driver.Driver, timing Timing, now func() time.Time) *Service {
+// timing and counts the outcomes it records with metrics; now is the
+// clock. The pool's positions are indexed here, once: they never change.
+func NewService(store Store, publisher Publisher, metrics Metrics, pool []driver.Driver, timing Timing, now func() time.Time) *Service {
 	ids := make([]string, len(pool))
 	for i, d := range pool {
 		ids[i] = d.ID
@@ -47,6 +49,7 @@ func NewService(store Store, publisher Publisher, pool []driver.Driver, timing T
 	return &Service{
 		store:     store,
 		publisher: publisher,
+		metrics:   metrics,
 		pool:      pool,
 		ids:       ids,
 		index:     driver.NewIndex(pool),

@@ -158,7 +158,7 @@ func TestAcceptedTripsMatchContract(t *testing.T) {
 			for _, body := range []string{event(data), event(strconv.Quote(data))} {
 				events := &recordingEvents{}
 				var logs bytes.Buffer
-				s := dapr.NewSubscriber(zerolog.New(&logs), "pubsub", events, nil)
+				s := dapr.NewSubscriber(zerolog.New(&logs), "pubsub", events, nil, &recordingMetrics{})
 				if got := deliver(t, s.TripCreated(), body); got != want {
 					t.Errorf("status = %s, want %s (schema says: %v); log:\n%s", got, want, schemaErr, &logs)
 				}

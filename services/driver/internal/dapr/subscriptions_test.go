@@ -49,23 +49,24 @@ func event(data string) string {
 }
 
 // harness is a Subscriber over a real app.Service and app.DeadLetterBox,
-// with recording fakes of their ports, and its log.
+// with recording fakes of their ports and of its Metrics, and its log.
 type harness struct {
 	subscriber  *dapr.Subscriber
 	store       *apptest.Store
 	publisher   *apptest.Publisher
 	deadLetters *app.DeadLetterBox
+	metrics     *recordingMetrics
 	logs        *bytes.Buffer
 }
 
 // newHarness returns a harness whose store holds drivers and whose clock
 // stands at now.
 func newHarness(now time.Time, drivers ...driver.Driver) *harness {
-	h := &harness{store: apptest.NewStore(drivers...), publisher: &apptest.Publisher{}, logs: &bytes.Buffer{}}
+	h := &harness{store: apptest.NewStore(drivers...), publisher: &apptest.Publisher{}, metrics: &recordingMetrics{}, logs: &bytes.Buffer{}}
 	clock := func() time.Time { return now }
-	service := app.NewService(h.store, h.publisher, driver.DefaultPool(), timing, clock)
+	service := app.NewService(h.store, h.publisher, &apptest.Metrics{}, driver.DefaultPool(), timing, clock)
 	h.deadLetters = app.NewDeadLetterBox(h.store, clock)
-	h.subscriber = dapr.NewSubscriber(zerolog.New(h.logs), "pubsub", service, h.deadLetters)
+	h.subscriber = dapr.NewSubscriber(zerolog.New(h.logs), "pubsub", service, h.deadLetters, h.metrics)
 	return h
 }
 
@@ -136,8 +137,22 @@ func (r *recordingEvents) AssignDriver(_ context.Context, trip app.TripCreated) 
 	return app.Assignment{NotFound: &app.DriverNotFound{TripID: trip.TripID, RiderID: trip.RiderID, Reason: "test"}}, nil
 }
 
+// recordingMetrics is a dapr.Metrics that records each count, as the
+// call it was.
+type recordingMetrics struct {
+	counted []string
+}
+
+func (m *recordingMetrics) EventHandled(topic, outcome string) {
+	m.counted = append(m.counted, fmt.Sprintf("EventHandled(%s, %s)", topic, outcome))
+}
+
+func (m *recordingMetrics) DeadLetterStored(topic string) {
+	m.counted = append(m.counted, fmt.Sprintf("DeadLetterStored(%s)", topic))
+}
+
 func TestSubscriptions(t *testing.T) {
-	s := dapr.NewSubscriber(zerolog.Nop(), "pubsub", nil, nil)
+	s := dapr.NewSubscriber(zerolog.Nop(), "pubsub", nil, nil, &recordingMetrics{})
 	rec := httptest.NewRecorder()
 
 	s.Subscriptions().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
@@ -228,7 +243,7 @@ func TestTripCreatedOutcome(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			events := &recordingEvents{err: tt.appErr}
 			var logs bytes.Buffer
-			s := dapr.NewSubscriber(zerolog.New(&logs), "pubsub", events, nil)
+			s := dapr.NewSubscriber(zerolog.New(&logs), "pubsub", events, nil, &recordingMetrics{})
 
 			if got := deliver(t, s.TripCreated(), tt.body); got != tt.wantStatus {
 				t.Errorf("status = %s, want %s; log:\n%s", got, tt.wantStatus, &logs)
@@ -291,7 +306,7 @@ func TestTripCreatedDropped(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			events := &recordingEvents{}
 			var logs bytes.Buffer
-			s := dapr.NewSubscriber(zerolog.New(&logs), "pubsub", events, nil)
+			s := dapr.NewSubscriber(zerolog.New(&logs), "pubsub", events, nil, &recordingMetrics{})
 
 			if got := deliver(t, s.TripCreated(), body); got != "DROP" {
 				t.Errorf("status = %s, want DROP; log:\n%s", got, &logs)
@@ -361,7 +376,7 @@ func TestTripCreatedAccepted(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			events := &recordingEvents{}
 			var logs bytes.Buffer
-			s := dapr.NewSubscriber(zerolog.New(&logs), "pubsub", events, nil)
+			s := dapr.NewSubscriber(zerolog.New(&logs), "pubsub", events, nil, &recordingMetrics{})
 
 			if got := deliver(t, s.TripCreated(), tt.body); got != "SUCCESS" {
 				t.Fatalf("status = %s, want SUCCESS; log:\n%s", got, &logs)
@@ -495,6 +510,88 @@ func TestTripCreatedContinuesTrace(t *testing.T) {
 			}
 			if handled := logLines(t, h.logs, "event handled"); len(handled) != 1 || handled[0]["traceId"] != traceID {
 				t.Errorf("logged %v, want the event handled with trace id %s", handled, traceID)
+			}
+		})
+	}
+}
+
+// TestDeliveriesAreCounted holds every handler to count each delivery once,
+// by topic and the outcome it answered, and each dead letter once, when it
+// is first stored.
+func TestDeliveriesAreCounted(t *testing.T) {
+	example := string(contracttest.Example(t, app.TopicTripCreated))
+	errStore := errors.New("connection refused")
+	type delivery struct {
+		deadLetter bool // to the dead-letter route, else to trip-created
+		body       string
+	}
+	tests := []struct {
+		name       string
+		storeErr   error
+		deliveries []delivery
+		want       []string
+	}{
+		{
+			name:       "handled",
+			deliveries: []delivery{{body: example}},
+			want:       []string{"EventHandled(trip-created, SUCCESS)"},
+		},
+		{
+			name:       "handled again",
+			deliveries: []delivery{{body: example}, {body: example}},
+			want:       []string{"EventHandled(trip-created, SUCCESS)", "EventHandled(trip-created, SUCCESS)"},
+		},
+		{
+			name:       "to be retried",
+			storeErr:   errStore,
+			deliveries: []delivery{{body: example}},
+			want:       []string{"EventHandled(trip-created, RETRY)"},
+		},
+		{
+			name:       "dropped: data violating the schema",
+			deliveries: []delivery{{body: poison}},
+			want:       []string{"EventHandled(trip-created, DROP)"},
+		},
+		{
+			name:       "dropped: not a CloudEvent",
+			deliveries: []delivery{{body: `not json`}},
+			want:       []string{"EventHandled(trip-created, DROP)"},
+		},
+		{
+			name:       "dead letter stored",
+			deliveries: []delivery{{deadLetter: true, body: poison}},
+			want:       []string{"DeadLetterStored(trip-created)", "EventHandled(driver-dead-letters, SUCCESS)"},
+		},
+		{
+			name:       "dead letter redelivered",
+			deliveries: []delivery{{deadLetter: true, body: poison}, {deadLetter: true, body: poison}},
+			want: []string{
+				"DeadLetterStored(trip-created)", "EventHandled(driver-dead-letters, SUCCESS)",
+				"EventHandled(driver-dead-letters, SUCCESS)",
+			},
+		},
+		{
+			name:       "dead letter not stored yet",
+			storeErr:   errStore,
+			deliveries: []delivery{{deadLetter: true, body: poison}},
+			want:       []string{"EventHandled(driver-dead-letters, RETRY)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(requestedAt.Add(time.Second), driver.DefaultPool()...)
+			h.store.Err = tt.storeErr
+
+			for _, d := range tt.deliveries {
+				handler := h.subscriber.TripCreated()
+				if d.deadLetter {
+					handler = h.subscriber.DeadLetter()
+				}
+				deliver(t, handler, d.body)
+			}
+
+			if diff := cmp.Diff(tt.want, h.metrics.counted); diff != "" {
+				t.Errorf("counted mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}

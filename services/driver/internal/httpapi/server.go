@@ -1,6 +1,6 @@
 // Package httpapi is the driver service's HTTP surface: the driver list,
-// the dead letters, health endpoints and the routes on which the Dapr
-// sidecar delivers events. Every route is listed in routes.go.
+// the dead letters, health endpoints, the metrics and the routes on which
+// the Dapr sidecar delivers events. Every route is listed in routes.go.
 package httpapi
 
 import (
@@ -39,6 +39,9 @@ type Deps struct {
 	DeadLetters DeadLetters
 	Subscriber  Subscriber
 	Readiness   *Readiness
+	// Metrics serves the service's metrics in the Prometheus text format
+	// (internal/metrics).
+	Metrics http.Handler
 }
 
 // NewServer returns the service's HTTP handler.

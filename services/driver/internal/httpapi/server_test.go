@@ -17,10 +17,12 @@ import (
 
 	"github.com/ride-choreography/services/driver/internal/app"
 	"github.com/ride-choreography/services/driver/internal/app/apptest"
+	"github.com/ride-choreography/services/driver/internal/contracttest"
 	"github.com/ride-choreography/services/driver/internal/dapr"
 	"github.com/ride-choreography/services/driver/internal/driver"
 	"github.com/ride-choreography/services/driver/internal/httpapi"
 	"github.com/ride-choreography/services/driver/internal/jsontest"
+	"github.com/ride-choreography/services/driver/internal/metrics"
 )
 
 // requestedAt is when the trip of the contract example was ordered.
@@ -29,8 +31,9 @@ var requestedAt = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
 // timing is the test server's: a minute to find a driver, two-minute rides.
 var timing = app.Timing{AssignDeadline: time.Minute, RideDuration: 2 * time.Minute}
 
-// testServer is the HTTP handler over a real app.Service and the real
-// subscription handlers, with recording fakes of the app's ports.
+// testServer is the HTTP handler over a real app.Service, the real
+// subscription handlers and the real metrics, with recording fakes of the
+// app's ports.
 type testServer struct {
 	handler   http.Handler
 	store     *apptest.Store
@@ -49,14 +52,16 @@ func newTestServer(now time.Time, drivers ...driver.Driver) *testServer {
 		logs:      &bytes.Buffer{},
 	}
 	clock := func() time.Time { return now }
-	service := app.NewService(s.store, s.publisher, driver.DefaultPool(), timing, clock)
+	m := metrics.New()
+	service := app.NewService(s.store, s.publisher, m, driver.DefaultPool(), timing, clock)
 	deadLetters := app.NewDeadLetterBox(s.store, clock)
 	logger := zerolog.New(s.logs)
 	s.handler = httpapi.NewServer(logger, httpapi.Deps{
 		Drivers:     service,
 		DeadLetters: deadLetters,
-		Subscriber:  dapr.NewSubscriber(logger, "pubsub", service, deadLetters),
+		Subscriber:  dapr.NewSubscriber(logger, "pubsub", service, deadLetters, m),
 		Readiness:   s.readiness,
+		Metrics:     m.Handler(),
 	})
 	return s
 }
@@ -161,7 +166,7 @@ func TestReadyz(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			readiness := httpapi.NewReadiness(func(context.Context) error { return tt.check })
-			handler := httpapi.NewServer(zerolog.Nop(), httpapi.Deps{Subscriber: dapr.NewSubscriber(zerolog.Nop(), "pubsub", nil, nil), Readiness: readiness})
+			handler := httpapi.NewServer(zerolog.Nop(), httpapi.Deps{Subscriber: dapr.NewSubscriber(zerolog.Nop(), "pubsub", nil, nil, metrics.New()), Readiness: readiness})
 			if tt.start {
 				readiness.Start()
 			}
@@ -183,6 +188,34 @@ func TestReadyz(t *testing.T) {
 				t.Errorf("detail = %q, want %q", p.Detail, tt.wantDetail)
 			}
 		})
+	}
+}
+
+// TestMetrics scrapes the metrics as Prometheus does: they are served in
+// the text format, and count the event delivered before.
+func TestMetrics(t *testing.T) {
+	s := newTestServer(requestedAt.Add(time.Second), driver.DefaultPool()...)
+	if resp, body := s.do(t, http.MethodPost, "/events/trip-created", string(contracttest.Example(t, app.TopicTripCreated))); !strings.Contains(body, "SUCCESS") {
+		t.Fatalf("delivery answered %d %s, want SUCCESS", resp.StatusCode, body)
+	}
+
+	resp, body := s.do(t, http.MethodGet, "/metrics", "")
+
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type = %q, want the Prometheus text format", ct)
+	}
+	for _, want := range []string{
+		"\ngo_goroutines ",
+		`ride_events_handled_total{outcome="SUCCESS",topic="trip-created"} 1` + "\n",
+		`ride_assignments_total{outcome="driver_assigned"} 1` + "\n",
+		"\nride_assignment_seconds_count 1\n",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
 	}
 }
 
@@ -336,6 +369,7 @@ func TestUnknownRoutes(t *testing.T) {
 		{method: http.MethodPost, path: "/drivers", wantStatus: http.StatusMethodNotAllowed},
 		{method: http.MethodGet, path: "/events/trip-created", wantStatus: http.StatusMethodNotAllowed},
 		{method: http.MethodDelete, path: "/healthz", wantStatus: http.StatusMethodNotAllowed},
+		{method: http.MethodPost, path: "/metrics", wantStatus: http.StatusMethodNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

@@ -18,7 +18,7 @@ func TestHistory(t *testing.T) {
 		notification.NoDriver(tripID, now.Add(time.Minute)),
 	}
 	store.put(riderID, stored...)
-	svc, _ := newService(store)
+	svc, _, _ := newService(store)
 
 	tests := []struct {
 		riderID string
@@ -44,7 +44,7 @@ func TestHistoryFailsWhenTheStoreFails(t *testing.T) {
 	errDown := errors.New("state store down")
 	store := newFakeStore()
 	store.loadErr = errDown
-	svc, _ := newService(store)
+	svc, _, _ := newService(store)
 
 	if _, err := svc.History(t.Context(), riderID); !errors.Is(err, errDown) {
 		t.Errorf("error = %v, want %v", err, errDown)
@@ -52,7 +52,7 @@ func TestHistoryFailsWhenTheStoreFails(t *testing.T) {
 }
 
 func TestWatchWakesOnlyForNewNotificationsOfTheRider(t *testing.T) {
-	svc, _ := newService(newFakeStore())
+	svc, _, _ := newService(newFakeStore())
 	wake, stop := svc.Watch(riderID)
 	defer stop()
 	otherWake, stopOther := svc.Watch("rider-7")
@@ -77,7 +77,7 @@ func TestWatchWakesOnlyForNewNotificationsOfTheRider(t *testing.T) {
 }
 
 func TestWatchCoalescesAndStops(t *testing.T) {
-	svc, _ := newService(newFakeStore())
+	svc, _, _ := newService(newFakeStore())
 	wake, stop := svc.Watch(riderID)
 
 	if err := svc.TripReceived(t.Context(), app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {

@@ -26,6 +26,13 @@ type Store interface {
 	Recent(riderID string) (h notification.History, etag string, ok bool)
 }
 
+// Metrics counts what the use cases do (internal/metrics).
+type Metrics interface {
+	// NotificationSent counts a notification of kind added to a rider's
+	// history.
+	NotificationSent(kind string)
+}
+
 // DeadLetterStore keeps the dead letters, as one record.
 type DeadLetterStore interface {
 	// Load returns the dead letters kept and the version that a save must

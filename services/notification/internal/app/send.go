@@ -30,13 +30,15 @@ func (s *Service) NoDriver(ctx context.Context, e DriverNotFound) error {
 
 // send tells the rider n by adding it to their history, unless the
 // history holds it already: a duplicate is not an error, the rider was
-// told already.
+// told already. Each notification added is logged and counted; a
+// duplicate, which adds none, is neither.
 func (s *Service) send(ctx context.Context, riderID string, n notification.Notification) error {
 	sent, err := s.add(ctx, riderID, n)
 	if err != nil {
 		return fmt.Errorf("send %s to rider %s: %w", n.ID(), riderID, err)
 	}
 	for _, n := range sent {
+		s.metrics.NotificationSent(string(n.Kind))
 		s.log.Info().
 			Str("riderId", riderID).
 			Str("tripId", n.TripID).

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,11 +32,41 @@ var (
 )
 
 // newService returns a Service on store whose clock stands still at now,
-// and the buffer its logs go to.
-func newService(store app.Store) (*app.Service, *bytes.Buffer) {
+// the buffer its logs go to and what it counted.
+func newService(store app.Store) (*app.Service, *bytes.Buffer, *fakeMetrics) {
 	var logs bytes.Buffer
+	metrics := &fakeMetrics{}
 	clock := func() time.Time { return now.In(time.FixedZone("CET", 3600)) }
-	return app.NewService(store, clock, zerolog.New(&logs)), &logs
+	return app.NewService(store, metrics, clock, zerolog.New(&logs)), &logs, metrics
+}
+
+// fakeMetrics is an app.Metrics that records the kinds of the
+// notifications counted as sent, in order.
+type fakeMetrics struct {
+	mu   sync.Mutex
+	sent []notification.Kind
+}
+
+func (m *fakeMetrics) NotificationSent(kind string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, notification.Kind(kind))
+}
+
+// kinds returns the kinds counted as sent so far.
+func (m *fakeMetrics) kinds() []notification.Kind {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]notification.Kind(nil), m.sent...)
+}
+
+// kindsOf returns the kinds of ns, in order.
+func kindsOf(ns []notification.Notification) []notification.Kind {
+	var kinds []notification.Kind
+	for _, n := range ns {
+		kinds = append(kinds, n.Kind)
+	}
+	return kinds
 }
 
 type logLine struct {
@@ -113,7 +144,7 @@ func TestSendStoresEachNotificationOnce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := newFakeStore()
-			svc, logs := newService(store)
+			svc, logs, metrics := newService(store)
 			for i, e := range tt.events {
 				if err := e(t.Context(), svc); err != nil {
 					t.Fatalf("event %d: %v", i, err)
@@ -121,6 +152,9 @@ func TestSendStoresEachNotificationOnce(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, store.notifications(riderID)); diff != "" {
 				t.Errorf("stored notifications mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(kindsOf(tt.want), metrics.kinds()); diff != "" {
+				t.Errorf("notifications counted as sent (-want +got):\n%s", diff)
 			}
 			var wantLogs []logLine
 			for _, n := range tt.want {
@@ -137,7 +171,7 @@ func TestSendStoresEachNotificationOnce(t *testing.T) {
 }
 
 func TestSendLogsTheTraceID(t *testing.T) {
-	svc, logs := newService(newFakeStore())
+	svc, logs, _ := newService(newFakeStore())
 	ctx := app.WithTraceParent(t.Context(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	if err := svc.TripReceived(ctx, app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
@@ -167,7 +201,7 @@ func TestOutcomeBeforeTripReceivedTellsTheReceiptFirst(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			store := newFakeStore()
 			store.put(riderID, notification.TripReceived(otherTripID, now))
-			svc, logs := newService(store)
+			svc, logs, metrics := newService(store)
 
 			if err := tt.event(t.Context(), svc); err != nil {
 				t.Fatal(err)
@@ -186,6 +220,10 @@ func TestOutcomeBeforeTripReceivedTellsTheReceiptFirst(t *testing.T) {
 			if lines := logLines(t, logs); len(lines) != 2 || lines[0].Kind != "trip_received" || lines[1].Kind != string(tt.kind) {
 				t.Errorf("logs %+v, want trip_received then %s sent", lines, tt.kind)
 			}
+			wantSent := []notification.Kind{notification.KindTripReceived, tt.kind}
+			if diff := cmp.Diff(wantSent, metrics.kinds()); diff != "" {
+				t.Errorf("notifications counted as sent (-want +got):\n%s", diff)
+			}
 
 			// trip-created, late, finds the receipt sent.
 			if err := tripReceived(t.Context(), svc); err != nil {
@@ -194,13 +232,16 @@ func TestOutcomeBeforeTripReceivedTellsTheReceiptFirst(t *testing.T) {
 			if n := len(store.notifications(riderID)); n != 3 || store.saves != 1 {
 				t.Errorf("after the late trip-created: %d notifications, %d saves; want 3 and 1", n, store.saves)
 			}
+			if diff := cmp.Diff(wantSent, metrics.kinds()); diff != "" {
+				t.Errorf("after the late trip-created, counted as sent (-want +got):\n%s", diff)
+			}
 		})
 	}
 }
 
 func TestSendRetriesAfterAConflict(t *testing.T) {
 	store := newFakeStore()
-	svc, logs := newService(store)
+	svc, logs, metrics := newService(store)
 	raced := false
 	store.beforeSave = func() {
 		if !raced {
@@ -226,11 +267,14 @@ func TestSendRetriesAfterAConflict(t *testing.T) {
 	if got := len(logLines(t, logs)); got != 1 {
 		t.Errorf("%d log lines, want 1", got)
 	}
+	if diff := cmp.Diff([]notification.Kind{notification.KindTripReceived}, metrics.kinds()); diff != "" {
+		t.Errorf("notifications counted as sent, two saves for one (-want +got):\n%s", diff)
+	}
 }
 
 func TestSendGivesUpAfterRepeatedConflicts(t *testing.T) {
 	store := newFakeStore()
-	svc, logs := newService(store)
+	svc, logs, metrics := newService(store)
 	store.beforeSave = func() { store.put(riderID, notification.TripReceived(otherTripID, now)) }
 
 	err := svc.TripReceived(t.Context(), app.TripCreated{TripID: tripID, RiderID: riderID})
@@ -242,6 +286,9 @@ func TestSendGivesUpAfterRepeatedConflicts(t *testing.T) {
 	}
 	if diff := cmp.Diff([]logLine(nil), logLines(t, logs)); diff != "" {
 		t.Errorf("logs mismatch (-want +got):\n%s", diff)
+	}
+	if got := metrics.kinds(); len(got) != 0 {
+		t.Errorf("counted %v as sent, want nothing", got)
 	}
 }
 
@@ -258,7 +305,7 @@ func TestSendFailsWhenTheStoreFails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			store := newFakeStore()
 			tt.breakStore(store)
-			svc, logs := newService(store)
+			svc, logs, metrics := newService(store)
 
 			err := svc.TripReceived(t.Context(), app.TripCreated{TripID: tripID, RiderID: riderID})
 			if !errors.Is(err, errDown) {
@@ -267,6 +314,9 @@ func TestSendFailsWhenTheStoreFails(t *testing.T) {
 			if diff := cmp.Diff([]logLine(nil), logLines(t, logs)); diff != "" {
 				t.Errorf("logs mismatch (-want +got):\n%s", diff)
 			}
+			if got := metrics.kinds(); len(got) != 0 {
+				t.Errorf("counted %v as sent, want nothing", got)
+			}
 		})
 	}
 }
@@ -274,7 +324,7 @@ func TestSendFailsWhenTheStoreFails(t *testing.T) {
 func TestSecondNotificationStartsFromTheSavedHistory(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
-	s, _ := newService(store)
+	s, _, _ := newService(store)
 	if err := s.TripReceived(ctx, app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}
@@ -298,6 +348,9 @@ func TestStaleSavedHistoryIsCorrectedByTheStore(t *testing.T) {
 		meanwhile []notification.Notification
 		send      func(*app.Service) error
 		want      []notification.Kind
+		// wantSent is what this replica counted as sent, its first
+		// trip_received included.
+		wantSent []notification.Kind
 	}{
 		{
 			name:      "another replica sent the same notification: a duplicate, sent once",
@@ -305,7 +358,8 @@ func TestStaleSavedHistoryIsCorrectedByTheStore(t *testing.T) {
 			send: func(s *app.Service) error {
 				return s.DriverAssigned(ctx, app.DriverAssigned{TripID: tripID, RiderID: riderID, Driver: jarda, ETA: 4 * time.Minute})
 			},
-			want: []notification.Kind{notification.KindTripReceived, notification.KindDriverAssigned},
+			want:     []notification.Kind{notification.KindTripReceived, notification.KindDriverAssigned},
+			wantSent: []notification.Kind{notification.KindTripReceived},
 		},
 		{
 			name:      "another replica received a second trip: this one is added after it",
@@ -313,13 +367,14 @@ func TestStaleSavedHistoryIsCorrectedByTheStore(t *testing.T) {
 			send: func(s *app.Service) error {
 				return s.NoDriver(ctx, app.DriverNotFound{TripID: otherTripID, RiderID: riderID})
 			},
-			want: []notification.Kind{notification.KindTripReceived, notification.KindTripReceived, notification.KindNoDriver},
+			want:     []notification.Kind{notification.KindTripReceived, notification.KindTripReceived, notification.KindNoDriver},
+			wantSent: []notification.Kind{notification.KindTripReceived, notification.KindNoDriver},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := newFakeStore()
-			s, _ := newService(store)
+			s, _, metrics := newService(store)
 			if err := s.TripReceived(ctx, app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 				t.Fatal(err)
 			}
@@ -333,6 +388,9 @@ func TestStaleSavedHistoryIsCorrectedByTheStore(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("stored kinds (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantSent, metrics.kinds()); diff != "" {
+				t.Errorf("notifications counted as sent (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -17,15 +17,17 @@ import (
 // where the rider reads it (the history endpoint and the live stream).
 type Service struct {
 	store   Store
+	metrics Metrics
 	now     func() time.Time
 	log     zerolog.Logger
 	wakeups *wakeups
 }
 
-// NewService returns a Service that keeps histories in store and stamps
-// notifications with the time now returns.
-func NewService(store Store, now func() time.Time, logger zerolog.Logger) *Service {
-	return &Service{store: store, now: now, log: logger, wakeups: newWakeups()}
+// NewService returns a Service that keeps histories in store, counts the
+// notifications it sends with metrics and stamps them with the time now
+// returns.
+func NewService(store Store, metrics Metrics, now func() time.Time, logger zerolog.Logger) *Service {
+	return &Service{store: store, metrics: metrics, now: now, log: logger, wakeups: newWakeups()}
 }
 
 // maxAttempts bounds the read-modify-write loop under contention;

@@ -54,6 +54,15 @@ type DeadLetters interface {
 	Store(ctx context.Context, dl app.DeadLetter) (bool, error)
 }
 
+// Metrics counts what became of the events delivered (internal/metrics).
+type Metrics interface {
+	// EventHandled counts an event of topic answered with outcome
+	// (SUCCESS, RETRY or DROP).
+	EventHandled(topic, outcome string)
+	// DeadLetterStored counts a dead letter first delivered on topic.
+	DeadLetterStored(topic string)
+}
+
 // Subscriber is the service's side of Dapr's programmatic subscription
 // protocol on the HTTP app channel: the subscriptions daprd asks for at
 // start, and the handlers of the events it then delivers. Each handler
@@ -65,13 +74,14 @@ type Subscriber struct {
 	pubsub      string
 	events      Events
 	deadLetters DeadLetters
+	metrics     Metrics
 }
 
 // NewSubscriber returns the Subscriber to the topics of the pub/sub
 // component named pubsub, handing their events to events, and its dead
 // letters to deadLetters.
-func NewSubscriber(logger zerolog.Logger, pubsub string, events Events, deadLetters DeadLetters) *Subscriber {
-	return &Subscriber{logger: logger, pubsub: pubsub, events: events, deadLetters: deadLetters}
+func NewSubscriber(logger zerolog.Logger, pubsub string, events Events, deadLetters DeadLetters, metrics Metrics) *Subscriber {
+	return &Subscriber{logger: logger, pubsub: pubsub, events: events, deadLetters: deadLetters, metrics: metrics}
 }
 
 // Subscriptions answers GET /dapr/subscribe: each topic the service reads,
@@ -117,7 +127,7 @@ func (s *Subscriber) DeadLetter() http.Handler {
 		log := s.logger.With().Str("topic", TopicDeadLetters).Logger()
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxDeadLetterBytes))
 		if err != nil {
-			answer(w, log, fmt.Errorf("read dead letter: %w", err))
+			s.metrics.EventHandled(TopicDeadLetters, answer(w, log, fmt.Errorf("read dead letter: %w", err)))
 			return
 		}
 		dl, traceParent := deadLetterOf(body)
@@ -128,8 +138,9 @@ func (s *Subscriber) DeadLetter() http.Handler {
 		stored, err := s.deadLetters.Store(r.Context(), dl)
 		if err == nil && stored {
 			log.Warn().Str("originalTopic", dl.Topic).Str("reason", dl.Reason).Msg("dead letter stored")
+			s.metrics.DeadLetterStored(dl.Topic)
 		}
-		answer(w, log, err)
+		s.metrics.EventHandled(TopicDeadLetters, answer(w, log, err))
 	})
 }
 
@@ -176,7 +187,7 @@ func (s *Subscriber) handle(topic string, apply func(ctx context.Context, e *com
 		e, err := readEvent(r)
 		log := withEvent(s.logger.With().Str("topic", topic).Logger(), e.ID, e.TraceParent)
 		if err != nil {
-			answer(w, log, err)
+			s.metrics.EventHandled(topic, answer(w, log, err))
 			return
 		}
 		ctx := log.WithContext(app.WithTraceParent(r.Context(), e.TraceParent))
@@ -184,15 +195,15 @@ func (s *Subscriber) handle(topic string, apply func(ctx context.Context, e *com
 		if tripID != "" {
 			log = log.With().Str("tripId", tripID).Logger()
 		}
-		answer(w, log, err)
+		s.metrics.EventHandled(topic, answer(w, log, err))
 	})
 }
 
 // answer tells daprd what became of an event, and logs it: handled
 // (SUCCESS), never to be handled (isPermanent: DROP, which daprd forwards
 // to the dead-letter topic), or not handled yet (any other error: RETRY).
-// The answer is always HTTP 200.
-func answer(w http.ResponseWriter, log zerolog.Logger, err error) {
+// The answer is always HTTP 200. It returns the outcome.
+func answer(w http.ResponseWriter, log zerolog.Logger, err error) string {
 	status := common.SubscriptionResponseStatusSuccess
 	switch {
 	case err == nil:
@@ -205,6 +216,7 @@ func answer(w http.ResponseWriter, log zerolog.Logger, err error) {
 		log.Warn().Err(err).Str("outcome", string(status)).Msg("event to be retried")
 	}
 	writeJSON(w, common.SubscriptionResponse{Status: status})
+	return string(status)
 }
 
 // withEvent returns log with the event's id and trace id, when known.

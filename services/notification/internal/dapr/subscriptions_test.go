@@ -23,6 +23,7 @@ import (
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/dapr/daprtest"
 	"github.com/ride-choreography/services/notification/internal/logtest"
+	"github.com/ride-choreography/services/notification/internal/metrics"
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
 
@@ -72,13 +73,23 @@ type call struct {
 	TraceID string
 }
 
+// handled is one delivery counted: its topic and the outcome answered.
+type handled struct {
+	Topic, Outcome string
+}
+
 // recorder is a dapr.Events and dapr.DeadLetters that records its calls
-// and answers them with err.
+// and answers them with err, and a dapr.Metrics that records what it was
+// told to count.
 type recorder struct {
 	mu      sync.Mutex
 	calls   []call
 	letters []app.DeadLetter
 	err     error
+
+	handled []handled
+	// deadLettersStored are the topics of the dead letters counted.
+	deadLettersStored []string
 }
 
 func (r *recorder) record(ctx context.Context, e any) error {
@@ -116,10 +127,22 @@ func (r *recorder) Store(_ context.Context, dl app.DeadLetter) (bool, error) {
 	return true, nil
 }
 
+func (r *recorder) EventHandled(topic, outcome string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.handled = append(r.handled, handled{Topic: topic, Outcome: outcome})
+}
+
+func (r *recorder) DeadLetterStored(topic string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.deadLettersStored = append(r.deadLettersStored, topic)
+}
+
 // newSubscriber returns a Subscriber on a recorder, and its log.
 func newSubscriber() (*dapr.Subscriber, *recorder, *logtest.Buffer) {
 	rec, logs := &recorder{}, &logtest.Buffer{}
-	return dapr.NewSubscriber(zerolog.New(logs), "pubsub", rec, rec), rec, logs
+	return dapr.NewSubscriber(zerolog.New(logs), "pubsub", rec, rec, rec), rec, logs
 }
 
 // handlerOf returns the subscriber's handler of a topic's deliveries.
@@ -461,8 +484,9 @@ func TestDuplicatesAreSentOnceAndStoreFailuresRetried(t *testing.T) {
 	sidecar := dial(t, opts)
 	var logs logtest.Buffer
 	logger := zerolog.New(&logs)
-	svc := app.NewService(dapr.NewHistoryStore(sidecar), func() time.Time { return sentAt }, logger)
-	s := dapr.NewSubscriber(logger, "pubsub", svc, app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now))
+	svc := app.NewService(dapr.NewHistoryStore(sidecar), metrics.New(), func() time.Time { return sentAt }, logger)
+	counted := &recorder{}
+	s := dapr.NewSubscriber(logger, "pubsub", svc, app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now), counted)
 
 	for _, topic := range []string{"trip-created", "trip-created", "driver-assigned", "trip-created", "driver-assigned"} {
 		if got := deliver(t, s, topic, contracttest.Example(t, topic)); got != common.SubscriptionResponseStatusSuccess {
@@ -495,20 +519,82 @@ func TestDuplicatesAreSentOnceAndStoreFailuresRetried(t *testing.T) {
 	if len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["error"]), "state store down") || lines[0]["tripId"] != tripID {
 		t.Errorf("event to be retried logged %v, want one line with the trip and the cause", lines)
 	}
+	wantHandled := []handled{
+		{"trip-created", "SUCCESS"}, {"trip-created", "SUCCESS"}, {"driver-assigned", "SUCCESS"},
+		{"trip-created", "SUCCESS"}, {"driver-assigned", "SUCCESS"}, {"driver-not-found", "RETRY"},
+	}
+	if diff := cmp.Diff(wantHandled, counted.handled); diff != "" {
+		t.Errorf("deliveries counted (-want +got):\n%s", diff)
+	}
 }
 
-// A body that cannot be read is retried: it may be whole next time.
-func TestUnreadableBodyIsRetried(t *testing.T) {
-	s, rec, logs := newSubscriber()
-	req := httptest.NewRequest(http.MethodPost, "/events/trip-created", io.MultiReader(
-		bytes.NewReader(contracttest.Example(t, "trip-created")[:20]), failingReader{}))
-	w := httptest.NewRecorder()
-	s.TripCreated().ServeHTTP(w, req)
-	if got := strings.TrimSpace(w.Body.String()); w.Code != http.StatusOK || got != `{"status":"RETRY"}` {
-		t.Errorf("answer %d %s, want 200 RETRY", w.Code, got)
+// Every delivery is counted once, by topic and outcome: SUCCESS, RETRY and
+// DROP, on the topics and on the dead letters, whose route counts its own
+// topic. A dead letter is counted as stored, by the topic it was dropped
+// on, once: not when redelivered, nor while it cannot be stored.
+func TestEveryDeliveryIsCounted(t *testing.T) {
+	s, rec, _ := newSubscriber()
+	poison := exampleWith(t, "driver-not-found", `"1.0"`, `"0.3"`)
+	steps := []struct {
+		topic string
+		body  []byte
+		err   error
+		want  common.SubscriptionResponseStatus
+	}{
+		{topic: "trip-created", body: contracttest.Example(t, "trip-created"), want: common.SubscriptionResponseStatusSuccess},
+		{topic: "driver-assigned", body: contracttest.Example(t, "driver-assigned"), err: errors.New("state store down"), want: common.SubscriptionResponseStatusRetry},
+		{topic: "driver-not-found", body: poison, want: common.SubscriptionResponseStatusDrop},
+		{topic: "dead-letters", body: poison, err: errors.New("state store down"), want: common.SubscriptionResponseStatusRetry},
+		{topic: "dead-letters", body: poison, want: common.SubscriptionResponseStatusSuccess},
+		{topic: "dead-letters", body: poison, want: common.SubscriptionResponseStatusSuccess},
+		{topic: "trip-created", body: []byte(`not an event`), want: common.SubscriptionResponseStatusDrop},
 	}
-	if len(rec.calls) != 0 || len(logs.Lines(t, "event to be retried")) != 1 {
-		t.Errorf("calls %v, logs %s; want none, and one event to be retried", rec.calls, logs.String())
+	for i, step := range steps {
+		rec.err = step.err
+		if got := deliver(t, s, step.topic, step.body); got != step.want {
+			t.Fatalf("step %d, %s: status %s, want %s", i, step.topic, got, step.want)
+		}
+	}
+	wantHandled := []handled{
+		{"trip-created", "SUCCESS"},
+		{"driver-assigned", "RETRY"},
+		{"driver-not-found", "DROP"},
+		{"notification-dead-letters", "RETRY"},
+		{"notification-dead-letters", "SUCCESS"},
+		{"notification-dead-letters", "SUCCESS"},
+		{"trip-created", "DROP"},
+	}
+	if diff := cmp.Diff(wantHandled, rec.handled); diff != "" {
+		t.Errorf("deliveries counted (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"driver-not-found"}, rec.deadLettersStored); diff != "" {
+		t.Errorf("dead letters counted as stored (-want +got):\n%s", diff)
+	}
+}
+
+// A body that cannot be read is retried, and counted so: it may be whole
+// next time.
+func TestUnreadableBodyIsRetried(t *testing.T) {
+	for _, tt := range []struct{ route, topic string }{
+		{route: "trip-created", topic: "trip-created"},
+		{route: "dead-letters", topic: "notification-dead-letters"},
+	} {
+		t.Run(tt.route, func(t *testing.T) {
+			s, rec, logs := newSubscriber()
+			req := httptest.NewRequest(http.MethodPost, "/events/"+tt.route, io.MultiReader(
+				bytes.NewReader(contracttest.Example(t, "trip-created")[:20]), failingReader{}))
+			w := httptest.NewRecorder()
+			handlerOf(s, tt.route).ServeHTTP(w, req)
+			if got := strings.TrimSpace(w.Body.String()); w.Code != http.StatusOK || got != `{"status":"RETRY"}` {
+				t.Errorf("answer %d %s, want 200 RETRY", w.Code, got)
+			}
+			if len(rec.calls) != 0 || len(rec.letters) != 0 || len(logs.Lines(t, "event to be retried")) != 1 {
+				t.Errorf("calls %v, letters %v, logs %s; want none, and one event to be retried", rec.calls, rec.letters, logs.String())
+			}
+			if diff := cmp.Diff([]handled{{tt.topic, "RETRY"}}, rec.handled); diff != "" {
+				t.Errorf("deliveries counted (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
 	"github.com/ride-choreography/services/notification/internal/logtest"
+	"github.com/ride-choreography/services/notification/internal/metrics"
 	"github.com/ride-choreography/services/notification/internal/notification"
 )
 
@@ -114,7 +115,8 @@ func (s *fakeDeadLetterStore) fail(err error) {
 }
 
 // testServer is the HTTP API on an app.Service and an app.DeadLetterBox on
-// fake stores, with the real subscriptions (dapr.Subscriber) on its routes.
+// fake stores, with the real subscriptions (dapr.Subscriber) on its routes
+// and the real metrics (metrics.Metrics) counting for both.
 type testServer struct {
 	handler         http.Handler
 	store           *fakeStore
@@ -135,13 +137,15 @@ func newTestServer(t testing.TB, changes ...func(*httpapi.Deps)) *testServer {
 	}
 	logger := zerolog.New(ts.logs)
 	clock := func() time.Time { return now }
-	ts.svc = app.NewService(ts.store, clock, logger)
+	m := metrics.New()
+	ts.svc = app.NewService(ts.store, m, clock, logger)
 	deadLetters := app.NewDeadLetterBox(ts.deadLetterStore, clock)
 	deps := httpapi.Deps{
 		Riders:       ts.svc,
 		DeadLetters:  deadLetters,
-		Subscriber:   dapr.NewSubscriber(logger, "pubsub", ts.svc, deadLetters),
+		Subscriber:   dapr.NewSubscriber(logger, "pubsub", ts.svc, deadLetters, m),
 		Readiness:    started(func(context.Context) error { return nil }),
+		Metrics:      m.Handler(),
 		PollInterval: 20 * time.Millisecond,
 	}
 	for _, change := range changes {

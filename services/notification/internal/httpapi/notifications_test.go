@@ -167,6 +167,14 @@ func TestBadRequests(t *testing.T) {
 			wantAllow: "GET",
 		},
 		{
+			name: "posting to metrics", method: http.MethodPost, path: "/metrics",
+			want: problem{
+				Type: "about:blank", Title: "Method Not Allowed", Status: 405,
+				Detail: "POST is not allowed here", Instance: "/metrics",
+			},
+			wantAllow: "GET",
+		},
+		{
 			name: "reading an event route", method: http.MethodGet, path: "/events/trip-created",
 			want: problem{
 				Type: "about:blank", Title: "Method Not Allowed", Status: 405,

@@ -16,9 +16,10 @@ func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
 	// Events the service dropped, forwarded to its dead-letter topic
 	r.Handle("/dead-letters", handleDeadLetters(logger, d.DeadLetters)).Methods(http.MethodGet)
 
-	// Health
+	// Health, and what the service counts (Prometheus)
 	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet)
 	r.Handle("/readyz", handleReadyz(logger, d.Readiness)).Methods(http.MethodGet)
+	r.Handle("/metrics", d.Metrics).Methods(http.MethodGet)
 
 	// Dapr subscription protocol: the sidecar reads the subscriptions, then
 	// POSTs each event to its route.

@@ -1,6 +1,6 @@
 // Package httpapi is the notification service's HTTP surface: the riders'
-// notification history and live stream, the dead letters, health endpoints
-// and the routes on which the Dapr sidecar delivers events. Every route is
+// notification history and live stream, the dead letters, health and
+// metrics endpoints and the routes on which the Dapr sidecar delivers events. Every route is
 // listed in routes.go.
 package httpapi
 
@@ -43,6 +43,9 @@ type Deps struct {
 	DeadLetters DeadLetters
 	Subscriber  Subscriber
 	Readiness   *Readiness
+	// Metrics serves the service's counts in Prometheus's text format
+	// (internal/metrics).
+	Metrics http.Handler
 	// PollInterval is how often a notification stream reads the rider's
 	// history again; zero means 500 ms.
 	PollInterval time.Duration

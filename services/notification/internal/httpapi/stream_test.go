@@ -16,6 +16,7 @@ import (
 	"github.com/ride-choreography/services/notification/internal/app"
 	"github.com/ride-choreography/services/notification/internal/contracttest"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
+	"github.com/ride-choreography/services/notification/internal/metrics"
 )
 
 const otherTripID = "6f1c8c0e-1b7a-4c1e-9f57-3f1d2b4a5c6d"
@@ -142,7 +143,7 @@ func serve(t *testing.T, ts *testServer) *httptest.Server {
 // otherReplica returns an app.Service on the same store, as another
 // replica of the service would have: it does not wake this one's streams.
 func otherReplica(ts *testServer) *app.Service {
-	return app.NewService(ts.store, func() time.Time { return now }, zerolog.Nop())
+	return app.NewService(ts.store, metrics.New(), func() time.Time { return now }, zerolog.Nop())
 }
 
 func TestStreamSendsStoredThenLiveNotifications(t *testing.T) {

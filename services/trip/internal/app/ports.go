@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
@@ -41,4 +42,16 @@ type DeadLetterStore interface {
 	// version saves dl only if nothing is stored yet. A lost race returns
 	// ErrConflict.
 	Save(ctx context.Context, dl DeadLetters, version string) error
+}
+
+// Metrics counts what the use cases did (internal/metrics): each thing
+// once, never again for a replayed order or a redelivered event.
+type Metrics interface {
+	// TripOrdered counts an order accepted.
+	TripOrdered()
+	// TripAssigned counts a trip that got its driver, waited after it
+	// was ordered (from its requestedAt to the event's assignedAt).
+	TripAssigned(waited time.Duration)
+	// TripNoDriver counts a trip for which no driver was found.
+	TripNoDriver()
 }

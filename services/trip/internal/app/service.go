@@ -54,14 +54,15 @@ var idempotencyNamespace = uuid.MustParse("6c1f1f4e-4f7a-4b8e-9a53-2a8d4c3b9e10"
 type Service struct {
 	store     Store
 	publisher Publisher
+	metrics   Metrics
 	now       func() time.Time
 	newID     func() string
 }
 
 // NewService returns a Service. now and newID are injected so tests are
 // deterministic; production passes time.Now and uuid.NewString.
-func NewService(store Store, publisher Publisher, now func() time.Time, newID func() string) *Service {
-	return &Service{store: store, publisher: publisher, now: now, newID: newID}
+func NewService(store Store, publisher Publisher, metrics Metrics, now func() time.Time, newID func() string) *Service {
+	return &Service{store: store, publisher: publisher, metrics: metrics, now: now, newID: newID}
 }
 
 // Order places an order and returns the requested trip. With an idempotency
@@ -102,6 +103,7 @@ func (s *Service) Order(ctx context.Context, o trip.Order, idempotencyKey string
 	if err := s.publisher.Publish(ctx, TopicTripCreated, newTripCreated(t)); err != nil {
 		return trip.Trip{}, false, fmt.Errorf("announce trip %s: %w", id, err)
 	}
+	s.metrics.TripOrdered() // accepted, whether or not the record below is written
 	if _, err := s.store.Insert(ctx, t); err != nil {
 		return t, false, fmt.Errorf("record trip %s: %w (%w)", id, ErrNotRecordedYet, err)
 	}
@@ -137,19 +139,30 @@ func (s *Service) Trip(ctx context.Context, id string) (trip.Trip, error) {
 }
 
 // DriverAssigned records the driver the driver service assigned. It reports
-// whether the trip changed: a redelivered event changes nothing.
+// whether the trip changed: a redelivered event changes nothing, and is not
+// counted again.
 func (s *Service) DriverAssigned(ctx context.Context, e DriverAssigned) (bool, error) {
-	return s.update(ctx, e.TripID, e.AssignedAt, func(t *trip.Trip) (bool, error) {
+	var requestedAt time.Time // the order's, the same in every attempt
+	changed, err := s.update(ctx, e.TripID, e.AssignedAt, func(t *trip.Trip) (bool, error) {
+		requestedAt = t.RequestedAt
 		return t.AssignDriver(e.Driver, e.ETASeconds, e.AssignedAt)
 	})
+	if changed {
+		s.metrics.TripAssigned(e.AssignedAt.Sub(requestedAt))
+	}
+	return changed, err
 }
 
 // DriverNotFound records that no driver was found in time. It reports
-// whether the trip changed.
+// whether the trip changed; a change is counted.
 func (s *Service) DriverNotFound(ctx context.Context, e DriverNotFound) (bool, error) {
-	return s.update(ctx, e.TripID, e.DecidedAt, func(t *trip.Trip) (bool, error) {
+	changed, err := s.update(ctx, e.TripID, e.DecidedAt, func(t *trip.Trip) (bool, error) {
 		return t.MarkNoDriver(e.DecidedAt)
 	})
+	if changed {
+		s.metrics.TripNoDriver()
+	}
+	return changed, err
 }
 
 // update applies change to the stored trip, retrying when another replica

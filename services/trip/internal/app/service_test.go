@@ -109,13 +109,18 @@ var (
 	errBad = errors.New("sidecar unavailable")
 )
 
-// published is the publisher of the last newService.
-var published *fakePublisher
+// published and counted are the publisher and the metrics of the last
+// newService.
+var (
+	published *fakePublisher
+	counted   *recordingMetrics
+)
 
 func newService(store Store) *Service {
 	n := 0
 	published = &fakePublisher{}
-	return NewService(store, published, func() time.Time { return now }, func() string {
+	counted = &recordingMetrics{}
+	return NewService(store, published, counted, func() time.Time { return now }, func() string {
 		n++
 		return "00000000-0000-4000-8000-00000000000" + strconv.Itoa(n)
 	})

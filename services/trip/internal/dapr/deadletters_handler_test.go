@@ -62,7 +62,7 @@ func TestDeadLetterHandler(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			box := &recordingDeadLetters{err: tt.storeErr}
-			s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{}, box)
+			s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{}, box, &recordingMetrics{})
 			if got := deliver(t, s.DeadLetter(), tt.body); got != tt.want {
 				t.Fatalf("outcome = %s, want %s", got, tt.want)
 			}
@@ -139,7 +139,7 @@ func TestDeadLetterBounds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			box := &recordingDeadLetters{}
-			s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{}, box)
+			s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{}, box, &recordingMetrics{})
 			rec := httptest.NewRecorder()
 			s.DeadLetter().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, RouteDeadLetters, tt.body))
 			if got := strings.TrimSpace(rec.Body.String()); got != `{"status":"SUCCESS"}` {

@@ -15,6 +15,7 @@ import (
 	"github.com/ride-choreography/services/trip/internal/app"
 	"github.com/ride-choreography/services/trip/internal/dapr"
 	"github.com/ride-choreography/services/trip/internal/dapr/daprtest"
+	"github.com/ride-choreography/services/trip/internal/metrics"
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
 
@@ -347,7 +348,7 @@ func TestTripStoreInsertLostIsNotRemembered(t *testing.T) {
 // without reading the trip first.
 func TestTripStoreSavesTheServiceARead(t *testing.T) {
 	sidecar, fake := connect(t)
-	service := app.NewService(dapr.NewTripStore(sidecar), dapr.NewPublisher(sidecar, "pubsub"),
+	service := app.NewService(dapr.NewTripStore(sidecar), dapr.NewPublisher(sidecar, "pubsub"), metrics.New(),
 		func() time.Time { return requestedAt }, func() string { return tripID })
 	want := assigned()
 

@@ -74,7 +74,7 @@ const (
 const exampleTripID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
 
 func TestSubscriptions(t *testing.T) {
-	s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{}, &recordingDeadLetters{})
+	s := NewSubscriber(zerolog.Nop(), "pubsub", &recordingEvents{}, &recordingDeadLetters{}, &recordingMetrics{})
 	rec := httptest.NewRecorder()
 	s.Subscriptions().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
 	var got []common.Subscription
@@ -131,7 +131,7 @@ func TestContractExamples(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			events := &recordingEvents{}
-			s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
+			s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{}, &recordingMetrics{})
 			if got := deliver(t, tt.route(s), example(t, tt.name)); got != statusSuccess {
 				t.Fatalf("outcome = %s, want SUCCESS", got)
 			}
@@ -185,7 +185,7 @@ func checkOutcomes(t *testing.T, tests []outcomeCase, route func(*Subscriber) ht
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			events := &recordingEvents{err: tt.appErr}
-			s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{})
+			s := NewSubscriber(zerolog.Nop(), "pubsub", events, &recordingDeadLetters{}, &recordingMetrics{})
 			if got := deliver(t, route(s), tt.body); got != tt.want {
 				t.Errorf("outcome = %s, want %s", got, tt.want)
 			}

@@ -79,8 +79,17 @@ func newTestServer(trips Trips, ready func(context.Context) error) http.Handler 
 	}
 	readiness := NewReadiness(ready)
 	readiness.Start()
-	return NewServer(zerolog.Nop(), Deps{Trips: trips, DeadLetters: fakeDeadLetters{}, Subscriber: stubSubscriber{}, Readiness: readiness})
+	return NewServer(zerolog.Nop(), Deps{Trips: trips, DeadLetters: fakeDeadLetters{}, Subscriber: stubSubscriber{}, Readiness: readiness, Metrics: stubMetrics})
 }
+
+// metricsText is what stubMetrics serves.
+const metricsText = "# TYPE ride_trips_ordered_total counter\nride_trips_ordered_total 7\n"
+
+// stubMetrics stands in for the metrics handler.
+var stubMetrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	io.WriteString(w, metricsText)
+})
 
 func do(h http.Handler, method, path, contentType, body string, header ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
@@ -272,6 +281,19 @@ func TestHealth(t *testing.T) {
 	got := decodeProblem(t, rec)
 	if got.Status != http.StatusServiceUnavailable || !strings.Contains(got.Detail, "connection refused") {
 		t.Errorf("/readyz while not ready = %+v, want 503 naming the cause", got)
+	}
+}
+
+// TestMetrics: GET /metrics is served by the metrics handler; any other
+// method is refused.
+func TestMetrics(t *testing.T) {
+	h := newTestServer(&fakeTrips{}, nil)
+	rec := do(h, http.MethodGet, "/metrics", "", "")
+	if rec.Code != http.StatusOK || rec.Body.String() != metricsText {
+		t.Errorf("GET /metrics = %d %q, want 200 and the metrics handler's text", rec.Code, rec.Body)
+	}
+	if got := decodeProblem(t, do(h, http.MethodPost, "/metrics", "", "")); got.Status != http.StatusMethodNotAllowed {
+		t.Errorf("POST /metrics: status %d, want 405", got.Status)
 	}
 }
 

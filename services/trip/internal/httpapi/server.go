@@ -41,6 +41,9 @@ type Deps struct {
 	DeadLetters DeadLetters
 	Subscriber  Subscriber
 	Readiness   *Readiness
+	// Metrics serves what the service counted, in the Prometheus text
+	// format (internal/metrics).
+	Metrics http.Handler
 }
 
 // NewServer returns the service's HTTP handler.

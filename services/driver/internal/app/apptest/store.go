@@ -1,7 +1,7 @@
 // Package apptest provides hand-written, recording fakes of the app's
 // ports for tests: an in-memory Store (also the DeadLetterStore) with ETags
-// that remembers which drivers it read, and a Publisher that remembers
-// what it published.
+// that remembers which drivers it read, a Publisher that remembers what it
+// published, and a Metrics that remembers what it counted.
 package apptest
 
 import (
