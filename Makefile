@@ -9,7 +9,9 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 SERVICES    := trip driver notification
-SERVICE_MODULES := $(addprefix services/,$(SERVICES))
+# The modules make unit tests: the services, and the backlog exporter
+# (backlog/), which reads the broker from outside the services.
+SERVICE_MODULES := $(addprefix services/,$(SERVICES)) backlog
 MODULES     := $(SERVICE_MODULES) test
 # Modules outside go.work, built and tested with GOWORK=off: the checks of
 # the deployment files, whose dependencies (BuildKit, HCL) stay away from
@@ -32,12 +34,13 @@ BROKER      ?= redis
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: ## Run the three services with their Dapr sidecars until Ctrl-C; BROKER=rabbitmq|kafka|nats|mqtt|servicebus (default redis)
+run: ## Run the three services with their Dapr sidecars, and the backlog exporter on :9099 (Redis only), until Ctrl-C; BROKER=rabbitmq|kafka|nats|mqtt|servicebus (default redis)
 	@BROKER=$(BROKER) scripts/run.sh
 
 test: unit fuzz e2e ## Unit tests of every module, a short fuzz run, then the end-to-end suite
 
-unit: ## Unit tests of each service module, in the workspace and alone (GOWORK=off, as container builds)
+unit: ## Unit tests of each service module and the backlog exporter, in the workspace and alone (GOWORK=off, as container builds); installs redis-server, which the exporter's tests start
+	@scripts/redis.sh --installed
 	@for m in $(SERVICE_MODULES); do \
 		echo "== $$m"; \
 		(cd $$m && go test ./... && echo "-- $$m with GOWORK=off" && GOWORK=off go test ./...); \

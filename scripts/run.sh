@@ -15,6 +15,11 @@
 # pubsub.yaml). State stays in Redis whichever broker carries the events.
 # This script starts Redis but no other broker: it says which server must be
 # listening and which variable points the component at it.
+#
+# With BROKER=redis it also builds and starts the backlog exporter
+# (backlog/): on http://127.0.0.1:9099/metrics, how many events wait for each
+# subscription, read from Redis (ride_backlog_lag, ride_backlog_pending). It
+# reads Redis Streams only, so with another broker it is not started.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -97,20 +102,36 @@ fi
 cli=$("$root/scripts/dapr-cli.sh")
 "$root/scripts/redis.sh"
 
-# The ports dapr.yaml names: apps, sidecar HTTP and gRPC APIs.
+# The ports dapr.yaml names: apps, sidecar HTTP and gRPC APIs; and the
+# backlog exporter's, with Redis as the broker.
+ports=(8080 8081 8082 3500 3501 3502 50001 50002 50003)
+backlog_port=9099
+if [[ $broker == redis ]]; then
+	ports+=("$backlog_port")
+fi
 busy=()
-for port in 8080 8081 8082 3500 3501 3502 50001 50002 50003; do
+for port in "${ports[@]}"; do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		busy+=("$port")
 	fi
 done
 if ((${#busy[@]} > 0)); then
-	say "these ports are in use, so the services or their sidecars cannot start: ${busy[*]}"
+	say "these ports are in use, so the services, their sidecars or the backlog exporter cannot start: ${busy[*]}"
 	if command -v ss >/dev/null; then
 		for port in "${busy[@]}"; do ss -Hltnp "sport = :$port" >&2 || true; done
 	fi
 	say "stop whatever holds them (an earlier run?) and try again"
 	exit 1
+fi
+
+# The backlog exporter, built from the workspace as `go run` builds the
+# services, and run as a binary below so that a signal reaches it, not a
+# `go run` in between. Built before anything starts: a failed build leaves
+# nothing running.
+if [[ $broker == redis ]]; then
+	say "building the backlog exporter (backlog/) into .bin/backlog"
+	mkdir -p "$root/.bin"
+	(cd "$root/backlog" && go build -o "$root/.bin/backlog" .)
 fi
 
 # With -f, the CLI 1.12 ignores --runtime-path and runs
@@ -159,7 +180,12 @@ Order a taxi once they are ready:
   curl -s http://localhost:8082/riders/rider-42/notifications
 Logs: services/<name>/.dapr/logs/. Stop with Ctrl-C.
 BANNER
-printf 'Broker: %s (the pubsub component in %s)\n\n' "$broker" "$resources"
+printf 'Broker: %s (the pubsub component in %s)\n' "$broker" "$resources"
+if [[ $broker == redis ]]; then
+	printf 'Backlog: http://localhost:%s/metrics  (events waiting per subscription: curl -s ... | grep ^ride_backlog)\n\n' "$backlog_port"
+else
+	printf 'Backlog: not started: the backlog exporter reads Redis Streams only, and the broker is %s\n\n' "$broker"
+fi
 
 cd "$root"
 # The CLI puts itself and everything it starts into a process group of its
@@ -170,6 +196,14 @@ cd "$root"
 "$cli" run -f "$template" &
 cli_pid=$!
 
+# The backlog exporter (built above) logs to this terminal; BACKLOG_TOPICS
+# passes through.
+backlog_pid=
+if [[ $broker == redis ]]; then
+	APP_HOST=127.0.0.1 APP_PORT=$backlog_port "$root/.bin/backlog" &
+	backlog_pid=$!
+fi
+
 # stop interrupts the CLI's process group and waits for it to end. The
 # services shut down within 4s. The CLI 1.12 acts on a signal only once it
 # has started every app, and then it retries calls to sidecars that are
@@ -178,12 +212,20 @@ stop() {
 	trap '' INT TERM
 	say "stopping"
 	kill -INT -- "-$cli_pid" 2>/dev/null || kill -INT "$cli_pid" 2>/dev/null || true
+	if [[ -n $backlog_pid ]]; then
+		kill -TERM "$backlog_pid" 2>/dev/null || true
+	fi
 	for _ in $(seq 1 60); do
-		kill -0 -- "-$cli_pid" 2>/dev/null || return 0
+		if ! kill -0 -- "-$cli_pid" 2>/dev/null && ! { [[ -n $backlog_pid ]] && kill -0 "$backlog_pid" 2>/dev/null; }; then
+			return 0
+		fi
 		sleep 0.1
 	done
 	say "killing what is left of the run after 6s"
 	kill -KILL -- "-$cli_pid" 2>/dev/null || true
+	if [[ -n $backlog_pid ]]; then
+		kill -KILL "$backlog_pid" 2>/dev/null || true
+	fi
 }
 trap 'stop; exit 0' INT # Ctrl-C is how a run ends
 trap 'stop; exit 143' TERM
@@ -211,6 +253,10 @@ ready() {
 		answer=$(http_get "$port" /v1.0/metadata) || return 1
 		[[ $answer == *'"appPID"'* ]] || return 1
 	done
+	if [[ -n $backlog_pid ]]; then
+		answer=$(http_get "$backlog_port" /healthz) || return 1
+		[[ $answer == "HTTP/1."?" 200 "* ]] || return 1
+	fi
 }
 
 (
@@ -218,6 +264,9 @@ ready() {
 	for _ in $(seq 1 240); do
 		if ready; then
 			say "all three services are ready: http://localhost:8080"
+			if [[ -n $backlog_pid ]]; then
+				say "the backlog exporter is ready: http://localhost:$backlog_port/metrics"
+			fi
 			exit 0
 		fi
 		sleep 0.5

@@ -20,9 +20,16 @@ type series map[string]float64
 // scrape reads the Prometheus metrics a service serves.
 func (s *system) scrape(t *testing.T, service string) series {
 	t.Helper()
-	r := do(t, http.MethodGet, s.url(service, "/metrics"), "")
+	return scrapeURL(t, service, s.url(service, "/metrics"))
+}
+
+// scrapeURL reads the Prometheus metrics served at url, by what (for the
+// messages).
+func scrapeURL(t *testing.T, what, url string) series {
+	t.Helper()
+	r := do(t, http.MethodGet, url, "")
 	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
-		t.Fatalf("GET %s /metrics: want 200 text/plain, got %s", service, r)
+		t.Fatalf("GET %s /metrics: want 200 text/plain, got %s", what, r)
 	}
 	got := series{}
 	sc := bufio.NewScanner(bytes.NewReader(r.body))
@@ -34,7 +41,7 @@ func (s *system) scrape(t *testing.T, service string) series {
 		i := strings.LastIndexByte(line, ' ')
 		v, err := strconv.ParseFloat(line[i+1:], 64)
 		if i < 0 || err != nil {
-			t.Fatalf("GET %s /metrics: unreadable line %q", service, line)
+			t.Fatalf("GET %s /metrics: unreadable line %q", what, line)
 		}
 		got[line[:i]] = v
 	}

@@ -132,18 +132,26 @@ func prepare() error {
 	return buildServices()
 }
 
-// buildServices builds each service's binary the way a container build
-// does: from its own folder, as its own module (GOWORK=off).
+// buildServices builds each service's binary, and the backlog exporter's
+// (../backlog, for withBacklogExporter), the way a container build does:
+// from its own folder, as its own module (GOWORK=off).
 func buildServices() error {
-	errs := make([]error, len(services))
+	dirs := map[string]string{backlogExporter: filepath.Join("..", "backlog")} // binary -> module folder
+	for _, name := range services {
+		dirs[name] = filepath.Join("..", "services", name)
+	}
+	errs := make([]error, 0, len(dirs))
+	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for i, name := range services {
+	for name, dir := range dirs {
 		wg.Go(func() {
 			cmd := exec.Command("go", "build", "-buildvcs=false", "-o", filepath.Join(binDir, name), ".")
-			cmd.Dir = filepath.Join("..", "services", name)
+			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), "GOWORK=off")
 			if out, err := cmd.CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("build %s: %w\n%s", name, err, out)
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("build %s: %w\n%s", name, err, out))
+				mu.Unlock()
 			}
 		})
 	}
@@ -187,6 +195,7 @@ type settings struct {
 	sidecarEnv      []string // extra KEY=VALUE for every sidecar, read by the pubsub component (envRef)
 	broker          func(*system) ([]string, error)
 	profiling       bool
+	backlog         bool // run the backlog exporter
 }
 
 // withEnv adds KEY=VALUE settings to a service's environment, for
@@ -234,6 +243,16 @@ func withBroker(start func(*system) ([]string, error)) option {
 	return func(s *settings) { s.broker = start }
 }
 
+// withBacklogExporter runs the backlog exporter (../backlog) beside the
+// services, against the system's Redis, as make run does; system.backlogURL
+// is where it serves its metrics.
+func withBacklogExporter() option {
+	return func(s *settings) { s.backlog = true }
+}
+
+// backlogExporter is the backlog exporter's binary, and its process's name.
+const backlogExporter = "backlog"
+
 // system is Redis plus, for each service, its binaries and their sidecars.
 type system struct {
 	name     string
@@ -244,6 +263,8 @@ type system struct {
 	redisAddr string        // host:port of the system's own Redis
 	redis     *redis.Client // for tests that read the broker
 	apps      map[string][]*app
+
+	backlogPort int // the backlog exporter's, with withBacklogExporter
 
 	mu       sync.Mutex
 	procs    []*process // every process started, in start order
@@ -371,7 +392,7 @@ func (s *system) logDir() string { return filepath.Join(s.dir, "logs") }
 // start starts Redis, the services and their sidecars, and waits until
 // every one of them is ready.
 func (s *system) start() error {
-	n := 1
+	n := 2 // Redis, the backlog exporter
 	for _, name := range services {
 		n += 5 * s.replicaCount(name)
 	}
@@ -379,7 +400,7 @@ func (s *system) start() error {
 	if err != nil {
 		return err
 	}
-	s.redisPort, ports = ports[0], ports[1:]
+	s.redisPort, s.backlogPort, ports = ports[0], ports[1], ports[2:]
 	s.redisAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.redisPort))
 	s.redis = redis.NewClient(&redis.Options{Addr: s.redisAddr})
 	if err := s.startRedis(); err != nil {
@@ -391,6 +412,11 @@ func (s *system) start() error {
 			return fmt.Errorf("start the broker: %w", err)
 		}
 		s.settings.sidecarEnv = append(s.settings.sidecarEnv, env...)
+	}
+	if s.settings.backlog {
+		if err := s.startBacklogExporter(); err != nil {
+			return err
+		}
 	}
 	for _, name := range services {
 		for i := range s.replicaCount(name) {
@@ -420,8 +446,27 @@ func (s *system) start() error {
 			}
 		}
 	}
+	if s.settings.backlog {
+		return s.poll(ctx, "the backlog exporter to answer", func(ctx context.Context) error {
+			return httpOK(ctx, s.backlogURL()+"/healthz")
+		})
+	}
 	return nil
 }
+
+// startBacklogExporter starts the backlog exporter on the system's Redis,
+// watching the default topics.
+func (s *system) startBacklogExporter() error {
+	_, err := s.spawn(backlogExporter, append(inheritedEnv(),
+		"APP_HOST=127.0.0.1",
+		"APP_PORT="+strconv.Itoa(s.backlogPort),
+		"REDIS_HOST="+s.redisAddr,
+	), filepath.Join(binDir, backlogExporter))
+	return err
+}
+
+// backlogURL is the base URL of the backlog exporter.
+func (s *system) backlogURL() string { return "http://127.0.0.1:" + strconv.Itoa(s.backlogPort) }
 
 func (s *system) replicaCount(service string) int {
 	return max(1, s.settings.replicas[service])
@@ -495,7 +540,7 @@ func inheritedEnv() []string {
 		switch name {
 		case "APP_HOST", "APP_PORT", "DAPR_HOST", "DAPR_HTTP_PORT", "DAPR_GRPC_PORT", "PUBSUB_NAME",
 			"STATESTORE_NAME", "SIDECAR_WAIT", "SHUTDOWN_TIMEOUT", "ASSIGN_DEADLINE", "RIDE_DURATION", "REDIS_HOST",
-			"DRIVER_POOL_SIZE", "DRIVER_POOL_AREA", "PPROF_ADDR":
+			"DRIVER_POOL_SIZE", "DRIVER_POOL_AREA", "PPROF_ADDR", "REDIS_PASSWORD", "BACKLOG_TOPICS":
 			continue
 		}
 		env = append(env, kv)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -458,5 +459,27 @@ func TestSIGTERMAnswersAnOrderInFlight(t *testing.T) {
 	lines := s.logs.lines(t)
 	if i := slices.IndexFunc(lines, func(line map[string]any) bool { return line["path"] == "/trips" }); i < 0 || lines[i]["status"] != 503.0 {
 		t.Errorf("no log line of the order answered 503; logs:\n%s", s.logs)
+	}
+}
+
+// TestShutdownIsNotHeldUpByASilentConnection: a connection that never
+// sends a request (an HTTP client's spare dial, which daprd's app channel
+// makes) does not keep run from shutting down within its budget.
+// http.Server.Shutdown counts such a connection as busy for 5 s, more than
+// the 4 s budget, so run would return "shutdown budget exceeded" unless the
+// server drops it sooner (ReadHeaderTimeout).
+func TestShutdownIsNotHeldUpByASilentConnection(t *testing.T) {
+	_, opts := daprtest.Start(t)
+	s := start(t, sidecarEnv(opts))
+	s.waitFor(t, "/readyz", http.StatusOK)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	time.Sleep(100 * time.Millisecond) // let the server accept it
+	s.stop()
+	if err := s.returned(t); err != nil {
+		t.Fatalf("run returned %v, want nil: the silent connection held up the shutdown; logs:\n%s", err, s.logs)
 	}
 }
