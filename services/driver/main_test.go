@@ -16,7 +16,7 @@ import (
 
 	"github.com/ride-choreography/services/driver/internal/contracttest"
 	"github.com/ride-choreography/services/driver/internal/dapr/daprtest"
-	"github.com/ride-choreography/services/driver/internal/jsontest"
+	"github.com/ride-choreography/services/driver/internal/testkit"
 )
 
 // hangGuard ends a test that would otherwise wait forever.
@@ -110,7 +110,7 @@ func TestRunServesUntilStopped(t *testing.T) {
 	awaitReturn(t, done, "a graceful stop")
 
 	var messages []string
-	for _, entry := range jsontest.Lines(t, logs.String()) {
+	for _, entry := range testkit.Lines(t, logs.String()) {
 		if entry["service"] != "driver" {
 			t.Errorf("log line %v has no service=driver", entry)
 		}
@@ -140,7 +140,7 @@ func TestRunFailsWithoutSidecar(t *testing.T) {
 		t.Errorf("run() error = %v, want one about waiting for the sidecar", err)
 	}
 	var errorLines []string
-	for _, entry := range jsontest.Lines(t, logs.String()) {
+	for _, entry := range testkit.Lines(t, logs.String()) {
 		if entry["level"] == "error" {
 			message, _ := entry["message"].(string)
 			errorLines = append(errorLines, message)

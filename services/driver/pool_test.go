@@ -14,9 +14,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ride-choreography/services/driver/internal/app"
-	"github.com/ride-choreography/services/driver/internal/app/apptest"
 	"github.com/ride-choreography/services/driver/internal/dapr/daprtest"
 	"github.com/ride-choreography/services/driver/internal/driver"
+	"github.com/ride-choreography/services/driver/internal/testkit"
 )
 
 func TestRunWithTenThousandDrivers(t *testing.T) {
@@ -83,7 +83,7 @@ func TestRunRestartFreesNobody(t *testing.T) {
 // startingStore is a Store whose first reads fail, as a state store that
 // is still starting does.
 type startingStore struct {
-	*apptest.Store
+	*testkit.Store
 	failures atomic.Int32 // reads still to fail
 }
 
@@ -96,12 +96,12 @@ func (s *startingStore) Drivers(ctx context.Context, ids []string) ([]app.Stored
 
 // newPoolService returns the service over store with the default pool.
 func newPoolService(store app.Store) *app.Service {
-	return app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(),
+	return app.NewService(store, &testkit.Publisher{}, &testkit.Metrics{}, driver.DefaultPool(),
 		app.Timing{AssignDeadline: time.Minute, RideDuration: time.Minute}, time.Now)
 }
 
 func TestSeedPoolTriesAgainUntilItSucceeds(t *testing.T) {
-	store := &startingStore{Store: apptest.NewStore()}
+	store := &startingStore{Store: testkit.NewStore()}
 	store.failures.Store(2)
 	service := newPoolService(store)
 	ctx, cancel := context.WithTimeout(t.Context(), hangGuard)
@@ -119,7 +119,7 @@ func TestSeedPoolTriesAgainUntilItSucceeds(t *testing.T) {
 }
 
 func TestSeedPoolGivesUpWhenItsContextEnds(t *testing.T) {
-	store := apptest.NewStore()
+	store := testkit.NewStore()
 	store.Err = errors.New("connection refused")
 	ctx, cancel := context.WithTimeout(t.Context(), 700*time.Millisecond)
 	defer cancel()

@@ -22,7 +22,7 @@ import (
 
 	"github.com/ride-choreography/services/notification/internal/contracttest"
 	"github.com/ride-choreography/services/notification/internal/dapr/daprtest"
-	"github.com/ride-choreography/services/notification/internal/logtest"
+	"github.com/ride-choreography/services/notification/internal/testkit"
 )
 
 // TestMain lets a test run the service as a process of its own: this test
@@ -49,7 +49,7 @@ func freePort(t *testing.T) string {
 // service is run, started in the background by a test.
 type service struct {
 	url    string
-	stdout *logtest.Buffer
+	stdout *testkit.Buffer
 	stop   context.CancelFunc
 	done   chan error
 }
@@ -60,7 +60,7 @@ func start(t *testing.T, env map[string]string) *service {
 	t.Helper()
 	env["APP_PORT"] = freePort(t)
 	ctx, stop := context.WithCancel(t.Context())
-	s := &service{url: "http://127.0.0.1:" + env["APP_PORT"], stdout: &logtest.Buffer{}, stop: stop, done: make(chan error, 1)}
+	s := &service{url: "http://127.0.0.1:" + env["APP_PORT"], stdout: &testkit.Buffer{}, stop: stop, done: make(chan error, 1)}
 	go func() { s.done <- run(ctx, func(name string) string { return env[name] }, s.stdout, io.Discard) }()
 	t.Cleanup(func() {
 		stop()
@@ -238,7 +238,7 @@ func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
 		"STATESTORE_NAME=" + opts.StateStore,
 		"SHUTDOWN_TIMEOUT=4s",
 	}
-	s := &service{url: "http://127.0.0.1:" + port, stdout: &logtest.Buffer{}}
+	s := &service{url: "http://127.0.0.1:" + port, stdout: &testkit.Buffer{}}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/ride-choreography/services/trip/internal/contracttest"
 	"github.com/ride-choreography/services/trip/internal/dapr"
 	"github.com/ride-choreography/services/trip/internal/dapr/daprtest"
+	"github.com/ride-choreography/services/trip/internal/testkit"
 )
 
 // hangGuard ends a wait that would otherwise last forever. It bounds
@@ -41,49 +41,26 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// syncBuffer collects the service's JSON log lines; the service's
-// goroutines and the test use it at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines returns every log line written so far. The test fails at a line
-// that is not JSON or is not the trip service's.
-func (b *syncBuffer) lines(t *testing.T) []map[string]any {
+// serviceLines returns every log line written to logs so far; the test
+// fails at one that is not the trip service's.
+func serviceLines(t *testing.T, logs *testkit.Buffer) []map[string]any {
 	t.Helper()
-	var lines []map[string]any
-	for raw := range strings.Lines(b.String()) {
-		var line map[string]any
-		if err := json.Unmarshal([]byte(raw), &line); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", raw, err)
-		}
+	lines := logs.All(t)
+	for _, line := range lines {
 		if line["service"] != "trip" {
-			t.Errorf("log line %q lacks service=trip", raw)
+			t.Errorf("log line %v lacks service=trip", line)
 		}
-		lines = append(lines, line)
 	}
 	return lines
 }
 
-// messages returns the message of every log line written so far, except
-// the failed readiness probes: how many there are depends on timing.
-func (b *syncBuffer) messages(t *testing.T) []string {
+// messages returns the message of every log line written to logs so far,
+// except the failed readiness probes: how many there are depends on
+// timing.
+func messages(t *testing.T, logs *testkit.Buffer) []string {
 	t.Helper()
 	var msgs []string
-	for _, line := range b.lines(t) {
+	for _, line := range serviceLines(t, logs) {
 		if line["message"] == "request failed" && line["path"] == "/readyz" {
 			continue
 		}
@@ -96,7 +73,7 @@ func (b *syncBuffer) messages(t *testing.T) []string {
 // service is the trip service, run by a test.
 type service struct {
 	url  string
-	logs *syncBuffer
+	logs *testkit.Buffer
 	stop context.CancelFunc // nil for a process
 	done chan error         // what run returned; nil for a process
 }
@@ -119,7 +96,7 @@ func start(t *testing.T, vars map[string]string) *service {
 	t.Helper()
 	vars["APP_PORT"] = freePort(t)
 	ctx, stop := context.WithCancel(t.Context())
-	s := &service{url: "http://127.0.0.1:" + vars["APP_PORT"], logs: &syncBuffer{}, stop: stop, done: make(chan error, 1)}
+	s := &service{url: "http://127.0.0.1:" + vars["APP_PORT"], logs: &testkit.Buffer{}, stop: stop, done: make(chan error, 1)}
 	go func() { s.done <- run(ctx, env(vars), s.logs, io.Discard) }()
 	t.Cleanup(func() {
 		stop()
@@ -163,7 +140,7 @@ func (s *service) waitFor(t *testing.T, path string, status int) {
 func (s *service) waitForLog(t *testing.T, msg string) {
 	t.Helper()
 	deadline := time.Now().Add(hangGuard)
-	for !slices.Contains(s.logs.messages(t), msg) {
+	for !slices.Contains(messages(t, s.logs), msg) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no %q logged within %v; logs:\n%s", msg, hangGuard, s.logs)
 		}
@@ -270,14 +247,14 @@ func TestRunIsReadyOnlyBetweenSidecarAndShutdown(t *testing.T) {
 		t.Errorf("/readyz with the sidecar unhealthy: %d %q, want 503 \"not ready: starting\"", status, p.Detail)
 	}
 	s.waitForLog(t, "listening")
-	if diff := cmp.Diff([]string{"listening"}, s.logs.messages(t)); diff != "" {
+	if diff := cmp.Diff([]string{"listening"}, messages(t, s.logs)); diff != "" {
 		t.Errorf("log messages before the sidecar is healthy (-want +got):\n%s", diff)
 	}
 
 	fake.SetHealth(http.StatusNoContent)
 	s.waitFor(t, "/readyz", http.StatusOK)
 	s.waitForLog(t, "ready")
-	if diff := cmp.Diff([]string{"listening", "ready"}, s.logs.messages(t)); diff != "" {
+	if diff := cmp.Diff([]string{"listening", "ready"}, messages(t, s.logs)); diff != "" {
 		t.Errorf("log messages once ready (-want +got):\n%s", diff)
 	}
 
@@ -295,7 +272,7 @@ func TestRunIsReadyOnlyBetweenSidecarAndShutdown(t *testing.T) {
 	if err := s.returned(t); err != nil {
 		t.Fatalf("run() = %v, want nil", err)
 	}
-	if diff := cmp.Diff([]string{"listening", "ready", "shutting down", "stopped"}, s.logs.messages(t)); diff != "" {
+	if diff := cmp.Diff([]string{"listening", "ready", "shutting down", "stopped"}, messages(t, s.logs)); diff != "" {
 		t.Errorf("log messages (-want +got):\n%s", diff)
 	}
 }
@@ -348,7 +325,7 @@ func TestRunAcceptsAnOrder(t *testing.T) {
 		t.Fatalf("run() = %v, want nil", err)
 	}
 	want := []string{"listening", "ready", "trip ordered", "shutting down", "stopped"}
-	if diff := cmp.Diff(want, s.logs.messages(t)); diff != "" {
+	if diff := cmp.Diff(want, messages(t, s.logs)); diff != "" {
 		t.Errorf("log messages (-want +got):\n%s", diff)
 	}
 }
@@ -366,10 +343,10 @@ func TestRunGivesUpOnASidecarThatNeverBecomesHealthy(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "wait for sidecar") || !strings.Contains(err.Error(), "500") {
 		t.Errorf("run() = %v, want the wait for the sidecar ended at its deadline, naming the health status", err)
 	}
-	if diff := cmp.Diff([]string{"listening", "sidecar not ready, giving up"}, s.logs.messages(t)); diff != "" {
+	if diff := cmp.Diff([]string{"listening", "sidecar not ready, giving up"}, messages(t, s.logs)); diff != "" {
 		t.Errorf("log messages (-want +got):\n%s", diff)
 	}
-	for _, line := range s.logs.lines(t) {
+	for _, line := range serviceLines(t, s.logs) {
 		if line["message"] == "sidecar not ready, giving up" && (line["level"] != "error" || line["waited"] != 1000.0) {
 			t.Errorf("giving up logged %v, want level error and waited 1000 (ms)", line)
 		}
@@ -394,8 +371,8 @@ func TestSIGTERMAnswersAnOrderInFlight(t *testing.T) {
 	for k, v := range sidecarEnv(opts) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	s := &service{url: "http://127.0.0.1:" + port, logs: &syncBuffer{}}
-	var stderr syncBuffer
+	s := &service{url: "http://127.0.0.1:" + port, logs: &testkit.Buffer{}}
+	var stderr testkit.Buffer
 	cmd.Stdout, cmd.Stderr = s.logs, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -453,10 +430,10 @@ func TestSIGTERMAnswersAnOrderInFlight(t *testing.T) {
 
 	// The order's failure is logged where it is answered: before "stopped".
 	want := []string{"listening", "ready", "shutting down", "request failed", "stopped"}
-	if diff := cmp.Diff(want, s.logs.messages(t)); diff != "" {
+	if diff := cmp.Diff(want, messages(t, s.logs)); diff != "" {
 		t.Errorf("log messages (-want +got):\n%s", diff)
 	}
-	lines := s.logs.lines(t)
+	lines := serviceLines(t, s.logs)
 	if i := slices.IndexFunc(lines, func(line map[string]any) bool { return line["path"] == "/trips" }); i < 0 || lines[i]["status"] != 503.0 {
 		t.Errorf("no log line of the order answered 503; logs:\n%s", s.logs)
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ride-choreography/services/driver/internal/app"
-	"github.com/ride-choreography/services/driver/internal/app/apptest"
 	"github.com/ride-choreography/services/driver/internal/driver"
+	"github.com/ride-choreography/services/driver/internal/testkit"
 )
 
 const (
@@ -31,18 +31,18 @@ var (
 
 // fixture is a Service over recording fakes, with a clock the test moves.
 type fixture struct {
-	store     *apptest.Store
-	publisher *apptest.Publisher
-	metrics   *apptest.Metrics
+	store     *testkit.Store
+	publisher *testkit.Publisher
+	metrics   *testkit.Metrics
 	service   *app.Service
 	now       time.Time
 }
 
 func newFixture(drivers ...driver.Driver) *fixture {
 	f := &fixture{
-		store:     apptest.NewStore(drivers...),
-		publisher: &apptest.Publisher{},
-		metrics:   &apptest.Metrics{},
+		store:     testkit.NewStore(drivers...),
+		publisher: &testkit.Publisher{},
+		metrics:   &testkit.Metrics{},
 		now:       requestedAt.Add(time.Second),
 	}
 	f.service = app.NewService(f.store, f.publisher, f.metrics, driver.DefaultPool(), timing, func() time.Time { return f.now })
@@ -102,7 +102,7 @@ func onTrip(t *testing.T, since time.Time, tripsByDriver map[string]string) []dr
 }
 
 // tripsByDriver returns which driver of the store is on which trip at now.
-func tripsByDriver(s *apptest.Store, now time.Time) map[string]string {
+func tripsByDriver(s *testkit.Store, now time.Time) map[string]string {
 	out := map[string]string{}
 	for id, d := range s.Pool() {
 		if d = d.At(now); d.Status == driver.StatusOnTrip {
@@ -127,15 +127,15 @@ func once(fn func()) func() {
 
 // assignedMessage is the message announcing the pool driver driverID on
 // trip tripID, assigned at the given time.
-func assignedMessage(t *testing.T, driverID string, at time.Time) apptest.Message {
+func assignedMessage(t *testing.T, driverID string, at time.Time) testkit.Message {
 	t.Helper()
-	return apptest.Message{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, driverID, at)}
+	return testkit.Message{Topic: app.TopicDriverAssigned, Event: assigned(t, tripID, driverID, at)}
 }
 
 // notFoundMessage is the message saying no driver was found for trip
 // tripID, decided at the given time.
-func notFoundMessage(at time.Time) apptest.Message {
-	return apptest.Message{Topic: app.TopicDriverNotFound, Event: app.DriverNotFound{
+func notFoundMessage(at time.Time) testkit.Message {
+	return testkit.Message{Topic: app.TopicDriverNotFound, Event: app.DriverNotFound{
 		TripID:    tripID,
 		RiderID:   "rider-42",
 		Reason:    "no driver became free within 60s",
@@ -155,7 +155,7 @@ func allOnOtherTrips() map[string]string {
 
 // checkPublished fails the test unless the fixture published exactly want,
 // in order.
-func (f *fixture) checkPublished(t *testing.T, want ...apptest.Message) {
+func (f *fixture) checkPublished(t *testing.T, want ...testkit.Message) {
 	t.Helper()
 	if diff := cmp.Diff(want, f.publisher.Published()); diff != "" {
 		t.Errorf("published mismatch (-want +got):\n%s", diff)
@@ -164,7 +164,7 @@ func (f *fixture) checkPublished(t *testing.T, want ...apptest.Message) {
 
 // checkCounted fails the test unless the fixture counted exactly the
 // assignments want, in order.
-func (f *fixture) checkCounted(t *testing.T, want ...apptest.Counted) {
+func (f *fixture) checkCounted(t *testing.T, want ...testkit.Counted) {
 	t.Helper()
 	if diff := cmp.Diff(want, f.metrics.Assignments()); diff != "" {
 		t.Errorf("assignments counted mismatch (-want +got):\n%s", diff)
@@ -182,7 +182,7 @@ func (f *fixture) checkOnTrips(t *testing.T, want map[string]string) {
 
 // take reserves driverID for tripID at now directly in the store, as a
 // rival replica would.
-func take(t *testing.T, s *apptest.Store, driverID, tripID string, now time.Time) {
+func take(t *testing.T, s *testkit.Store, driverID, tripID string, now time.Time) {
 	t.Helper()
 	stored, err := s.Drivers(context.Background(), []string{driverID})
 	if err != nil || len(stored) != 1 {
@@ -212,8 +212,8 @@ func TestAssignDriverReservesNearestFreeDriver(t *testing.T) {
 	if want.ETASeconds != 60 {
 		t.Errorf("ETASeconds = %d, want the minimum of 60 for a pickup next to the driver", want.ETASeconds)
 	}
-	f.checkPublished(t, apptest.Message{Topic: app.TopicDriverAssigned, Event: want})
-	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
+	f.checkPublished(t, testkit.Message{Topic: app.TopicDriverAssigned, Event: want})
+	f.checkCounted(t, testkit.Counted{Outcome: "driver_assigned", Waited: time.Second})
 	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 	recorded, ok := f.store.Recorded(tripID)
 	if !ok {
@@ -237,7 +237,7 @@ func TestAssignDriverRedeliveryPublishesSameEvent(t *testing.T) {
 
 	want := assignedMessage(t, "jarda", firstAt)
 	f.checkPublished(t, want, want, want)
-	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
+	f.checkCounted(t, testkit.Counted{Outcome: "driver_assigned", Waited: time.Second})
 	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 }
 
@@ -253,7 +253,7 @@ func TestAssignDriverRecoversDriverReservedBeforeCrash(t *testing.T) {
 	}
 
 	f.checkPublished(t, assignedMessage(t, "petra", requestedAt))
-	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
+	f.checkCounted(t, testkit.Counted{Outcome: "driver_assigned", Waited: time.Second})
 	f.checkOnTrips(t, map[string]string{"petra": tripID})
 	if _, ok := f.store.Recorded(tripID); !ok {
 		t.Error("no assignment recorded")
@@ -270,7 +270,7 @@ func TestAssignDriverRetriesWithFreshStateAfterETagConflict(t *testing.T) {
 
 	// Petra is the next nearest to Jarda's corner.
 	f.checkPublished(t, assignedMessage(t, "petra", f.now))
-	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
+	f.checkCounted(t, testkit.Counted{Outcome: "driver_assigned", Waited: time.Second})
 	f.checkOnTrips(t, map[string]string{"jarda": "rival-trip", "petra": tripID})
 }
 
@@ -290,7 +290,7 @@ func TestAssignDriverReleasesDriverWhenAnotherDeliveryRecordedFirst(t *testing.T
 		t.Fatalf("AssignDriver() error = %v", err)
 	}
 
-	f.checkPublished(t, apptest.Message{Topic: app.TopicDriverAssigned, Event: rival})
+	f.checkPublished(t, testkit.Message{Topic: app.TopicDriverAssigned, Event: rival})
 	f.checkCounted(t) // the rival recorded the outcome, and counts it
 	f.checkOnTrips(t, map[string]string{"petra": tripID})
 }
@@ -301,20 +301,20 @@ func TestAssignDriverWithNoDriverFree(t *testing.T) {
 		name          string
 		waited        time.Duration
 		wantErr       error
-		wantPublished []apptest.Message
-		wantCounted   []apptest.Counted
+		wantPublished []testkit.Message
+		wantCounted   []testkit.Counted
 	}{
 		{name: "just requested: retry", waited: 0, wantErr: driver.ErrNoDriverFree},
 		{name: "a moment before the deadline: retry", waited: deadline - time.Millisecond, wantErr: driver.ErrNoDriverFree},
 		{
 			name: "at the deadline: not found", waited: deadline,
-			wantPublished: []apptest.Message{notFoundMessage(requestedAt.Add(deadline))},
-			wantCounted:   []apptest.Counted{{Outcome: "no_driver", Waited: deadline}},
+			wantPublished: []testkit.Message{notFoundMessage(requestedAt.Add(deadline))},
+			wantCounted:   []testkit.Counted{{Outcome: "no_driver", Waited: deadline}},
 		},
 		{
 			name: "long after the deadline: not found", waited: time.Hour,
-			wantPublished: []apptest.Message{notFoundMessage(requestedAt.Add(time.Hour))},
-			wantCounted:   []apptest.Counted{{Outcome: "no_driver", Waited: time.Hour}},
+			wantPublished: []testkit.Message{notFoundMessage(requestedAt.Add(time.Hour))},
+			wantCounted:   []testkit.Counted{{Outcome: "no_driver", Waited: time.Hour}},
 		},
 	}
 	for _, tt := range tests {
@@ -352,7 +352,7 @@ func TestAssignDriverNotFoundIsRepublishedUnchanged(t *testing.T) {
 
 	want := notFoundMessage(decidedAt)
 	f.checkPublished(t, want, want)
-	f.checkCounted(t, apptest.Counted{Outcome: "no_driver", Waited: deadline})
+	f.checkCounted(t, testkit.Counted{Outcome: "no_driver", Waited: deadline})
 }
 
 func TestAssignDriverPublishFailureIsRetriedWithoutSecondDriver(t *testing.T) {
@@ -369,7 +369,7 @@ func TestAssignDriverPublishFailureIsRetriedWithoutSecondDriver(t *testing.T) {
 		t.Fatalf("published %v, want nothing", f.publisher.Published())
 	}
 	// The outcome is recorded, and counted, although its publish failed.
-	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
+	f.checkCounted(t, testkit.Counted{Outcome: "driver_assigned", Waited: time.Second})
 
 	f.publisher.Err = nil
 	f.now = f.now.Add(10 * time.Second)
@@ -378,7 +378,7 @@ func TestAssignDriverPublishFailureIsRetriedWithoutSecondDriver(t *testing.T) {
 	}
 
 	f.checkPublished(t, assignedMessage(t, "jarda", firstAt))
-	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second})
+	f.checkCounted(t, testkit.Counted{Outcome: "driver_assigned", Waited: time.Second})
 	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 }
 
@@ -386,13 +386,13 @@ func TestAssignDriverFailsWithoutState(t *testing.T) {
 	errStore := errors.New("state store unavailable")
 	tests := []struct {
 		name    string
-		store   func() *apptest.Store
+		store   func() *testkit.Store
 		wantErr error
 	}{
 		{
 			name: "store unreachable",
-			store: func() *apptest.Store {
-				s := apptest.NewStore(driver.DefaultPool()...)
+			store: func() *testkit.Store {
+				s := testkit.NewStore(driver.DefaultPool()...)
 				s.Err = errStore
 				return s
 			},
@@ -400,14 +400,14 @@ func TestAssignDriverFailsWithoutState(t *testing.T) {
 		},
 		{
 			name:    "pool not seeded",
-			store:   func() *apptest.Store { return apptest.NewStore(driver.DefaultPool()[:2]...) },
+			store:   func() *testkit.Store { return testkit.NewStore(driver.DefaultPool()[:2]...) },
 			wantErr: app.ErrPoolNotSeeded,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			publisher := &apptest.Publisher{}
-			metrics := &apptest.Metrics{}
+			publisher := &testkit.Publisher{}
+			metrics := &testkit.Metrics{}
 			service := app.NewService(tt.store(), publisher, metrics, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 			_, err := service.AssignDriver(context.Background(), trip(tripID))
@@ -456,7 +456,7 @@ func TestAssignDriverConcurrentTripsNeverShareADriver(t *testing.T) {
 	if _, err := f.service.AssignDriver(context.Background(), trip("one-too-many")); !errors.Is(err, driver.ErrNoDriverFree) {
 		t.Errorf("AssignDriver() with the pool busy error = %v, want %v", err, driver.ErrNoDriverFree)
 	}
-	counted := slices.Repeat([]apptest.Counted{{Outcome: "driver_assigned", Waited: time.Second}}, pool)
+	counted := slices.Repeat([]testkit.Counted{{Outcome: "driver_assigned", Waited: time.Second}}, pool)
 	f.checkCounted(t, counted...)
 }
 

@@ -13,8 +13,8 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/ride-choreography/services/driver/internal/app"
-	"github.com/ride-choreography/services/driver/internal/app/apptest"
 	"github.com/ride-choreography/services/driver/internal/driver"
+	"github.com/ride-choreography/services/driver/internal/testkit"
 )
 
 // bigPool returns the generated pool of n drivers around Prague.
@@ -70,9 +70,9 @@ func TestAssignDriverReadsOnlyTheNearestDrivers(t *testing.T) {
 	}
 	for _, p := range pickups {
 		t.Run(p.name, func(t *testing.T) {
-			store := apptest.NewStore(pool...)
-			publisher := &apptest.Publisher{}
-			service := app.NewService(store, publisher, &apptest.Metrics{}, pool, timing, func() time.Time { return requestedAt })
+			store := testkit.NewStore(pool...)
+			publisher := &testkit.Publisher{}
+			service := app.NewService(store, publisher, &testkit.Metrics{}, pool, timing, func() time.Time { return requestedAt })
 
 			got, err := service.AssignDriver(context.Background(), tripAt(tripID, p.at))
 			if err != nil {
@@ -123,8 +123,8 @@ func TestAssignDriverReadsFurtherWhileTheNearestAreBusy(t *testing.T) {
 					pool[i], _ = d.Reserve("other-"+d.ID, requestedAt, ride)
 				}
 			}
-			store := apptest.NewStore(pool...)
-			service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, bigPool(t, size), timing, func() time.Time { return requestedAt.Add(time.Second) })
+			store := testkit.NewStore(pool...)
+			service := app.NewService(store, &testkit.Publisher{}, &testkit.Metrics{}, bigPool(t, size), timing, func() time.Time { return requestedAt.Add(time.Second) })
 
 			got, err := service.AssignDriver(context.Background(), tripAt(tripID, pickup))
 
@@ -161,10 +161,10 @@ func TestAssignDriverInALargePoolNeverSharesADriver(t *testing.T) {
 	// once: the replicas race for the same few nearest drivers.
 	const trips = 60
 	pool := bigPool(t, 10_000)
-	store := apptest.NewStore(pool...)
-	publisher := &apptest.Publisher{}
+	store := testkit.NewStore(pool...)
+	publisher := &testkit.Publisher{}
 	now := func() time.Time { return requestedAt.Add(time.Second) }
-	metrics := []*apptest.Metrics{{}, {}}
+	metrics := []*testkit.Metrics{{}, {}}
 	replicas := []*app.Service{
 		app.NewService(store, publisher, metrics[0], pool, timing, now),
 		app.NewService(store, publisher, metrics[1], pool, timing, now),
@@ -280,7 +280,7 @@ func TestAssignDriverAfterCrash(t *testing.T) {
 
 			f.checkPublished(t, assignedMessage(t, tt.wantDriver, tt.wantAt))
 			// Recorded by the redelivery, eleven seconds after the order.
-			f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: 11 * time.Second})
+			f.checkCounted(t, testkit.Counted{Outcome: "driver_assigned", Waited: 11 * time.Second})
 			var carrying []string
 			for id, tid := range tripsByDriver(f.store, f.now) {
 				if tid == tripID {
@@ -312,7 +312,7 @@ func TestAssignDriverTakesOverAReservationUnderWay(t *testing.T) {
 
 	want := assignedMessage(t, "jarda", f.now)
 	f.checkPublished(t, want, want)
-	f.checkCounted(t, apptest.Counted{Outcome: "driver_assigned", Waited: time.Second}) // by the second delivery only
+	f.checkCounted(t, testkit.Counted{Outcome: "driver_assigned", Waited: time.Second}) // by the second delivery only
 	f.checkOnTrips(t, map[string]string{"jarda": tripID})
 }
 
@@ -360,9 +360,9 @@ func BenchmarkAssignDriver(b *testing.B) {
 	for _, size := range []int{50, 10_000} {
 		b.Run(fmt.Sprintf("pool=%d", size), func(b *testing.B) {
 			pool := bigPool(b, size)
-			store := apptest.NewStore(pool...)
+			store := testkit.NewStore(pool...)
 			now := requestedAt
-			service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, pool, app.Timing{AssignDeadline: deadline, RideDuration: time.Nanosecond}, func() time.Time { return now })
+			service := app.NewService(store, &testkit.Publisher{}, &testkit.Metrics{}, pool, app.Timing{AssignDeadline: deadline, RideDuration: time.Nanosecond}, func() time.Time { return now })
 			pickups := make([]app.TripCreated, 1024)
 			for i := range pickups {
 				pickups[i] = tripAt(fmt.Sprintf("trip-%d", i), pool[(i*7919)%len(pool)].Position)

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ride-choreography/services/driver/internal/app"
-	"github.com/ride-choreography/services/driver/internal/app/apptest"
+	"github.com/ride-choreography/services/driver/internal/testkit"
 )
 
 // receivedAt is when the dead letters in these tests arrive.
@@ -33,7 +33,7 @@ func kept(dl app.DeadLetter) app.DeadLetter {
 	return dl
 }
 
-func newBox(store *apptest.Store) *app.DeadLetterBox {
+func newBox(store *testkit.Store) *app.DeadLetterBox {
 	return app.NewDeadLetterBox(store, func() time.Time { return receivedAt.In(time.FixedZone("CET", 3600)) })
 }
 
@@ -65,7 +65,7 @@ func TestDeadLetterBoxStore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			box := newBox(apptest.NewStore())
+			box := newBox(testkit.NewStore())
 
 			for i, id := range tt.deliveries {
 				stored, err := box.Store(context.Background(), deadLetter(id))
@@ -89,7 +89,7 @@ func TestDeadLetterBoxStore(t *testing.T) {
 }
 
 func TestDeadLetterBoxKeepsTheNewestThousand(t *testing.T) {
-	box := newBox(apptest.NewStore())
+	box := newBox(testkit.NewStore())
 
 	for i := range 1002 {
 		if _, err := box.Store(context.Background(), deadLetter(fmt.Sprintf("evt-%d", i))); err != nil {
@@ -110,7 +110,7 @@ func TestDeadLetterBoxKeepsTheNewestThousand(t *testing.T) {
 }
 
 func TestDeadLetterBoxStoreStartsOverAfterConflict(t *testing.T) {
-	store := apptest.NewStore()
+	store := testkit.NewStore()
 	box := newBox(store)
 	store.BeforeSaveDeadLetters = once(func() {
 		if _, err := newBox(store).Store(context.Background(), deadLetter("rival")); err != nil {
@@ -134,7 +134,7 @@ func TestDeadLetterBoxStoreStartsOverAfterConflict(t *testing.T) {
 
 func TestDeadLetterBoxFailsWithoutStore(t *testing.T) {
 	errStore := errors.New("state store unavailable")
-	store := apptest.NewStore()
+	store := testkit.NewStore()
 	store.Err = errStore
 	box := newBox(store)
 
@@ -151,7 +151,7 @@ func TestDeadLetterBoxFailsWithoutStore(t *testing.T) {
 // in about 1 MiB, so that the record stays far below the 4 MiB a gRPC
 // message to the sidecar may take; the newest stay, the count goes on.
 func TestDeadLetterBoxKeepsWhatFitsOneRecord(t *testing.T) {
-	box := newBox(apptest.NewStore())
+	box := newBox(testkit.NewStore())
 	event := json.RawMessage(`"` + strings.Repeat("x", 16<<10) + `"`)
 	for i := range 300 {
 		dl := deadLetter(fmt.Sprintf("evt-%d", i))

@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ride-choreography/services/driver/internal/app"
-	"github.com/ride-choreography/services/driver/internal/app/apptest"
 	"github.com/ride-choreography/services/driver/internal/driver"
+	"github.com/ride-choreography/services/driver/internal/testkit"
 )
 
 func TestSeedPool(t *testing.T) {
@@ -26,25 +26,25 @@ func TestSeedPool(t *testing.T) {
 
 	tests := []struct {
 		name  string
-		store func() *apptest.Store
+		store func() *testkit.Store
 		want  map[string]driver.Driver
 	}{
 		{
 			name:  "empty store gets the whole pool, free",
-			store: func() *apptest.Store { return apptest.NewStore() },
+			store: func() *testkit.Store { return testkit.NewStore() },
 			want:  seeded,
 		},
 		{
 			name: "a restart frees nobody",
-			store: func() *apptest.Store {
-				return apptest.NewStore(onTrip(t, requestedAt, map[string]string{"jarda": tripID})[:1]...)
+			store: func() *testkit.Store {
+				return testkit.NewStore(onTrip(t, requestedAt, map[string]string{"jarda": tripID})[:1]...)
 			},
 			want: jardaOnTrip,
 		},
 		{
 			name: "a replica seeding at the same moment",
-			store: func() *apptest.Store {
-				s := apptest.NewStore()
+			store: func() *testkit.Store {
+				s := testkit.NewStore()
 				s.BeforeCreateDrivers = once(func() {
 					// The rival seeded Jarda, who then took a trip.
 					if err := s.SaveDriver(context.Background(), onTrip(t, requestedAt, map[string]string{"jarda": tripID})[0], ""); err != nil {
@@ -59,7 +59,7 @@ func TestSeedPool(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := tt.store()
-			service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
+			service := app.NewService(store, &testkit.Publisher{}, &testkit.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 			if err := service.SeedPool(context.Background()); err != nil {
 				t.Fatalf("SeedPool() error = %v", err)
@@ -74,9 +74,9 @@ func TestSeedPool(t *testing.T) {
 
 func TestSeedPoolFailsWithoutStore(t *testing.T) {
 	errStore := errors.New("state store unavailable")
-	store := apptest.NewStore()
+	store := testkit.NewStore()
 	store.Err = errStore
-	service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
+	service := app.NewService(store, &testkit.Publisher{}, &testkit.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 	if err := service.SeedPool(context.Background()); !errors.Is(err, errStore) {
 		t.Errorf("SeedPool() error = %v, want %v", err, errStore)
@@ -100,7 +100,7 @@ func TestDrivers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			service := app.NewService(apptest.NewStore(tt.stored...), &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return tt.now })
+			service := app.NewService(testkit.NewStore(tt.stored...), &testkit.Publisher{}, &testkit.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return tt.now })
 
 			got, err := service.Drivers(context.Background(), app.Page{})
 
@@ -124,10 +124,10 @@ func reversed(drivers []driver.Driver) []driver.Driver {
 
 func TestSeedPoolOfTenThousand(t *testing.T) {
 	pool := bigPool(t, 10_000)
-	store := apptest.NewStore(driver.DefaultPool()...)
+	store := testkit.NewStore(driver.DefaultPool()...)
 	creates := 0
 	store.BeforeCreateDrivers = func() { creates++ }
-	service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, pool, timing, func() time.Time { return requestedAt })
+	service := app.NewService(store, &testkit.Publisher{}, &testkit.Metrics{}, pool, timing, func() time.Time { return requestedAt })
 
 	if err := service.SeedPool(context.Background()); err != nil {
 		t.Fatalf("SeedPool() error = %v", err)
@@ -155,8 +155,8 @@ func TestSeedPoolTakesNewPositionsAndKeepsState(t *testing.T) {
 	moved := onTrip(t, requestedAt, map[string]string{"jarda": tripID})
 	moved[0].Position = driver.Position{Lat: 50.2, Lon: 14.1}
 	moved[0].Car.Color = "green"
-	store := apptest.NewStore(moved...)
-	service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
+	store := testkit.NewStore(moved...)
+	service := app.NewService(store, &testkit.Publisher{}, &testkit.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 	if err := service.SeedPool(context.Background()); err != nil {
 		t.Fatalf("SeedPool() error = %v", err)
@@ -171,9 +171,9 @@ func TestSeedPoolTakesNewPositionsAndKeepsState(t *testing.T) {
 func TestSeedPoolFailsWhenADriverChangesWhileUpdated(t *testing.T) {
 	moved := driver.DefaultPool()
 	moved[0].Position = driver.Position{Lat: 50.2, Lon: 14.1}
-	store := apptest.NewStore(moved...)
+	store := testkit.NewStore(moved...)
 	store.BeforeSaveDriver = once(func() { take(t, store, "jarda", tripID, requestedAt) })
-	service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
+	service := app.NewService(store, &testkit.Publisher{}, &testkit.Metrics{}, driver.DefaultPool(), timing, func() time.Time { return requestedAt })
 
 	if err := service.SeedPool(context.Background()); !errors.Is(err, app.ErrConflict) {
 		t.Errorf("SeedPool() error = %v, want %v: seed again", err, app.ErrConflict)
@@ -209,8 +209,8 @@ func TestDriversPage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := apptest.NewStore(pool...)
-			service := app.NewService(store, &apptest.Publisher{}, &apptest.Metrics{}, pool, timing, func() time.Time { return requestedAt })
+			store := testkit.NewStore(pool...)
+			service := app.NewService(store, &testkit.Publisher{}, &testkit.Metrics{}, pool, timing, func() time.Time { return requestedAt })
 
 			got, err := service.Drivers(context.Background(), tt.page)
 			if err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/ride-choreography/services/driver/internal/app"
 	"github.com/ride-choreography/services/driver/internal/dapr"
 	"github.com/ride-choreography/services/driver/internal/driver"
-	"github.com/ride-choreography/services/driver/internal/jsontest"
+	"github.com/ride-choreography/services/driver/internal/testkit"
 )
 
 func TestDeadLetterStore(t *testing.T) {
@@ -100,7 +100,7 @@ func TestDeadLetterIsStoredWithTheReasonItWasDropped(t *testing.T) {
 	if dl.Reason != dropped[0]["error"] {
 		t.Errorf("reason = %q, want the error the drop logged, %q", dl.Reason, dropped[0]["error"])
 	}
-	jsontest.Equal(t, poison, string(dl.Event))
+	testkit.Equal(t, poison, string(dl.Event))
 
 	want := []map[string]any{{
 		"level": "warn", "message": "dead letter stored", "topic": "driver-dead-letters", "eventId": "evt-1", "traceId": traceID,
@@ -198,7 +198,7 @@ func TestDeadLetterNeverDropped(t *testing.T) {
 			if dl.ID != tt.wantID || dl.Topic != tt.wantTopic || dl.Reason != tt.wantReason {
 				t.Errorf("dead letter = %s on %q because %q, want %s on %q because %q", dl.ID, dl.Topic, dl.Reason, tt.wantID, tt.wantTopic, tt.wantReason)
 			}
-			jsontest.Equal(t, tt.wantEvent, string(dl.Event))
+			testkit.Equal(t, tt.wantEvent, string(dl.Event))
 		})
 	}
 }

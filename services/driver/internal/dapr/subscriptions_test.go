@@ -17,11 +17,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/driver/internal/app"
-	"github.com/ride-choreography/services/driver/internal/app/apptest"
 	"github.com/ride-choreography/services/driver/internal/contracttest"
 	"github.com/ride-choreography/services/driver/internal/dapr"
 	"github.com/ride-choreography/services/driver/internal/driver"
-	"github.com/ride-choreography/services/driver/internal/jsontest"
+	"github.com/ride-choreography/services/driver/internal/testkit"
 )
 
 const (
@@ -52,8 +51,8 @@ func event(data string) string {
 // with recording fakes of their ports and of its Metrics, and its log.
 type harness struct {
 	subscriber  *dapr.Subscriber
-	store       *apptest.Store
-	publisher   *apptest.Publisher
+	store       *testkit.Store
+	publisher   *testkit.Publisher
 	deadLetters *app.DeadLetterBox
 	metrics     *recordingMetrics
 	logs        *bytes.Buffer
@@ -62,9 +61,9 @@ type harness struct {
 // newHarness returns a harness whose store holds drivers and whose clock
 // stands at now.
 func newHarness(now time.Time, drivers ...driver.Driver) *harness {
-	h := &harness{store: apptest.NewStore(drivers...), publisher: &apptest.Publisher{}, metrics: &recordingMetrics{}, logs: &bytes.Buffer{}}
+	h := &harness{store: testkit.NewStore(drivers...), publisher: &testkit.Publisher{}, metrics: &recordingMetrics{}, logs: &bytes.Buffer{}}
 	clock := func() time.Time { return now }
-	service := app.NewService(h.store, h.publisher, &apptest.Metrics{}, driver.DefaultPool(), timing, clock)
+	service := app.NewService(h.store, h.publisher, &testkit.Metrics{}, driver.DefaultPool(), timing, clock)
 	h.deadLetters = app.NewDeadLetterBox(h.store, clock)
 	h.subscriber = dapr.NewSubscriber(zerolog.New(h.logs), "pubsub", service, h.deadLetters, h.metrics)
 	return h
@@ -114,7 +113,7 @@ func deliver(t *testing.T, handler http.Handler, body string, header ...string) 
 func logLines(t *testing.T, logs *bytes.Buffer, message string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, entry := range jsontest.Lines(t, logs.String()) {
+	for _, entry := range testkit.Lines(t, logs.String()) {
 		if entry["message"] == message {
 			out = append(out, entry)
 		}
@@ -471,7 +470,7 @@ func TestTripCreatedAfterDeadlinePublishesDriverNotFound(t *testing.T) {
 		t.Fatalf("status = %s, want SUCCESS; log:\n%s", got, h.logs)
 	}
 
-	want := []apptest.Message{{
+	want := []testkit.Message{{
 		Topic: app.TopicDriverNotFound,
 		Event: app.DriverNotFound{
 			TripID:    exampleTrip,

@@ -10,7 +10,7 @@ import (
 
 	"github.com/ride-choreography/services/driver/internal/app"
 	"github.com/ride-choreography/services/driver/internal/driver"
-	"github.com/ride-choreography/services/driver/internal/jsontest"
+	"github.com/ride-choreography/services/driver/internal/testkit"
 )
 
 func TestListDeadLetters(t *testing.T) {
@@ -64,7 +64,7 @@ func TestListDeadLetters(t *testing.T) {
 			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type = %q, want application/json", ct)
 			}
-			jsontest.Equal(t, tt.wantBody, body)
+			testkit.Equal(t, tt.wantBody, body)
 		})
 	}
 }

@@ -16,13 +16,12 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/driver/internal/app"
-	"github.com/ride-choreography/services/driver/internal/app/apptest"
 	"github.com/ride-choreography/services/driver/internal/contracttest"
 	"github.com/ride-choreography/services/driver/internal/dapr"
 	"github.com/ride-choreography/services/driver/internal/driver"
 	"github.com/ride-choreography/services/driver/internal/httpapi"
-	"github.com/ride-choreography/services/driver/internal/jsontest"
 	"github.com/ride-choreography/services/driver/internal/metrics"
+	"github.com/ride-choreography/services/driver/internal/testkit"
 )
 
 // requestedAt is when the trip of the contract example was ordered.
@@ -36,8 +35,8 @@ var timing = app.Timing{AssignDeadline: time.Minute, RideDuration: 2 * time.Minu
 // app's ports.
 type testServer struct {
 	handler   http.Handler
-	store     *apptest.Store
-	publisher *apptest.Publisher
+	store     *testkit.Store
+	publisher *testkit.Publisher
 	readiness *httpapi.Readiness
 	logs      *bytes.Buffer
 }
@@ -46,8 +45,8 @@ type testServer struct {
 // stands at now.
 func newTestServer(now time.Time, drivers ...driver.Driver) *testServer {
 	s := &testServer{
-		store:     apptest.NewStore(drivers...),
-		publisher: &apptest.Publisher{},
+		store:     testkit.NewStore(drivers...),
+		publisher: &testkit.Publisher{},
 		readiness: httpapi.NewReadiness(func(context.Context) error { return nil }),
 		logs:      &bytes.Buffer{},
 	}
@@ -145,7 +144,7 @@ func TestHealthz(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("status = %d, want 200", resp.StatusCode)
 	}
-	jsontest.Equal(t, `{"status":"ok"}`, body)
+	testkit.Equal(t, `{"status":"ok"}`, body)
 }
 
 func TestReadyz(t *testing.T) {
@@ -181,7 +180,7 @@ func TestReadyz(t *testing.T) {
 				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("status = %d, want 200; body %s", resp.StatusCode, body)
 				}
-				jsontest.Equal(t, `{"status":"ready"}`, body)
+				testkit.Equal(t, `{"status":"ready"}`, body)
 				return
 			}
 			if p := assertProblem(t, resp, body, tt.wantStatus); p.Detail != tt.wantDetail {
@@ -243,7 +242,7 @@ func TestListDrivers(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
-	jsontest.Equal(t, `{"drivers":[
+	testkit.Equal(t, `{"drivers":[
 		{"id":"jarda","name":"Jarda","car":{"make":"Toyota","model":"Corolla","color":"blue","plate":"1AB 2345"},"position":{"lat":50.0755,"lon":14.4378},"status":"on_trip","tripId":"0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10","busyUntil":"2026-11-27T09:32:00Z"},
 		{"id":"petra","name":"Petra","car":{"make":"Skoda","model":"Octavia","color":"white","plate":"2AC 4411"},"position":{"lat":50.087,"lon":14.4208},"status":"free"},
 		{"id":"tomas","name":"Tomas","car":{"make":"Hyundai","model":"i30","color":"grey","plate":"3AD 1290"},"position":{"lat":50.103,"lon":14.392},"status":"free"},
@@ -403,7 +402,7 @@ func TestRequestFailuresAreLoggedOnce(t *testing.T) {
 			s.do(t, http.MethodGet, tt.path, "")
 
 			var levels []string
-			for _, entry := range jsontest.Lines(t, s.logs.String()) {
+			for _, entry := range testkit.Lines(t, s.logs.String()) {
 				if path, _ := entry["path"].(string); entry["message"] == "request failed" && path != "" {
 					level, _ := entry["level"].(string)
 					levels = append(levels, level)

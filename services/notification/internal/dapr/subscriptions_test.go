@@ -22,9 +22,9 @@ import (
 	"github.com/ride-choreography/services/notification/internal/contracttest"
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/dapr/daprtest"
-	"github.com/ride-choreography/services/notification/internal/logtest"
 	"github.com/ride-choreography/services/notification/internal/metrics"
 	"github.com/ride-choreography/services/notification/internal/notification"
+	"github.com/ride-choreography/services/notification/internal/testkit"
 )
 
 // traceID is the trace id of the traceparent of the contracts' examples.
@@ -140,8 +140,8 @@ func (r *recorder) DeadLetterStored(topic string) {
 }
 
 // newSubscriber returns a Subscriber on a recorder, and its log.
-func newSubscriber() (*dapr.Subscriber, *recorder, *logtest.Buffer) {
-	rec, logs := &recorder{}, &logtest.Buffer{}
+func newSubscriber() (*dapr.Subscriber, *recorder, *testkit.Buffer) {
+	rec, logs := &recorder{}, &testkit.Buffer{}
 	return dapr.NewSubscriber(zerolog.New(logs), "pubsub", rec, rec, rec), rec, logs
 }
 
@@ -482,7 +482,7 @@ func TestLeapSecondIsAccepted(t *testing.T) {
 func TestDuplicatesAreSentOnceAndStoreFailuresRetried(t *testing.T) {
 	fake, opts := daprtest.Start(t)
 	sidecar := dial(t, opts)
-	var logs logtest.Buffer
+	var logs testkit.Buffer
 	logger := zerolog.New(&logs)
 	svc := app.NewService(dapr.NewHistoryStore(sidecar), metrics.New(), func() time.Time { return sentAt }, logger)
 	counted := &recorder{}

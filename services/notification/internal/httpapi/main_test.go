@@ -18,9 +18,9 @@ import (
 	"github.com/ride-choreography/services/notification/internal/app"
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
-	"github.com/ride-choreography/services/notification/internal/logtest"
 	"github.com/ride-choreography/services/notification/internal/metrics"
 	"github.com/ride-choreography/services/notification/internal/notification"
+	"github.com/ride-choreography/services/notification/internal/testkit"
 )
 
 const (
@@ -122,7 +122,7 @@ type testServer struct {
 	store           *fakeStore
 	deadLetterStore *fakeDeadLetterStore
 	svc             *app.Service
-	logs            *logtest.Buffer
+	logs            *testkit.Buffer
 	readiness       *httpapi.Readiness
 }
 
@@ -133,7 +133,7 @@ func newTestServer(t testing.TB, changes ...func(*httpapi.Deps)) *testServer {
 	ts := &testServer{
 		store:           newFakeStore(),
 		deadLetterStore: &fakeDeadLetterStore{},
-		logs:            &logtest.Buffer{},
+		logs:            &testkit.Buffer{},
 	}
 	logger := zerolog.New(ts.logs)
 	clock := func() time.Time { return now }

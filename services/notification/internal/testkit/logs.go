@@ -1,5 +1,6 @@
-// Package logtest captures the service's JSON log lines for tests.
-package logtest
+// Package testkit holds what the tests of several packages share: here, a
+// buffer that captures the service's JSON log lines.
+package testkit
 
 import (
 	"bytes"
@@ -34,7 +35,7 @@ func (b *Buffer) String() string {
 func (b *Buffer) Lines(tb testing.TB, msg string) []map[string]any {
 	tb.Helper()
 	var lines []map[string]any
-	for _, line := range b.all(tb) {
+	for _, line := range b.All(tb) {
 		if line["message"] == msg {
 			delete(line, "message")
 			lines = append(lines, line)
@@ -47,16 +48,16 @@ func (b *Buffer) Lines(tb testing.TB, msg string) []map[string]any {
 func (b *Buffer) Messages(tb testing.TB) []string {
 	tb.Helper()
 	var msgs []string
-	for _, line := range b.all(tb) {
+	for _, line := range b.All(tb) {
 		msg, _ := line["message"].(string)
 		msgs = append(msgs, msg)
 	}
 	return msgs
 }
 
-// all returns every log line written so far; the test fails at a line
+// All returns every log line written so far; the test fails at a line
 // that is not JSON.
-func (b *Buffer) all(tb testing.TB) []map[string]any {
+func (b *Buffer) All(tb testing.TB) []map[string]any {
 	tb.Helper()
 	var lines []map[string]any
 	for raw := range strings.Lines(b.String()) {

@@ -1,8 +1,9 @@
-// Package apptest provides hand-written, recording fakes of the app's
-// ports for tests: an in-memory Store (also the DeadLetterStore) with ETags
+// Package testkit holds what the tests of several packages share: here,
+// hand-written, recording fakes of the app's ports (an in-memory Store (also the DeadLetterStore) with ETags
 // that remembers which drivers it read, a Publisher that remembers what it
-// published, and a Metrics that remembers what it counted.
-package apptest
+// published, and a Metrics that remembers what it counted), and the
+// comparison of JSON documents and log lines.
+package testkit
 
 import (
 	"context"

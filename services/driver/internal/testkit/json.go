@@ -1,6 +1,4 @@
-// Package jsontest compares JSON documents and reads JSON log lines for
-// tests.
-package jsontest
+package testkit
 
 import (
 	"encoding/json"
