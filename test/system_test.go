@@ -132,11 +132,14 @@ func prepare() error {
 	return buildServices()
 }
 
-// buildServices builds each service's binary, and the backlog exporter's
-// (../backlog, for withBacklogExporter), the way a container build does:
+// buildServices builds each service's binary, the backlog exporter's
+// (../backlog, for withBacklogExporter) and make trace's (../trace), the way a container build does:
 // from its own folder, as its own module (GOWORK=off).
 func buildServices() error {
-	dirs := map[string]string{backlogExporter: filepath.Join("..", "backlog")} // binary -> module folder
+	dirs := map[string]string{ // binary -> module folder
+		backlogExporter: filepath.Join("..", "backlog"),
+		traceTool:       filepath.Join("..", "trace"),
+	}
 	for _, name := range services {
 		dirs[name] = filepath.Join("..", "services", name)
 	}
@@ -196,6 +199,7 @@ type settings struct {
 	broker          func(*system) ([]string, error)
 	profiling       bool
 	backlog         bool // run the backlog exporter
+	tracing         bool // run Jaeger, and export every span to it
 }
 
 // withEnv adds KEY=VALUE settings to a service's environment, for
@@ -265,6 +269,8 @@ type system struct {
 	apps      map[string][]*app
 
 	backlogPort int // the backlog exporter's, with withBacklogExporter
+	jaeger      jaegerPorts
+	otlpEnv     []string // with withTracing: where services and sidecars export spans
 
 	mu       sync.Mutex
 	procs    []*process // every process started, in start order
@@ -418,6 +424,11 @@ func (s *system) start() error {
 			return err
 		}
 	}
+	if s.settings.tracing {
+		if err := s.startJaeger(); err != nil {
+			return err
+		}
+	}
 	for _, name := range services {
 		for i := range s.replicaCount(name) {
 			instance := name
@@ -509,6 +520,7 @@ func (s *system) startService(a *app) error {
 		"DAPR_GRPC_PORT="+strconv.Itoa(a.daprGRPCPort),
 		"SIDECAR_WAIT=60s",
 	)
+	env = append(env, s.otlpEnv...)
 	env = append(env, a.env...)
 	if s.settings.profiling {
 		if a.pprofPort == 0 {
@@ -540,7 +552,8 @@ func inheritedEnv() []string {
 		switch name {
 		case "APP_HOST", "APP_PORT", "DAPR_HOST", "DAPR_HTTP_PORT", "DAPR_GRPC_PORT", "PUBSUB_NAME",
 			"STATESTORE_NAME", "SIDECAR_WAIT", "SHUTDOWN_TIMEOUT", "ASSIGN_DEADLINE", "RIDE_DURATION", "REDIS_HOST",
-			"DRIVER_POOL_SIZE", "DRIVER_POOL_AREA", "PPROF_ADDR", "REDIS_PASSWORD", "BACKLOG_TOPICS":
+			"DRIVER_POOL_SIZE", "DRIVER_POOL_AREA", "PPROF_ADDR", "REDIS_PASSWORD", "BACKLOG_TOPICS",
+			"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG":
 			continue
 		}
 		env = append(env, kv)
@@ -560,6 +573,7 @@ func (s *system) startSidecar(a *app) error {
 	}
 	env := append(inheritedEnv(), "REDIS_HOST="+s.redisAddr)
 	env = append(env, s.settings.sidecarEnv...)
+	env = append(env, s.otlpEnv...)
 	var appFlags []string
 	if a.port != 0 {
 		appFlags = []string{"--app-port", strconv.Itoa(a.port), "--app-protocol", "http"}

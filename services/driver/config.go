@@ -28,6 +28,8 @@ type config struct {
 	RideDuration    time.Duration // RIDE_DURATION: how long a driver stays on a trip
 	LogLevel        zerolog.Level // LOG_LEVEL
 	PprofAddr       string        // PPROF_ADDR: where to serve Go's profiles; "" serves none
+	OTLPEndpoint    string        // OTEL_EXPORTER_OTLP_ENDPOINT: where to export spans, e.g. http://127.0.0.1:4317; "" exports none
+	TraceRatio      float64       // OTEL_TRACES_SAMPLER_ARG: the share of new traces kept, 0 to 1
 	// PoolSize (DRIVER_POOL_SIZE) is how many drivers the pool has: the
 	// five named ones (the first PoolSize of them when fewer), then
 	// generated ones.
@@ -54,6 +56,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RideDuration:    p.duration("RIDE_DURATION", 2*time.Minute),
 		LogLevel:        p.level("LOG_LEVEL", zerolog.InfoLevel),
 		PprofAddr:       p.str("PPROF_ADDR", ""),
+		OTLPEndpoint:    p.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		TraceRatio:      p.ratio("OTEL_TRACES_SAMPLER_ARG", 1),
 		PoolSize:        p.poolSize("DRIVER_POOL_SIZE", 5),
 		PoolArea:        p.area("DRIVER_POOL_AREA", driver.Prague),
 	}
@@ -84,6 +88,13 @@ func (p *parser) duration(name string, def time.Duration) time.Duration {
 	return parse(p, name, def, func(v string) (time.Duration, error) {
 		d, err := time.ParseDuration(v)
 		return d, want(err == nil && d > 0, "a positive duration such as 5s")
+	})
+}
+
+func (p *parser) ratio(name string, def float64) float64 {
+	return parse(p, name, def, func(v string) (float64, error) {
+		f, err := strconv.ParseFloat(v, 64)
+		return f, want(err == nil && f >= 0 && f <= 1, "a number from 0 to 1")
 	})
 }
 

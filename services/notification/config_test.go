@@ -21,6 +21,7 @@ func TestLoadConfig(t *testing.T) {
 		SidecarWait:     60 * time.Second,
 		ShutdownTimeout: 4 * time.Second,
 		LogLevel:        zerolog.InfoLevel,
+		TraceRatio:      1,
 	}
 	tests := []struct {
 		name string
@@ -36,14 +37,15 @@ func TestLoadConfig(t *testing.T) {
 				"DAPR_HOST": "dapr", "DAPR_GRPC_PORT": "50002", "DAPR_HTTP_PORT": "3501",
 				"PUBSUB_NAME": "servicebus", "STATESTORE_NAME": "notes",
 				"SIDECAR_WAIT": "2m", "SHUTDOWN_TIMEOUT": "1500ms", "LOG_LEVEL": "debug",
-				"PPROF_ADDR": "127.0.0.1:6060",
+				"PPROF_ADDR":                  "127.0.0.1:6060",
+				"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_TRACES_SAMPLER_ARG": "0.01",
 			},
 			want: config{
 				Host: "0.0.0.0", Port: 9000,
 				DaprHost: "dapr", DaprGRPCPort: 50002, DaprHTTPPort: 3501,
 				PubSub: "servicebus", StateStore: "notes",
 				SidecarWait: 2 * time.Minute, ShutdownTimeout: 1500 * time.Millisecond, LogLevel: zerolog.DebugLevel,
-				PprofAddr: "127.0.0.1:6060",
+				PprofAddr: "127.0.0.1:6060", OTLPEndpoint: "http://127.0.0.1:4317", TraceRatio: 0.01,
 			},
 		},
 	}
@@ -71,6 +73,7 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{name: "SIDECAR_WAIT", value: "60", wantErr: `SIDECAR_WAIT="60": want a positive duration such as 5s`},
 		{name: "SHUTDOWN_TIMEOUT", value: "-4s", wantErr: `SHUTDOWN_TIMEOUT="-4s": want a positive duration such as 5s`},
 		{name: "LOG_LEVEL", value: "loud", wantErr: `LOG_LEVEL="loud": want debug, info, warn or error`},
+		{name: "OTEL_TRACES_SAMPLER_ARG", value: "1.5", wantErr: `OTEL_TRACES_SAMPLER_ARG="1.5": want a number from 0 to 1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

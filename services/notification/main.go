@@ -24,6 +24,7 @@ import (
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
 	"github.com/ride-choreography/services/notification/internal/metrics"
+	"github.com/ride-choreography/services/notification/internal/tracing"
 )
 
 func main() {
@@ -57,6 +58,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if cfg.PprofAddr != "" {
 		go servePprof(logger, cfg.PprofAddr)
 	}
+	flushSpans, err := tracing.Setup(tracing.Options{Service: "notification", Endpoint: cfg.OTLPEndpoint, SampleRatio: cfg.TraceRatio})
+	if err != nil {
+		logger.Error().Err(err).Msg("cannot start")
+		return err
+	}
+	defer flush(logger, flushSpans)
 
 	sidecar, err := dapr.NewSidecar(dapr.SidecarOptions{
 		Host:       cfg.DaprHost,
@@ -132,6 +139,19 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	logger.Info().Msg("stopped")
 	return nil
+}
+
+// flushTimeout bounds the export of the last spans at exit, which an
+// unreachable collector would otherwise hold up.
+const flushTimeout = 500 * time.Millisecond
+
+// flush exports the spans not exported yet, within flushTimeout.
+func flush(logger zerolog.Logger, flushSpans func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	defer cancel()
+	if err := flushSpans(ctx); err != nil {
+		logger.Warn().Err(err).Msg("last spans not exported")
+	}
 }
 
 // shutdown turns /readyz to 503, ends the notification streams and stops

@@ -23,6 +23,8 @@ type config struct {
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: graceful shutdown budget
 	LogLevel        zerolog.Level // LOG_LEVEL
 	PprofAddr       string        // PPROF_ADDR: where to serve Go's profiles; "" serves none
+	OTLPEndpoint    string        // OTEL_EXPORTER_OTLP_ENDPOINT: where to export spans, e.g. http://127.0.0.1:4317; "" exports none
+	TraceRatio      float64       // OTEL_TRACES_SAMPLER_ARG: the share of new traces kept, 0 to 1
 }
 
 // loadConfig reads the configuration, applying defaults, and reports every
@@ -41,6 +43,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 4*time.Second),
 		LogLevel:        p.level("LOG_LEVEL", zerolog.InfoLevel),
 		PprofAddr:       p.str("PPROF_ADDR", ""),
+		OTLPEndpoint:    p.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		TraceRatio:      p.ratio("OTEL_TRACES_SAMPLER_ARG", 1),
 	}
 	return cfg, errors.Join(p.errs...)
 }
@@ -69,6 +73,13 @@ func (p *parser) duration(name string, def time.Duration) time.Duration {
 	return parse(p, name, def, "a positive duration such as 5s", func(v string) (time.Duration, bool) {
 		d, err := time.ParseDuration(v)
 		return d, err == nil && d > 0
+	})
+}
+
+func (p *parser) ratio(name string, def float64) float64 {
+	return parse(p, name, def, "a number from 0 to 1", func(v string) (float64, bool) {
+		f, err := strconv.ParseFloat(v, 64)
+		return f, err == nil && f >= 0 && f <= 1
 	})
 }
 

@@ -28,7 +28,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		DaprHost: "127.0.0.1", DaprGRPCPort: 50001, DaprHTTPPort: 3500,
 		PubSub: "pubsub", StateStore: "trip-store",
 		SidecarWait: 60 * time.Second, ShutdownTimeout: 4 * time.Second,
-		LogLevel: zerolog.InfoLevel,
+		LogLevel: zerolog.InfoLevel, TraceRatio: 1,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -39,13 +39,14 @@ func TestLoadConfigOverrides(t *testing.T) {
 	got, err := loadConfig(env(map[string]string{
 		"APP_HOST": "0.0.0.0", "APP_PORT": "9000", "DAPR_GRPC_PORT": "50011", "DAPR_HTTP_PORT": "3511",
 		"STATESTORE_NAME": "trips", "SHUTDOWN_TIMEOUT": "2s", "LOG_LEVEL": "debug", "PPROF_ADDR": "127.0.0.1:6060",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_TRACES_SAMPLER_ARG": "0.01",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Host != "0.0.0.0" || got.Port != 9000 || got.DaprGRPCPort != 50011 || got.DaprHTTPPort != 3511 ||
 		got.StateStore != "trips" || got.ShutdownTimeout != 2*time.Second || got.LogLevel != zerolog.DebugLevel ||
-		got.PprofAddr != "127.0.0.1:6060" {
+		got.PprofAddr != "127.0.0.1:6060" || got.OTLPEndpoint != "http://127.0.0.1:4317" || got.TraceRatio != 0.01 {
 		t.Errorf("overrides not applied: %+v", got)
 	}
 }
@@ -53,11 +54,12 @@ func TestLoadConfigOverrides(t *testing.T) {
 func TestLoadConfigReportsEveryBadValue(t *testing.T) {
 	_, err := loadConfig(env(map[string]string{
 		"APP_PORT": "http", "DAPR_GRPC_PORT": "70000", "SIDECAR_WAIT": "-1s", "LOG_LEVEL": "loud",
+		"OTEL_TRACES_SAMPLER_ARG": "2",
 	}))
 	if err == nil {
 		t.Fatal("no error for bad values")
 	}
-	for _, name := range []string{`APP_PORT="http"`, `DAPR_GRPC_PORT="70000"`, `SIDECAR_WAIT="-1s"`, `LOG_LEVEL="loud"`} {
+	for _, name := range []string{`APP_PORT="http"`, `DAPR_GRPC_PORT="70000"`, `SIDECAR_WAIT="-1s"`, `LOG_LEVEL="loud"`, `OTEL_TRACES_SAMPLER_ARG="2"`} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/ride-choreography/services/trip/internal/dapr"
 	"github.com/ride-choreography/services/trip/internal/httpapi"
 	"github.com/ride-choreography/services/trip/internal/metrics"
+	"github.com/ride-choreography/services/trip/internal/tracing"
 )
 
 func main() {
@@ -56,6 +57,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if cfg.PprofAddr != "" {
 		go servePprof(logger, cfg.PprofAddr)
 	}
+	flushSpans, err := tracing.Setup(tracing.Options{Service: "trip", Endpoint: cfg.OTLPEndpoint, SampleRatio: cfg.TraceRatio})
+	if err != nil {
+		logger.Error().Err(err).Msg("cannot start")
+		return err
+	}
+	defer flush(logger, flushSpans)
 
 	sidecar, err := dapr.NewSidecar(dapr.SidecarOptions{
 		Host:       cfg.DaprHost,
@@ -131,6 +138,19 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	logger.Info().Msg("stopped")
 	return nil
+}
+
+// flushTimeout bounds the export of the last spans at exit, which an
+// unreachable collector would otherwise hold up.
+const flushTimeout = 500 * time.Millisecond
+
+// flush exports the spans not exported yet, within flushTimeout.
+func flush(logger zerolog.Logger, flushSpans func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	defer cancel()
+	if err := flushSpans(ctx); err != nil {
+		logger.Warn().Err(err).Msg("last spans not exported")
+	}
 }
 
 // shutdown turns /readyz to 503 and stops the server, waiting up to

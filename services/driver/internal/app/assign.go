@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ride-choreography/services/driver/internal/driver"
+	"github.com/ride-choreography/services/driver/internal/tracing"
 )
 
 // maxAttempts bounds how often an update starts over with fresh state
@@ -65,7 +68,9 @@ type candidates struct {
 // first if there is none; only an outcome recorded here is counted, so a
 // trip counts once however often it is delivered. ErrConflict means
 // another handler changed the state read here: start over.
-func (s *Service) settle(ctx context.Context, t TripCreated) (Assignment, error) {
+func (s *Service) settle(ctx context.Context, t TripCreated) (_ Assignment, err error) {
+	ctx, span := tracing.Start(ctx, "driver search", trace.SpanKindInternal, tracing.TripID.String(t.TripID))
+	defer func() { tracing.End(span, err) }()
 	search := s.index.Search(t.Pickup)
 	ids := s.idsOf(search.Next(FirstBatch))
 	trip, stored, err := s.store.Trip(ctx, t.TripID, ids)

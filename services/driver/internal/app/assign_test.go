@@ -14,6 +14,7 @@ import (
 	"github.com/ride-choreography/services/driver/internal/app"
 	"github.com/ride-choreography/services/driver/internal/driver"
 	"github.com/ride-choreography/services/driver/internal/testkit"
+	"github.com/ride-choreography/services/driver/internal/tracing"
 )
 
 const (
@@ -464,13 +465,15 @@ func TestAssignDriverContinuesTrace(t *testing.T) {
 	f := newFixture(driver.DefaultPool()...)
 	const traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
-	ctx := app.WithTraceParent(context.Background(), traceParent)
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+	ctx := tracing.ContinueTrace(context.Background(), traceParent)
 	if _, err := f.service.AssignDriver(ctx, trip(tripID)); err != nil {
 		t.Fatalf("AssignDriver() error = %v", err)
 	}
 
 	published := f.publisher.Published()
-	if len(published) != 1 || published[0].TraceParent != traceParent {
-		t.Errorf("published %+v, want one message with traceparent %s", published, traceParent)
+	if len(published) != 1 || published[0].TraceID != traceID {
+		t.Errorf("published %+v, want one message in trace %s", published, traceID)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ride-choreography/services/driver/internal/app"
 	"github.com/ride-choreography/services/driver/internal/dapr"
 	"github.com/ride-choreography/services/driver/internal/dapr/daprtest"
+	"github.com/ride-choreography/services/driver/internal/tracing"
 )
 
 func TestPublisher(t *testing.T) {
@@ -21,7 +22,7 @@ func TestPublisher(t *testing.T) {
 		Reason: "no driver became free within 60s", DecidedAt: time.Date(2026, 11, 27, 9, 31, 0, 0, time.UTC),
 	}
 
-	ctx := app.WithTraceParent(context.Background(), traceParent)
+	ctx := tracing.ContinueTrace(context.Background(), traceParent)
 	if err := publisher.Publish(ctx, app.TopicDriverNotFound, event); err != nil {
 		t.Fatalf("Publish() error = %v", err)
 	}

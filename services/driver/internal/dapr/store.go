@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/dapr/go-sdk/client"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/ride-choreography/services/driver/internal/app"
 	"github.com/ride-choreography/services/driver/internal/driver"
+	"github.com/ride-choreography/services/driver/internal/tracing"
 )
 
 // Key prefixes in the state store.
@@ -179,7 +182,9 @@ func (s *DriverStore) CreateAssignment(ctx context.Context, tripID string, a app
 // getBulk reads keys in calls of bulkKeys keys at most and returns the
 // items that hold a value, by key. An item the store could not read fails
 // the whole read.
-func (s *DriverStore) getBulk(ctx context.Context, keys []string) (map[string]*client.BulkStateItem, error) {
+func (s *DriverStore) getBulk(ctx context.Context, keys []string) (_ map[string]*client.BulkStateItem, err error) {
+	ctx, span := tracing.Start(ctx, "state get", trace.SpanKindClient, stateKeys.Int(len(keys)))
+	defer func() { tracing.End(span, err) }()
 	found := make(map[string]*client.BulkStateItem, len(keys))
 	for chunk := range slices.Chunk(keys, bulkKeys) {
 		items, err := s.sidecar.client.GetBulkState(ctx, s.sidecar.stateStore, chunk, nil, 0)
@@ -242,11 +247,13 @@ func firstWrite() *client.StateOptions {
 // save writes value under key in the service's state store if its ETag is
 // still etag, or, with no etag, if key has no value yet; otherwise it
 // returns app.ErrConflict.
-func (s *Sidecar) save(ctx context.Context, key string, value []byte, etag string) error {
+func (s *Sidecar) save(ctx context.Context, key string, value []byte, etag string) (err error) {
+	ctx, span := tracing.Start(ctx, "state save", trace.SpanKindClient, stateKey.String(key))
+	defer func() { tracing.End(span, err) }()
 	if etag == "" {
 		etag = absent
 	}
-	err := s.client.SaveStateWithETag(ctx, s.stateStore, key, value, etag, nil,
+	err = s.client.SaveStateWithETag(ctx, s.stateStore, key, value, etag, nil,
 		client.WithConcurrency(client.StateConcurrencyFirstWrite),
 		client.WithConsistency(client.StateConsistencyStrong),
 	)
@@ -265,6 +272,13 @@ func (s *Sidecar) save(ctx context.Context, key string, value []byte, etag strin
 // is. A write with no ETag at all would fail with a plain error instead,
 // which the resiliency policy retries for seconds before it is answered.
 const absent = "0"
+
+// Attributes of the spans of state calls: the key written, and how many
+// keys a bulk read asked for.
+const (
+	stateKey  = attribute.Key("state.key")
+	stateKeys = attribute.Key("state.keys")
+)
 
 func newDriverRecord(d driver.Driver) driverRecord {
 	return driverRecord{

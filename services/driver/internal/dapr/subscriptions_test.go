@@ -478,7 +478,7 @@ func TestTripCreatedAfterDeadlinePublishesDriverNotFound(t *testing.T) {
 			Reason:    "no driver became free within 60s",
 			DecidedAt: requestedAt.Add(2 * time.Minute),
 		},
-		TraceParent: traceParent,
+		TraceID: traceID,
 	}}
 	if diff := cmp.Diff(want, h.publisher.Published()); diff != "" {
 		t.Errorf("published mismatch (-want +got):\n%s", diff)
@@ -504,8 +504,8 @@ func TestTripCreatedContinuesTrace(t *testing.T) {
 			deliver(t, h.subscriber.TripCreated(), tt.body, "traceparent", tt.header)
 
 			published := h.publisher.Published()
-			if len(published) != 1 || published[0].TraceParent != traceParent {
-				t.Errorf("published %+v, want one event with traceparent %s", published, traceParent)
+			if len(published) != 1 || published[0].TraceID != traceID {
+				t.Errorf("published %+v, want one event in trace %s", published, traceID)
 			}
 			if handled := logLines(t, h.logs, "event handled"); len(handled) != 1 || handled[0]["traceId"] != traceID {
 				t.Errorf("logged %v, want the event handled with trace id %s", handled, traceID)

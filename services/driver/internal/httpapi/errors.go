@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/tracing"
 )
 
 // problem is an RFC 9457 problem detail.
@@ -63,7 +63,7 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 		Str("method", r.Method).
 		Str("path", r.URL.Path).
 		Int("status", p.Status).
-		Str("traceId", traceID(r.Header.Get("traceparent"))).
+		Str("traceId", tracing.TraceID(r.Context())).
 		Msg("request failed")
 
 	w.Header().Set("Content-Type", "application/problem+json")
@@ -89,13 +89,4 @@ func handleMethodNotAllowed(logger zerolog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(logger, w, r, &requestError{status: http.StatusMethodNotAllowed, detail: r.Method + " is not allowed here"})
 	})
-}
-
-// traceID returns the trace id of a W3C traceparent header, or "".
-func traceID(traceparent string) string {
-	parts := strings.Split(traceparent, "-")
-	if len(parts) != 4 {
-		return ""
-	}
-	return parts[1]
 }

@@ -6,13 +6,16 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/ride-choreography/services/driver/internal/app"
 	"github.com/ride-choreography/services/driver/internal/driver"
+	"github.com/ride-choreography/services/driver/internal/tracing"
 )
 
 // Drivers is what the driver list needs of the app: the pool, or a page of
@@ -50,8 +53,30 @@ func NewServer(logger zerolog.Logger, d Deps) http.Handler {
 	addRoutes(r, logger, d)
 	r.NotFoundHandler = handleNotFound(logger)
 	r.MethodNotAllowedHandler = handleMethodNotAllowed(logger)
-	return logRequests(logger, r)
+	return traceRequests(r, logRequests(logger, r))
 }
+
+// traceRequests starts a server span for each request to the public API,
+// continuing the caller's trace when it sends a traceparent. Health checks,
+// metrics scrapes and the subscription protocol get none: event deliveries
+// have spans of their own (internal/dapr), and the rest is noise.
+func traceRequests(router *mux.Router, next http.Handler) http.Handler {
+	return otelhttp.NewHandler(next, "http",
+		otelhttp.WithFilter(func(r *http.Request) bool { return !untraced[r.URL.Path] && !strings.HasPrefix(r.URL.Path, "/events/") }),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+			var m mux.RouteMatch
+			if router.Match(r, &m) && m.Route != nil {
+				if template, err := m.Route.GetPathTemplate(); err == nil {
+					return r.Method + " " + template
+				}
+			}
+			return r.Method
+		}))
+}
+
+// untraced are the paths traceRequests starts no span for, besides the
+// event deliveries under /events/.
+var untraced = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/dapr/subscribe": true}
 
 // logRequests logs every request at debug level; errors are logged once,
 // by writeError.
@@ -65,7 +90,7 @@ func logRequests(logger zerolog.Logger, next http.Handler) http.Handler {
 			Str("path", r.URL.Path).
 			Int("status", rec.status).
 			Dur("duration", time.Since(start)).
-			Str("traceId", traceID(r.Header.Get("traceparent"))).
+			Str("traceId", tracing.TraceID(r.Context())).
 			Msg("request")
 	})
 }

@@ -4,14 +4,15 @@ import (
 	"context"
 	"sync"
 
-	"github.com/ride-choreography/services/driver/internal/app"
+	"github.com/ride-choreography/services/driver/internal/tracing"
 )
 
 // Message is one event a Publisher published.
 type Message struct {
-	Topic       string
-	Event       any
-	TraceParent string
+	Topic string
+	Event any
+	// TraceID is the trace the message was published in.
+	TraceID string
 }
 
 // Publisher is an app.Publisher that remembers what it published.
@@ -30,7 +31,7 @@ func (p *Publisher) Publish(ctx context.Context, topic string, event any) error 
 	if p.Err != nil {
 		return p.Err
 	}
-	p.published = append(p.published, Message{Topic: topic, Event: event, TraceParent: app.TraceParent(ctx)})
+	p.published = append(p.published, Message{Topic: topic, Event: event, TraceID: tracing.TraceID(ctx)})
 	return nil
 }
 

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/ride-choreography/services/notification/internal/notification"
+	"github.com/ride-choreography/services/notification/internal/tracing"
 )
 
 // TripReceived tells the rider of a trip-created event that their order
@@ -37,13 +40,13 @@ func (s *Service) send(ctx context.Context, riderID string, n notification.Notif
 	if err != nil {
 		return fmt.Errorf("send %s to rider %s: %w", n.ID(), riderID, err)
 	}
+	log := s.logFor(ctx)
 	for _, n := range sent {
 		s.metrics.NotificationSent(string(n.Kind))
-		s.log.Info().
+		log.Info().
 			Str("riderId", riderID).
 			Str("tripId", n.TripID).
 			Str("kind", string(n.Kind)).
-			Str("traceId", TraceID(ctx)).
 			Msg("notification sent")
 	}
 	if len(sent) > 0 {
@@ -100,4 +103,17 @@ func (s *Service) add(ctx context.Context, riderID string, n notification.Notifi
 
 func (s *Service) sentAt() time.Time {
 	return s.now().UTC()
+}
+
+// logFor returns the logger ctx carries, the handled event's (with its id,
+// topic and trace id), or else the service's own with the trace id of ctx.
+func (s *Service) logFor(ctx context.Context) *zerolog.Logger {
+	if log := zerolog.Ctx(ctx); log.GetLevel() != zerolog.Disabled {
+		return log
+	}
+	log := s.log
+	if trace := tracing.TraceID(ctx); trace != "" {
+		log = log.With().Str("traceId", trace).Logger()
+	}
+	return &log
 }

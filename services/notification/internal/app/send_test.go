@@ -15,6 +15,7 @@ import (
 
 	"github.com/ride-choreography/services/notification/internal/app"
 	"github.com/ride-choreography/services/notification/internal/notification"
+	"github.com/ride-choreography/services/notification/internal/tracing"
 )
 
 const (
@@ -172,7 +173,7 @@ func TestSendStoresEachNotificationOnce(t *testing.T) {
 
 func TestSendLogsTheTraceID(t *testing.T) {
 	svc, logs, _ := newService(newFakeStore())
-	ctx := app.WithTraceParent(t.Context(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	ctx := tracing.ContinueTrace(t.Context(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	if err := svc.TripReceived(ctx, app.TripCreated{TripID: tripID, RiderID: riderID}); err != nil {
 		t.Fatal(err)
 	}

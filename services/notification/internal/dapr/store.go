@@ -5,12 +5,14 @@ import (
 	"fmt"
 
 	daprclient "github.com/dapr/go-sdk/client"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/ride-choreography/services/notification/internal/app"
 	"github.com/ride-choreography/services/notification/internal/notification"
+	"github.com/ride-choreography/services/notification/internal/tracing"
 )
 
 // HistoryStore keeps riders' notification histories in the service's own
@@ -83,7 +85,9 @@ func riderKey(riderID string) string {
 // getState reads key from the state store, with its ETag: an empty value
 // and ETag when the key is not stored.
 func getState(ctx context.Context, s *Sidecar, key string) (value []byte, etag string, err error) {
-	item, err := s.client.GetState(withTraceParent(ctx), s.stateStore, key, nil)
+	ctx, span := tracing.Start(ctx, "state get", trace.SpanKindClient, stateKey.String(key))
+	defer func() { tracing.End(span, err) }()
+	item, err := s.client.GetState(ctx, s.stateStore, key, nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("get state %s: %w", key, err)
 	}
@@ -93,7 +97,9 @@ func getState(ctx context.Context, s *Sidecar, key string) (value []byte, etag s
 // saveState writes value under key if the stored value still has the given
 // ETag (with an empty ETag: if none is stored yet); else it returns an
 // error wrapping app.ErrConflict.
-func saveState(ctx context.Context, s *Sidecar, key string, value []byte, etag string) error {
+func saveState(ctx context.Context, s *Sidecar, key string, value []byte, etag string) (err error) {
+	ctx, span := tracing.Start(ctx, "state save", trace.SpanKindClient, stateKey.String(key))
+	defer func() { tracing.End(span, err) }()
 	if etag == "" {
 		// The ETag that the Redis state store reads as "nothing stored
 		// yet": a lost race is then an ETag mismatch, answered at once. With
@@ -101,7 +107,7 @@ func saveState(ctx context.Context, s *Sidecar, key string, value []byte, etag s
 		// policy retries for seconds and the circuit breaker counts.
 		etag = "0"
 	}
-	err := s.client.SaveStateWithETag(withTraceParent(ctx), s.stateStore, key, value, etag, nil,
+	err = s.client.SaveStateWithETag(ctx, s.stateStore, key, value, etag, nil,
 		daprclient.WithConcurrency(daprclient.StateConcurrencyFirstWrite),
 		daprclient.WithConsistency(daprclient.StateConsistencyStrong))
 	if status.Code(err) == codes.Aborted {
@@ -114,11 +120,5 @@ func saveState(ctx context.Context, s *Sidecar, key string, value []byte, etag s
 	return nil
 }
 
-// withTraceParent passes the trace context of the event being handled on
-// to the sidecar, so that the state calls join the event's trace.
-func withTraceParent(ctx context.Context) context.Context {
-	if tp := app.TraceParent(ctx); tp != "" {
-		return metadata.AppendToOutgoingContext(ctx, "traceparent", tp)
-	}
-	return ctx
-}
+// stateKey is the attribute of a state call's span that names the key.
+const stateKey = attribute.Key("state.key")

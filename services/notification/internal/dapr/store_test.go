@@ -3,6 +3,7 @@ package dapr_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/dapr/daprtest"
 	"github.com/ride-choreography/services/notification/internal/notification"
+	"github.com/ride-choreography/services/notification/internal/tracing"
 )
 
 const (
@@ -164,11 +166,11 @@ func TestHistoryStoreRejectsACorruptDocument(t *testing.T) {
 	}
 }
 
-func TestHistoryStorePassesTheTraceParentOn(t *testing.T) {
+func TestHistoryStorePassesTheTraceOn(t *testing.T) {
 	fake, opts := daprtest.Start(t)
 	store := dapr.NewHistoryStore(dial(t, opts))
 	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-	ctx := app.WithTraceParent(t.Context(), tp)
+	ctx := tracing.ContinueTrace(t.Context(), tp)
 
 	h, etag, err := store.Load(ctx, riderID)
 	if err != nil {
@@ -177,7 +179,12 @@ func TestHistoryStorePassesTheTraceParentOn(t *testing.T) {
 	if err := store.Save(ctx, riderID, h, etag); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{tp, tp}, fake.TraceParents()); diff != "" {
-		t.Errorf("traceparent mismatch (-want +got):\n%s", diff)
+	var traces []string
+	for _, got := range fake.TraceParents() {
+		traces = append(traces, strings.Split(got, "-")[1])
+	}
+	// Each call is a span of its own in the event's trace.
+	if diff := cmp.Diff([]string{"4bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4736"}, traces); diff != "" {
+		t.Errorf("trace ids sent to the sidecar mismatch (-want +got):\n%s", diff)
 	}
 }

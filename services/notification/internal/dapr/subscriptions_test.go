@@ -25,6 +25,7 @@ import (
 	"github.com/ride-choreography/services/notification/internal/metrics"
 	"github.com/ride-choreography/services/notification/internal/notification"
 	"github.com/ride-choreography/services/notification/internal/testkit"
+	"github.com/ride-choreography/services/notification/internal/tracing"
 )
 
 // traceID is the trace id of the traceparent of the contracts' examples.
@@ -95,7 +96,7 @@ type recorder struct {
 func (r *recorder) record(ctx context.Context, e any) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.calls = append(r.calls, call{Event: e, TraceID: app.TraceID(ctx)})
+	r.calls = append(r.calls, call{Event: e, TraceID: tracing.TraceID(ctx)})
 	return r.err
 }
 

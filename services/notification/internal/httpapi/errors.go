@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/notification/internal/notification"
+	"github.com/ride-choreography/services/notification/internal/tracing"
 )
 
 // problem is an RFC 9457 problem detail.
@@ -60,7 +61,7 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 		Str("method", r.Method).
 		Str("path", r.URL.Path).
 		Int("status", p.Status).
-		Str("traceId", traceID(r.Header.Get("traceparent"))).
+		Str("traceId", tracing.TraceID(r.Context())).
 		Msg("request failed")
 
 	w.Header().Set("Content-Type", "application/problem+json")
@@ -112,13 +113,4 @@ func allowedMethods(router *mux.Router, r *http.Request) string {
 		}
 	}
 	return strings.Join(allowed, ", ")
-}
-
-// traceID returns the trace id of a W3C traceparent header, or "".
-func traceID(traceparent string) string {
-	parts := strings.Split(traceparent, "-")
-	if len(parts) != 4 {
-		return ""
-	}
-	return parts[1]
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 
 	daprclient "github.com/dapr/go-sdk/client"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/ride-choreography/services/trip/internal/app"
+	"github.com/ride-choreography/services/trip/internal/tracing"
 )
 
 // Publisher publishes events through the sidecar's pub/sub component. It
@@ -30,7 +32,9 @@ func NewPublisher(s *Sidecar, pubsub string) *Publisher {
 // app.ErrOutcomeUnknown when the request may have reached the sidecar and
 // been carried out all the same: it was cancelled or timed out, or the
 // answer was lost.
-func (p *Publisher) Publish(ctx context.Context, topic string, event any) error {
+func (p *Publisher) Publish(ctx context.Context, topic string, event any) (err error) {
+	ctx, span := tracing.Start(ctx, topic+" publish", trace.SpanKindProducer, tracing.Topic.String(topic))
+	defer func() { tracing.End(span, err) }()
 	data, err := json.Marshal(event)
 	if err != nil {
 		return fmt.Errorf("encode event for %s: %w", topic, err)

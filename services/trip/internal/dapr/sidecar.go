@@ -15,6 +15,8 @@ import (
 	daprclient "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/ride-choreography/services/trip/internal/tracing"
 )
 
 // SidecarOptions says where the sidecar is and which of its components the
@@ -41,7 +43,8 @@ const readyProbeKey = "readyz-probe"
 // it; WaitReady waits.
 func NewSidecar(opts SidecarOptions) (*Sidecar, error) {
 	conn, err := grpc.NewClient(net.JoinHostPort(opts.Host, strconv.Itoa(opts.GRPCPort)),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithUnaryInterceptor(tracing.GRPCInterceptor()))
 	if err != nil {
 		return nil, fmt.Errorf("dial sidecar: %w", err)
 	}

@@ -3,14 +3,17 @@ package dapr
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	daprclient "github.com/dapr/go-sdk/client"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/ride-choreography/services/trip/internal/app"
+	"github.com/ride-choreography/services/trip/internal/tracing"
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
 
@@ -50,7 +53,9 @@ var firstWrite = daprclient.WithConcurrency(daprclient.StateConcurrencyFirstWrit
 const absent = "0"
 
 // Insert stores the trip unless one with its id is stored already.
-func (s *TripStore) Insert(ctx context.Context, t trip.Trip) (bool, error) {
+func (s *TripStore) Insert(ctx context.Context, t trip.Trip) (inserted bool, err error) {
+	ctx, span := startStateSpan(ctx, "state insert trip", t.ID)
+	defer func() { tracing.End(span, err) }()
 	record, err := json.Marshal(toRecord(t))
 	if err != nil {
 		return false, fmt.Errorf("encode trip: %w", err)
@@ -67,7 +72,15 @@ func (s *TripStore) Insert(ctx context.Context, t trip.Trip) (bool, error) {
 }
 
 // Get returns the trip and its ETag, or trip.ErrNotFound.
-func (s *TripStore) Get(ctx context.Context, id string) (trip.Trip, string, error) {
+func (s *TripStore) Get(ctx context.Context, id string) (t trip.Trip, etag string, err error) {
+	ctx, span := startStateSpan(ctx, "state get trip", id)
+	defer func() {
+		if errors.Is(err, trip.ErrNotFound) {
+			tracing.End(span, nil) // an answer, not a failed call
+			return
+		}
+		tracing.End(span, err)
+	}()
 	item, err := s.sidecar.client.GetState(ctx, s.sidecar.stateStore, tripKey(id), nil)
 	if err != nil {
 		return trip.Trip{}, "", fmt.Errorf("read state: %w", err)
@@ -83,7 +96,9 @@ func (s *TripStore) Get(ctx context.Context, id string) (trip.Trip, string, erro
 }
 
 // Update replaces the trip if its ETag is still version, else app.ErrConflict.
-func (s *TripStore) Update(ctx context.Context, t trip.Trip, version string) error {
+func (s *TripStore) Update(ctx context.Context, t trip.Trip, version string) (err error) {
+	ctx, span := startStateSpan(ctx, "state update trip", t.ID)
+	defer func() { tracing.End(span, err) }()
 	record, err := json.Marshal(toRecord(t))
 	if err != nil {
 		return fmt.Errorf("encode trip: %w", err)
@@ -106,6 +121,12 @@ func (s *TripStore) Update(ctx context.Context, t trip.Trip, version string) err
 }
 
 func tripKey(id string) string { return "trip-" + id }
+
+// startStateSpan starts the span of one call to the state store about a
+// trip; the sidecar's own span of the call is its child.
+func startStateSpan(ctx context.Context, name, tripID string) (context.Context, trace.Span) {
+	return tracing.Start(ctx, name, trace.SpanKindClient, tracing.TripID.String(tripID))
+}
 
 // tripRecord is how a trip is stored. It is the service's private format:
 // no other service reads it.

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/dapr/go-sdk/service/common"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ride-choreography/services/trip/internal/app"
+	"github.com/ride-choreography/services/trip/internal/tracing"
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
 
@@ -118,16 +119,15 @@ func (s *Subscriber) DeadLetter() http.Handler {
 			return
 		}
 		dl, traceParent := deadLetterOf(body)
-		if traceParent == "" {
-			traceParent = r.Header.Get("traceparent")
-		}
-		log = withEvent(log, dl.ID, traceParent)
-		stored, err := s.deadLetters.Store(r.Context(), dl)
+		ctx, span := tracing.Consume(r, TopicDeadLetters, traceParent)
+		span.SetAttributes(tracing.EventID.String(dl.ID))
+		log = withEvent(log, dl.ID, ctx)
+		stored, err := s.deadLetters.Store(ctx, dl)
 		if err == nil && stored {
 			log.Warn().Str("originalTopic", dl.Topic).Str("reason", dl.Reason).Msg("dead letter stored")
 			s.metrics.DeadLetterStored(dl.Topic)
 		}
-		s.metrics.EventHandled(TopicDeadLetters, answer(w, log, err))
+		s.finish(TopicDeadLetters, w, log, span, err)
 	})
 }
 
@@ -173,24 +173,35 @@ func isPermanent(err error) bool {
 
 // handle returns the handler of the events on topic: it reads the
 // CloudEvent, applies it with apply (under a context that carries the
-// event's traceparent and its logger), and answers daprd with the status the
+// event's span and its logger), and answers daprd with the status the
 // outcome maps to (answer). apply returns the event's trip id, once known,
-// for the log.
+// for the log and the span.
 func (s *Subscriber) handle(topic string, apply func(ctx context.Context, e *common.TopicEvent) (tripID string, err error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e, err := readEvent(r)
-		log := withEvent(s.logger.With().Str("topic", topic).Logger(), e.ID, e.TraceParent)
+		ctx, span := tracing.Consume(r, topic, e.TraceParent)
+		span.SetAttributes(tracing.EventID.String(e.ID))
+		log := withEvent(s.logger.With().Str("topic", topic).Logger(), e.ID, ctx)
 		if err != nil {
-			s.metrics.EventHandled(topic, answer(w, log, err))
+			s.finish(topic, w, log, span, err)
 			return
 		}
-		ctx := log.WithContext(r.Context())
-		tripID, err := apply(ctx, e)
+		tripID, err := apply(log.WithContext(ctx), e)
 		if tripID != "" {
 			log = log.With().Str("tripId", tripID).Logger()
+			span.SetAttributes(tracing.TripID.String(tripID))
 		}
-		s.metrics.EventHandled(topic, answer(w, log, err))
+		s.finish(topic, w, log, span, err)
 	})
+}
+
+// finish answers daprd (answer), counts the outcome and ends the event's
+// span with it.
+func (s *Subscriber) finish(topic string, w http.ResponseWriter, log zerolog.Logger, span trace.Span, err error) {
+	outcome := answer(w, log, err)
+	s.metrics.EventHandled(topic, outcome)
+	span.SetAttributes(tracing.Outcome.String(outcome))
+	tracing.End(span, err)
 }
 
 // answer tells daprd what became of an event, and logs it: handled
@@ -213,13 +224,14 @@ func answer(w http.ResponseWriter, log zerolog.Logger, err error) string {
 	return string(status)
 }
 
-// withEvent returns log with the event's id and trace id, when known.
-func withEvent(log zerolog.Logger, id, traceParent string) zerolog.Logger {
+// withEvent returns log with the event's id, when known, and the id of
+// the trace ctx belongs to.
+func withEvent(log zerolog.Logger, id string, ctx context.Context) zerolog.Logger {
 	c := log.With()
 	if id != "" {
 		c = c.Str("eventId", id)
 	}
-	if trace := traceID(traceParent); trace != "" {
+	if trace := tracing.TraceID(ctx); trace != "" {
 		c = c.Str("traceId", trace)
 	}
 	return c.Logger()
@@ -232,9 +244,8 @@ type envelope struct {
 	Data json.RawMessage // shadows TopicEvent.Data
 }
 
-// readEvent reads the CloudEvent daprd delivers with r (readEnvelope). Its
-// traceparent is the event's, or else the one daprd sent with r. With an
-// error, the event is returned as far as it was read, for the log.
+// readEvent reads the CloudEvent daprd delivers with r (readEnvelope). With
+// an error, the event is returned as far as it was read, for the log.
 func readEvent(r *http.Request) (*common.TopicEvent, error) {
 	e := &common.TopicEvent{}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes+1))
@@ -242,9 +253,6 @@ func readEvent(r *http.Request) (*common.TopicEvent, error) {
 		err = fmt.Errorf("read event: %w", err)
 	} else {
 		e, err = readEnvelope(body)
-	}
-	if e.TraceParent == "" {
-		e.TraceParent = r.Header.Get("traceparent")
 	}
 	return e, err
 }
@@ -336,16 +344,6 @@ func typeError(err error, want string) error {
 		return fmt.Errorf("it is a JSON %s, not a %s", typeErr.Value, want)
 	}
 	return err
-}
-
-// traceID returns the trace id part of a W3C traceparent, or "" when there
-// is none (daprd sends an all-zero id when tracing is off).
-func traceID(traceParent string) string {
-	parts := strings.Split(traceParent, "-")
-	if len(parts) != 4 || len(parts[1]) != 32 || strings.Trim(parts[1], "0") == "" {
-		return ""
-	}
-	return parts[1]
 }
 
 // writeJSON answers v as application/json with status 200.

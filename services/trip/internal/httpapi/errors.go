@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/trip/internal/app"
+	"github.com/ride-choreography/services/trip/internal/tracing"
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
 
@@ -96,7 +97,7 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 		Str("method", r.Method).
 		Str("path", r.URL.Path).
 		Int("status", p.Status).
-		Str("traceId", traceID(r.Header.Get("traceparent"))).
+		Str("traceId", tracing.TraceID(r.Context())).
 		Msg("request failed")
 
 	w.Header().Set("Content-Type", "application/problem+json")
@@ -202,13 +203,4 @@ func handleMethodNotAllowed(logger zerolog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(logger, w, r, &requestError{status: http.StatusMethodNotAllowed, detail: r.Method + " is not allowed here"})
 	})
-}
-
-// traceID returns the trace id of a W3C traceparent header, or "".
-func traceID(traceparent string) string {
-	parts := strings.Split(traceparent, "-")
-	if len(parts) != 4 {
-		return ""
-	}
-	return parts[1]
 }

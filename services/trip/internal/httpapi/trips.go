@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/trip/internal/app"
+	"github.com/ride-choreography/services/trip/internal/tracing"
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
 
@@ -85,16 +86,17 @@ func handleCreateTrip(logger zerolog.Logger, trips Trips) http.Handler {
 		case errors.Is(err, app.ErrNotRecordedYet):
 			// Accepted all the same: the event is on the broker, and the
 			// service's own subscription records the trip.
-			logger.Warn().Err(err).Str("tripId", t.ID).Msg("trip accepted, record written later")
+			logger.Warn().Err(err).Str("tripId", t.ID).Str("traceId", tracing.TraceID(r.Context())).Msg("trip accepted, record written later")
 		case err != nil:
 			writeError(logger, w, r, err)
 			return
 		}
+		tracing.SetTripID(r.Context(), t.ID)
 		logger.Info().
 			Str("tripId", t.ID).
 			Str("riderId", t.RiderID).
 			Bool("replayed", replayed).
-			Str("traceId", traceID(r.Header.Get("traceparent"))).
+			Str("traceId", tracing.TraceID(r.Context())).
 			Msg("trip ordered")
 		w.Header().Set("Location", "/trips/"+t.ID)
 		if replayed {
