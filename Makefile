@@ -9,9 +9,10 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 SERVICES    := trip driver notification
-# The modules make unit tests: the services, and the backlog exporter
-# (backlog/), which reads the broker from outside the services.
-SERVICE_MODULES := $(addprefix services/,$(SERVICES)) backlog
+# The modules make unit tests: the services, the backlog exporter
+# (backlog/), which reads the broker from outside the services, and
+# make trace's waterfall printer (trace/).
+SERVICE_MODULES := $(addprefix services/,$(SERVICES)) backlog trace
 MODULES     := $(SERVICE_MODULES) test
 # Modules outside go.work, built and tested with GOWORK=off: the checks of
 # the deployment files, whose dependencies (BuildKit, HCL) stay away from
@@ -28,14 +29,21 @@ E2E_FLAGS   ?=
 BROKERS     ?=
 # The pub/sub broker for make run: redis (default), rabbitmq, kafka, nats, mqtt, servicebus
 BROKER      ?= redis
+# The trip whose trace make trace prints, and the Jaeger query API it reads
+TRIP        ?=
+JAEGER_QUERY ?= http://127.0.0.1:16686
 
-.PHONY: help run test test-brokers bench validate-deploy unit fuzz e2e lint schemas build tidy daprd dapr-cli redis clean
+.PHONY: help run trace test test-brokers bench validate-deploy unit fuzz e2e lint schemas build tidy daprd dapr-cli jaeger redis clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: ## Run the three services with their Dapr sidecars, and the backlog exporter on :9099 (Redis only), until Ctrl-C; BROKER=rabbitmq|kafka|nats|mqtt|servicebus (default redis)
+run: ## Run the three services with their Dapr sidecars, Jaeger (traces, :16686) and the backlog exporter on :9099 (Redis only), until Ctrl-C; BROKER=rabbitmq|kafka|nats|mqtt|servicebus (default redis)
 	@BROKER=$(BROKER) scripts/run.sh
+
+trace: ## Print one trip's trace as a waterfall, from the Jaeger that make run started: make trace TRIP=<tripId>
+	@if [[ -z "$(TRIP)" ]]; then echo "usage: make trace TRIP=<tripId>, the id POST /trips answered (JAEGER_QUERY=$(JAEGER_QUERY))"; exit 2; fi
+	@cd trace && go run . -trip "$(TRIP)" -query "$(JAEGER_QUERY)"
 
 test: unit fuzz e2e ## Unit tests of every module, a short fuzz run, then the end-to-end suite
 
@@ -49,11 +57,11 @@ unit: ## Unit tests of each service module and the backlog exporter, in the work
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s); crashers land in testdata/fuzz
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-e2e: ## End-to-end suite: real Redis, daprd sidecars and service binaries (installs redis-server, finds or builds daprd 1.17.5)
+e2e: ## End-to-end suite: real Redis, daprd sidecars, Jaeger and service binaries (installs redis-server, finds or builds daprd 1.17.5 and Jaeger 1.76.0)
 	@scripts/redis.sh --installed
 	@echo "== test (end to end)"
-	@daprd=$$(scripts/daprd.sh); \
-		cd test && DAPRD="$$daprd" go test -count=1 -timeout 15m $(E2E_FLAGS)
+	@daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); \
+		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" go test -count=1 -timeout 15m $(E2E_FLAGS)
 
 test-brokers: ## The end-to-end scenarios against every broker that runs here, and the README's broker table from what they measure; BROKERS=nats,kafka for some
 	@scripts/brokers.sh
@@ -65,8 +73,8 @@ test-brokers: ## The end-to-end scenarios against every broker that runs here, a
 bench: ## Load the real system rate after rate and print trips/s, latency and CPU per trip; writes docs/bench/bench.{json,svg}. BENCH_RATES=50,100 BENCH_STEP=60s BENCH_POOL=10000 ...
 	@scripts/redis.sh --installed
 	@echo "== bench"
-	@daprd=$$(scripts/daprd.sh); \
-		cd test && DAPRD="$$daprd" go test -tags bench -count=1 -timeout 90m -run '^TestBench$$' $(E2E_FLAGS)
+	@daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); \
+		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" go test -tags bench -count=1 -timeout 90m -run '^TestBench$$' $(E2E_FLAGS)
 
 validate-deploy: ## Check the deployment files offline: Dockerfiles (BuildKit's linter), docker-compose.yml (Compose CLI 5.6.0), deploy/terraform (OpenTofu 1.12.6 with the azurerm schema, and its Go test)
 	@echo "== Dockerfiles"
@@ -111,6 +119,9 @@ tidy: ## go mod tidy in every module (tools/ modules are pinned and tidied by ha
 
 daprd: ## Print the path of daprd 1.17 (installed, or built from the Go module proxy once and cached)
 	@scripts/daprd.sh
+
+jaeger: ## Print the path of Jaeger 1.76.0 (built from the Go module proxy once and cached)
+	@scripts/jaeger.sh
 
 dapr-cli: ## Print the path of the Dapr CLI 1.12 (installed, or built from the Go module proxy once and cached)
 	@scripts/dapr-cli.sh

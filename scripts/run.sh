@@ -16,6 +16,12 @@
 # This script starts Redis but no other broker: it says which server must be
 # listening and which variable points the component at it.
 #
+# It starts Jaeger v2 (built from the Go module proxy once, about 6 minutes,
+# then cached; scripts/jaeger.sh) with tools/jaeger/config.yaml: OTLP in on
+# 127.0.0.1:4317, where the services and the sidecars export their spans
+# (OTEL_EXPORTER_OTLP_ENDPOINT), and the query API on 127.0.0.1:16686, which
+# `make trace TRIP=<id>` reads. Its log: $cache/jaeger.log.
+#
 # With BROKER=redis it also builds and starts the backlog exporter
 # (backlog/): on http://127.0.0.1:9099/metrics, how many events wait for each
 # subscription, read from Redis (ride_backlog_lag, ride_backlog_pending). It
@@ -100,11 +106,13 @@ if [[ $broker == nats ]] && ! grep -aq 'components-contrib/pubsub/jetstream' "$d
 	exit 1
 fi
 cli=$("$root/scripts/dapr-cli.sh")
+jaeger=$("$root/scripts/jaeger.sh")
 "$root/scripts/redis.sh"
 
-# The ports dapr.yaml names: apps, sidecar HTTP and gRPC APIs; and the
-# backlog exporter's, with Redis as the broker.
-ports=(8080 8081 8082 3500 3501 3502 50001 50002 50003)
+# The ports dapr.yaml names: apps, sidecar HTTP and gRPC APIs, sidecar
+# metrics; Jaeger's (OTLP gRPC and HTTP, query API HTTP and gRPC, health);
+# and the backlog exporter's, with Redis as the broker.
+ports=(8080 8081 8082 3500 3501 3502 50001 50002 50003 9091 9092 9093 4317 4318 16686 16685 13133)
 backlog_port=9099
 if [[ $broker == redis ]]; then
 	ports+=("$backlog_port")
@@ -178,6 +186,8 @@ Order a taxi once they are ready:
     -d '{"riderId":"rider-42","pickup":{"lat":50.0755,"lon":14.4378},"dropoff":{"lat":50.1,"lon":14.26}}'
   curl -s http://localhost:8080/trips/<tripId from the answer>
   curl -s http://localhost:8082/riders/rider-42/notifications
+Read the trip's trace (every service and sidecar it went through):
+  make trace TRIP=<tripId>
 Logs: services/<name>/.dapr/logs/. Stop with Ctrl-C.
 BANNER
 printf 'Broker: %s (the pubsub component in %s)\n' "$broker" "$resources"
@@ -193,6 +203,12 @@ cd "$root"
 # with SIGKILL, which leaves the programs `go run` started running. So run it
 # in the background and, on Ctrl-C, interrupt its whole group: each service
 # and sidecar shuts down gracefully.
+# Jaeger first, so that no span is lost: the services and the sidecars
+# (daprd reads the variable too) export to it.
+"$jaeger" --config "$root/tools/jaeger/config.yaml" >"$cache/jaeger.log" 2>&1 &
+jaeger_pid=$!
+export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317
+
 "$cli" run -f "$template" &
 cli_pid=$!
 
@@ -217,12 +233,15 @@ stop() {
 	fi
 	for _ in $(seq 1 60); do
 		if ! kill -0 -- "-$cli_pid" 2>/dev/null && ! { [[ -n $backlog_pid ]] && kill -0 "$backlog_pid" 2>/dev/null; }; then
+			# Jaeger last: it receives the spans the services flush at exit.
+			kill -TERM "$jaeger_pid" 2>/dev/null || true
 			return 0
 		fi
 		sleep 0.1
 	done
 	say "killing what is left of the run after 6s"
 	kill -KILL -- "-$cli_pid" 2>/dev/null || true
+	kill -KILL "$jaeger_pid" 2>/dev/null || true
 	if [[ -n $backlog_pid ]]; then
 		kill -KILL "$backlog_pid" 2>/dev/null || true
 	fi
@@ -257,6 +276,8 @@ ready() {
 		answer=$(http_get "$backlog_port" /healthz) || return 1
 		[[ $answer == "HTTP/1."?" 200 "* ]] || return 1
 	fi
+	answer=$(http_get 13133 /status) || return 1
+	[[ $answer == "HTTP/1."?" 200 "* ]] || return 1
 }
 
 (
@@ -267,6 +288,7 @@ ready() {
 			if [[ -n $backlog_pid ]]; then
 				say "the backlog exporter is ready: http://localhost:$backlog_port/metrics"
 			fi
+			say "Jaeger is ready: make trace TRIP=<tripId>, or http://localhost:16686/api/traces?service=trip"
 			exit 0
 		fi
 		sleep 0.5

@@ -73,6 +73,9 @@ func TestComposeGivesEveryServiceASidecar(t *testing.T) {
 	if _, ok := project.Services["redis"]; !ok {
 		t.Errorf("docker-compose.yml has no redis service")
 	}
+	if jaeger, ok := project.Services["jaeger"]; !ok || !strings.HasPrefix(jaeger.Image, "jaegertracing/jaeger:2.") {
+		t.Errorf("docker-compose.yml has no jaeger service of the official Jaeger v2 image, for the services' traces")
+	}
 
 	for _, a := range conventionApps(t) {
 		t.Run(a.id, func(t *testing.T) {
@@ -145,6 +148,11 @@ func TestComposeGivesEveryServiceASidecar(t *testing.T) {
 			}
 			if _, ok := sidecar.DependsOn["redis"]; !ok {
 				t.Errorf("sidecar %s does not depend on redis", sidecar.Name)
+			}
+			for _, c := range []types.ServiceConfig{svc, sidecar} {
+				if got := env(c, "OTEL_EXPORTER_OTLP_ENDPOINT"); got != "http://jaeger:4317" {
+					t.Errorf("%s: OTEL_EXPORTER_OTLP_ENDPOINT = %q, want http://jaeger:4317, the jaeger service", c.Name, got)
+				}
 			}
 		})
 	}

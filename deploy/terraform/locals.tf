@@ -106,5 +106,9 @@ locals {
     SIDECAR_WAIT     = "60s"
     SHUTDOWN_TIMEOUT = "4s"
     LOG_LEVEL        = var.log_level
+    # The share of new traces kept (README, "Read one trip's trace"); the
+    # sidecars follow each trace's decision.
+    OTEL_TRACES_SAMPLER_ARG     = tostring(var.trace_sample_ratio)
+    OTEL_EXPORTER_OTLP_ENDPOINT = var.otlp_endpoint
   }
 }

@@ -131,6 +131,23 @@ variable "log_level" {
   }
 }
 
+variable "trace_sample_ratio" {
+  description = "Share of new traces kept, from 0 to 1 (OTEL_TRACES_SAMPLER_ARG of the services; a trip's trace is kept whole or not at all). See the README for what tracing costs."
+  type        = number
+  default     = 0.1
+
+  validation {
+    condition     = var.trace_sample_ratio >= 0 && var.trace_sample_ratio <= 1
+    error_message = "trace_sample_ratio is a number from 0 to 1."
+  }
+}
+
+variable "otlp_endpoint" {
+  description = "Where the services export their own spans over OTLP/gRPC, e.g. http://otel-collector:4317 inside the environment; empty exports none (the sidecars' spans still go to Application Insights)."
+  type        = string
+  default     = ""
+}
+
 variable "tags" {
   description = "Tags on every resource that takes them."
   type        = map(string)

@@ -31,6 +31,11 @@ func main() {
 	if len(os.Args) == 2 && os.Args[1] == healthcheckArg {
 		os.Exit(healthcheck(os.Getenv, os.Stderr)) // the image's HEALTHCHECK
 	}
+	// Log times in UTC to the microsecond and of fixed width, so that the
+	// lines of all the services sort into one story (README, "Follow one
+	// trip through the logs").
+	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000000Z07:00"
+	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr); err != nil {

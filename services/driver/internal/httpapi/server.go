@@ -62,7 +62,7 @@ func NewServer(logger zerolog.Logger, d Deps) http.Handler {
 // have spans of their own (internal/dapr), and the rest is noise.
 func traceRequests(router *mux.Router, next http.Handler) http.Handler {
 	return otelhttp.NewHandler(next, "http",
-		otelhttp.WithFilter(func(r *http.Request) bool { return !untraced[r.URL.Path] && !strings.HasPrefix(r.URL.Path, "/events/") }),
+		otelhttp.WithFilter(traced),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
 			var m mux.RouteMatch
 			if router.Match(r, &m) && m.Route != nil {
@@ -74,9 +74,18 @@ func traceRequests(router *mux.Router, next http.Handler) http.Handler {
 		}))
 }
 
-// untraced are the paths traceRequests starts no span for, besides the
-// event deliveries under /events/.
-var untraced = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/dapr/subscribe": true}
+// traced reports whether r gets a span of traceRequests': not the health
+// checks, the metrics scrapes, the sidecar's own calls (/dapr/) or the
+// event deliveries (/events/).
+func traced(r *http.Request) bool {
+	switch p := r.URL.Path; {
+	case p == "/healthz", p == "/readyz", p == "/metrics":
+		return false
+	case strings.HasPrefix(p, "/dapr/"), strings.HasPrefix(p, "/events/"):
+		return false
+	}
+	return true
+}
 
 // logRequests logs every request at debug level; errors are logged once,
 // by writeError.

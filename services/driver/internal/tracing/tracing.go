@@ -42,10 +42,8 @@ const (
 // instrumentation names the service's own spans' origin.
 const instrumentation = "github.com/ride-choreography/services/driver"
 
-var (
-	tracer     = otel.Tracer(instrumentation)
-	propagator = propagation.TraceContext{}
-)
+// propagator reads and writes the W3C traceparent, as daprd does.
+var propagator = propagation.TraceContext{}
 
 // Options say where spans go and how many traces are kept.
 type Options struct {
@@ -89,7 +87,9 @@ func Setup(opts Options) (shutdown func(context.Context) error, err error) {
 // Start starts a span named name, a child of the span in ctx. End it with
 // End.
 func Start(ctx context.Context, name string, kind trace.SpanKind, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
-	return tracer.Start(ctx, name, trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
+	// The provider is looked up each time, not once: a tracer taken before
+	// Setup would stay bound to the first provider ever installed.
+	return otel.Tracer(instrumentation).Start(ctx, name, trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
 }
 
 // End ends span, marked failed with err unless err is nil.
