@@ -52,6 +52,10 @@ type benchSettings struct {
 	// sidecar, taken during the middle third of the step at ProfileRate.
 	ProfileDir  string `json:"-"`
 	ProfileRate int    `json:"-"`
+	// Tracing is "on" (every trip traced and exported to a Jaeger of the
+	// system's own, as make run does) or "off" (the services keep no trace:
+	// OTEL_TRACES_SAMPLER_ARG=0, which the sidecars follow).
+	Tracing string `json:"tracing"`
 }
 
 // MarshalJSON writes the settings with the step and ride lengths in
@@ -236,6 +240,16 @@ func startBench(t *testing.T, settings benchSettings, out io.Writer) *bench {
 	if settings.ProfileDir != "" {
 		opts = append(opts, withProfiling())
 	}
+	switch settings.Tracing {
+	case "on":
+		opts = append(opts, withTracing())
+	case "off":
+		for _, name := range services {
+			opts = append(opts, withEnv(name, "OTEL_TRACES_SAMPLER_ARG=0"))
+		}
+	default:
+		t.Fatalf("bench tracing %q: want on or off", settings.Tracing)
+	}
 	sys := startSystem(t, append(opts,
 		withEnv("driver",
 			"DRIVER_POOL_SIZE="+strconv.Itoa(settings.Pool),
@@ -254,8 +268,8 @@ func startBench(t *testing.T, settings benchSettings, out io.Writer) *bench {
 // run measures every step, then the hop, and returns the report.
 func (b *bench) run() benchReport {
 	s := b.settings
-	fmt.Fprintf(b.out, "bench: rates %v trips/s, %s each; %d drivers, rides of %s, assign deadline %s; seed %d\n",
-		s.Rates, s.Step, s.Pool, s.Ride, s.AssignDeadline, s.Seed)
+	fmt.Fprintf(b.out, "bench: rates %v trips/s, %s each; %d drivers, rides of %s, assign deadline %s; seed %d; tracing %s\n",
+		s.Rates, s.Step, s.Pool, s.Ride, s.AssignDeadline, s.Seed, s.Tracing)
 	r := benchReport{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Settings: s}
 	for i, rate := range s.Rates {
 		fmt.Fprintf(b.out, "bench: step %d/%d: %d trips/s for %s\n", i+1, len(s.Rates), rate, s.Step)
@@ -830,7 +844,7 @@ func serveApp(t *testing.T, h http.Handler) int {
 func TestBenchSmoke(t *testing.T) {
 	settings := benchSettings{
 		Rates: []int{5, 20}, Step: 3 * time.Second, Pool: 50, Ride: time.Second, AssignDeadline: 20 * time.Second,
-		Drain: 30 * time.Second, HopEvents: 300, Seed: 1, ProfileDir: t.TempDir(), ProfileRate: 20,
+		Drain: 30 * time.Second, HopEvents: 300, Seed: 1, ProfileDir: t.TempDir(), ProfileRate: 20, Tracing: "on",
 	}
 	var progress bytes.Buffer
 	b := startBench(t, settings, &progress)

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strconv"
@@ -27,6 +28,8 @@ import (
 //	BENCH_RUNS   how many times to run every step on the same system (1); with more,
 //	             the table, bench.json and bench.svg give the median of each figure
 //	BENCH_OUT    folder for bench.json and bench.svg (../docs/bench)
+//	BENCH_TRACING  on: every trip traced and exported to Jaeger, as make run does (on);
+//	             off: no trace kept (OTEL_TRACES_SAMPLER_ARG=0); run both to see what tracing costs
 //	BENCH_PROFILE  a folder: take a 20 s CPU profile of every service and sidecar
 //	             during the step at BENCH_PROFILE_RATE (100) trips/s; profiling costs
 //	             CPU itself, so profile in a run of its own
@@ -42,6 +45,7 @@ func TestBench(t *testing.T) {
 		Seed:           uint64(envInts(t, "BENCH_SEED", []int{1})[0]),
 		ProfileDir:     os.Getenv("BENCH_PROFILE"),
 		ProfileRate:    envInts(t, "BENCH_PROFILE_RATE", []int{100})[0],
+		Tracing:        cmp.Or(os.Getenv("BENCH_TRACING"), "on"),
 	}
 	out := os.Getenv("BENCH_OUT")
 	if out == "" {
