@@ -140,14 +140,23 @@ func TestGRPCInterceptorSendsTheTraceContext(t *testing.T) {
 	}
 }
 
-func TestSetupWithoutEndpointStillMakesTraces(t *testing.T) {
+// setUp installs the tracer provider as run does, with no endpoint, for
+// the test's duration.
+func setUp(t *testing.T, ratio float64) {
+	t.Helper()
 	old := otel.GetTracerProvider()
-	t.Cleanup(func() { otel.SetTracerProvider(old) })
-	shutdown, err := tracing.Setup(tracing.Options{Service: "test", SampleRatio: 1})
+	shutdown, err := tracing.Setup(tracing.Options{Service: "test", SampleRatio: ratio})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer shutdown(t.Context())
+	t.Cleanup(func() {
+		_ = shutdown(context.Background())
+		otel.SetTracerProvider(old)
+	})
+}
+
+func TestSetupWithoutEndpointStillMakesTraces(t *testing.T) {
+	setUp(t, 1)
 	ctx, span := tracing.Start(t.Context(), "POST /trips", trace.SpanKindServer)
 	defer span.End()
 	if !span.SpanContext().IsSampled() || tracing.TraceID(ctx) == "" {
@@ -156,13 +165,7 @@ func TestSetupWithoutEndpointStillMakesTraces(t *testing.T) {
 }
 
 func TestSetupSamplesNewTracesByRatioAndFollowsTheParent(t *testing.T) {
-	old := otel.GetTracerProvider()
-	t.Cleanup(func() { otel.SetTracerProvider(old) })
-	shutdown, err := tracing.Setup(tracing.Options{Service: "test", SampleRatio: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shutdown(t.Context())
+	setUp(t, 0)
 
 	_, root := tracing.Start(t.Context(), "POST /trips", trace.SpanKindServer)
 	root.End()
