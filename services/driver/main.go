@@ -105,6 +105,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			Drivers:     drivers,
 			DeadLetters: deadLetters,
 			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, drivers, deadLetters, m),
+			Steps:       dapr.NewSteps(logger, drivers),
 			Readiness:   readiness,
 			Metrics:     m.Handler(),
 		}),

@@ -38,16 +38,29 @@ const FirstBatch = 8
 // error wrapping driver.ErrNoDriverFree until the assign deadline has
 // passed since the trip was requested, and then settles on DriverNotFound.
 func (s *Service) AssignDriver(ctx context.Context, t TripCreated) (Assignment, error) {
+	a, err := s.Assign(ctx, t)
+	if err != nil {
+		return Assignment{}, err
+	}
+	topic, event := a.Event()
+	if err := s.publisher.Publish(ctx, topic, event); err != nil {
+		return Assignment{}, fmt.Errorf("assign driver to trip %s: %w", t.TripID, err)
+	}
+	return a, nil
+}
+
+// Assign settles who drives the trip, as AssignDriver does, and returns
+// the outcome without publishing it: the step an orchestrator calls
+// (POST /steps/assign-driver). The trip id is its idempotency key: a
+// second call for the trip returns the outcome the first recorded, and
+// never takes a second driver.
+func (s *Service) Assign(ctx context.Context, t TripCreated) (Assignment, error) {
 	for range maxAttempts {
 		a, err := s.settle(ctx, t)
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
 		if err != nil {
-			return Assignment{}, fmt.Errorf("assign driver to trip %s: %w", t.TripID, err)
-		}
-		topic, event := a.Event()
-		if err := s.publisher.Publish(ctx, topic, event); err != nil {
 			return Assignment{}, fmt.Errorf("assign driver to trip %s: %w", t.TripID, err)
 		}
 		return a, nil

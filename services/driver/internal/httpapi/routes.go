@@ -25,4 +25,8 @@ func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
 	r.Handle("/dapr/subscribe", d.Subscriber.Subscriptions()).Methods(http.MethodGet)
 	r.Handle("/events/trip-created", d.Subscriber.TripCreated()).Methods(http.MethodPost)
 	r.Handle("/events/dead-letters", d.Subscriber.DeadLetter()).Methods(http.MethodPost)
+
+	// Steps an orchestrator invokes through Dapr service invocation (the
+	// orchestration and workflow styles): the same use case, called.
+	r.Handle("/steps/assign-driver", d.Steps.AssignDriver()).Methods(http.MethodPost)
 }

@@ -31,6 +31,11 @@ type Subscriber interface {
 	DeadLetter() http.Handler
 }
 
+// Steps serves the service's steps to orchestrators (internal/dapr).
+type Steps interface {
+	AssignDriver() http.Handler
+}
+
 // DeadLetters lists the events the service dropped.
 type DeadLetters interface {
 	List(ctx context.Context) (app.DeadLetters, error)
@@ -41,6 +46,7 @@ type Deps struct {
 	Drivers     Drivers
 	DeadLetters DeadLetters
 	Subscriber  Subscriber
+	Steps       Steps
 	Readiness   *Readiness
 	// Metrics serves the service's metrics in the Prometheus text format
 	// (internal/metrics).

@@ -59,6 +59,7 @@ func newTestServer(now time.Time, drivers ...driver.Driver) *testServer {
 		Drivers:     service,
 		DeadLetters: deadLetters,
 		Subscriber:  dapr.NewSubscriber(logger, "pubsub", service, deadLetters, m),
+		Steps:       dapr.NewSteps(logger, service),
 		Readiness:   s.readiness,
 		Metrics:     m.Handler(),
 	})
@@ -165,7 +166,7 @@ func TestReadyz(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			readiness := httpapi.NewReadiness(func(context.Context) error { return tt.check })
-			handler := httpapi.NewServer(zerolog.Nop(), httpapi.Deps{Subscriber: dapr.NewSubscriber(zerolog.Nop(), "pubsub", nil, nil, metrics.New()), Readiness: readiness})
+			handler := httpapi.NewServer(zerolog.Nop(), httpapi.Deps{Subscriber: dapr.NewSubscriber(zerolog.Nop(), "pubsub", nil, nil, metrics.New()), Steps: dapr.NewSteps(zerolog.Nop(), nil), Readiness: readiness})
 			if tt.start {
 				readiness.Start()
 			}
