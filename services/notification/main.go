@@ -95,6 +95,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			Riders:      riders,
 			DeadLetters: deadLetters,
 			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, riders, deadLetters, m),
+			Steps:       dapr.NewSteps(logger, riders),
 			Readiness:   readiness,
 			Metrics:     m.Handler(),
 		}),

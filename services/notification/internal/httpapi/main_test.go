@@ -144,6 +144,7 @@ func newTestServer(t testing.TB, changes ...func(*httpapi.Deps)) *testServer {
 		Riders:       ts.svc,
 		DeadLetters:  deadLetters,
 		Subscriber:   dapr.NewSubscriber(logger, "pubsub", ts.svc, deadLetters, m),
+		Steps:        dapr.NewSteps(logger, ts.svc),
 		Readiness:    started(func(context.Context) error { return nil }),
 		Metrics:      m.Handler(),
 		PollInterval: 20 * time.Millisecond,

@@ -28,4 +28,10 @@ func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
 	r.Handle("/events/driver-assigned", d.Subscriber.DriverAssigned()).Methods(http.MethodPost)
 	r.Handle("/events/driver-not-found", d.Subscriber.DriverNotFound()).Methods(http.MethodPost)
 	r.Handle("/events/dead-letters", d.Subscriber.DeadLetter()).Methods(http.MethodPost)
+
+	// Steps an orchestrator invokes through Dapr service invocation (the
+	// orchestration and workflow styles): the same use cases, called.
+	r.Handle("/steps/trip-received", d.Steps.TripReceived()).Methods(http.MethodPost)
+	r.Handle("/steps/driver-assigned", d.Steps.DriverAssigned()).Methods(http.MethodPost)
+	r.Handle("/steps/no-driver", d.Steps.NoDriver()).Methods(http.MethodPost)
 }

@@ -35,6 +35,13 @@ type Subscriber interface {
 	DeadLetter() http.Handler
 }
 
+// Steps serves the service's steps to orchestrators (internal/dapr).
+type Steps interface {
+	TripReceived() http.Handler
+	DriverAssigned() http.Handler
+	NoDriver() http.Handler
+}
+
 // DeadLetters lists the events the service dropped.
 type DeadLetters interface {
 	List(ctx context.Context) (app.DeadLetters, error)
@@ -45,6 +52,7 @@ type Deps struct {
 	Riders      Riders
 	DeadLetters DeadLetters
 	Subscriber  Subscriber
+	Steps       Steps
 	Readiness   *Readiness
 	// Metrics serves the service's counts in Prometheus's text format
 	// (internal/metrics).

@@ -1,0 +1,103 @@
+package dapr_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+
+	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/contracttest"
+	"github.com/ride-choreography/services/notification/internal/dapr"
+)
+
+// stepBody is the data of the topic's example CloudEvent in contracts/:
+// what an orchestrator sends the step standing for the event.
+func stepBody(tb testing.TB, topic string) []byte {
+	tb.Helper()
+	var ce struct{ Data json.RawMessage }
+	if err := json.Unmarshal(contracttest.Example(tb, topic), &ce); err != nil {
+		tb.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, ce.Data); err != nil {
+		tb.Fatal(err)
+	}
+	return compact.Bytes()
+}
+
+// invoke calls a step with body, as daprd forwards an invocation.
+func invoke(handler http.Handler, route string, body []byte) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	handler.ServeHTTP(w, httptest.NewRequest(http.MethodPost, route, strings.NewReader(string(body))))
+	return w
+}
+
+// Each step takes the data of the event it stands for (the contract
+// examples' data) and runs the same use case as the event's subscription.
+func TestStepsRunTheUseCases(t *testing.T) {
+	const tripID, riderID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", "rider-42"
+	rec := &recorder{}
+	steps := dapr.NewSteps(zerolog.Nop(), rec)
+	tests := []struct {
+		route, topic string
+		handler      http.Handler
+		want         any
+	}{
+		{dapr.RouteStepTripReceived, "trip-created", steps.TripReceived(), app.TripCreated{TripID: tripID, RiderID: riderID}},
+		{dapr.RouteStepDriverAssigned, "driver-assigned", steps.DriverAssigned(), app.DriverAssigned{TripID: tripID, RiderID: riderID, Driver: jarda, ETA: 240 * time.Second}},
+		{dapr.RouteStepNoDriver, "driver-not-found", steps.NoDriver(), app.DriverNotFound{TripID: tripID, RiderID: riderID}},
+	}
+	var want []call
+	for _, tt := range tests {
+		if w := invoke(tt.handler, tt.route, stepBody(t, tt.topic)); w.Code != http.StatusNoContent {
+			t.Errorf("%s: status %d, want 204: %s", tt.route, w.Code, w.Body)
+		}
+		want = append(want, call{Event: tt.want})
+	}
+	if diff := cmp.Diff(want, rec.calls); diff != "" {
+		t.Errorf("use case calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestStepsRefuseBadBodies(t *testing.T) {
+	rec := &recorder{}
+	steps := dapr.NewSteps(zerolog.Nop(), rec)
+	valid := string(stepBody(t, "trip-created"))
+	for name, body := range map[string]string{
+		"not JSON":                 "{",
+		"empty":                    "",
+		"a driver-assigned body":   string(stepBody(t, "driver-assigned")),
+		"missing riderId":          strings.Replace(valid, `"riderId":"rider-42",`, ``, 1),
+		"larger than 64 KiB":       strings.Replace(valid, `"rider-42"`, `"`+strings.Repeat("r", 64<<10)+`"`, 1),
+		"a CloudEvent, not a body": `{"specversion":"1.0","id":"x","data":` + valid + `}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := invoke(steps.TripReceived(), dapr.RouteStepTripReceived, []byte(body))
+			if w.Code != http.StatusBadRequest || w.Header().Get("Content-Type") != "application/problem+json" {
+				t.Errorf("status %d %s, want 400 problem+json: %s", w.Code, w.Header().Get("Content-Type"), w.Body)
+			}
+		})
+	}
+	if len(rec.calls) != 0 {
+		t.Errorf("refused calls reached the use case: %+v", rec.calls)
+	}
+}
+
+func TestStepThatCannotBeDoneAsksToRetry(t *testing.T) {
+	rec := &recorder{err: errors.New("state store unavailable")}
+	w := invoke(dapr.NewSteps(zerolog.Nop(), rec).TripReceived(), dapr.RouteStepTripReceived, stepBody(t, "trip-created"))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" {
+		t.Errorf("status %d, Retry-After %q; want 503 with Retry-After 1", w.Code, w.Header().Get("Retry-After"))
+	}
+	if strings.Contains(w.Body.String(), "state store unavailable") {
+		t.Errorf("the answer shows the service's internals: %s", w.Body)
+	}
+}
