@@ -12,7 +12,10 @@ SERVICES    := trip driver notification
 # The modules make unit tests: the services, the backlog exporter
 # (backlog/), which reads the broker from outside the services, and
 # make trace's waterfall printer (trace/).
-SERVICE_MODULES := $(addprefix services/,$(SERVICES)) backlog trace
+# The coordinators of the other styles (README, "Three styles"): they serve
+# the trip service's Trip API and call the others' steps.
+COORDINATORS := orchestrator
+SERVICE_MODULES := $(addprefix services/,$(SERVICES) $(COORDINATORS)) backlog trace
 MODULES     := $(SERVICE_MODULES) test
 # Modules outside go.work, built and tested with GOWORK=off: the checks of
 # the deployment files, whose dependencies (BuildKit, HCL) stay away from
@@ -109,7 +112,7 @@ schemas: ## Copy contracts/schemas into each service's embedded copy (internal/d
 
 build: ## Build the service binaries into .bin/ (GOWORK=off, as container builds do)
 	@mkdir -p .bin
-	@for s in $(SERVICES); do \
+	@for s in $(SERVICES) $(COORDINATORS); do \
 		(cd services/$$s && GOWORK=off go build -o ../../.bin/$$s .); \
 		echo "built .bin/$$s"; \
 	done

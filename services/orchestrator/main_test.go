@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ride-choreography/services/orchestrator/internal/testkit"
+)
+
+// hangGuard ends a wait that would otherwise last forever. It bounds
+// nothing the service promises.
+const hangGuard = 30 * time.Second
+
+// fakeSidecar stands in for daprd and, behind it, the driver and
+// notification services' steps: it answers the readiness probe and each
+// invocation, and records the invocations in order. assign is the driver's
+// answer; status, when set, is what every step answers instead.
+type fakeSidecar struct {
+	url    *url.URL
+	assign string
+
+	mu     sync.Mutex
+	calls  []string
+	status int
+}
+
+// driverAssigned is the driver's answer with Jarda.
+const driverAssigned = `{"topic":"driver-assigned","event":{"tripId":"x","riderId":"rider-42",` +
+	`"driver":{"id":"jarda","name":"Jarda","car":{"make":"Toyota","model":"Corolla","color":"blue","plate":"1AB 2345"}},` +
+	`"etaSeconds":60,"assignedAt":"2026-12-02T10:00:00Z"}}`
+
+func startSidecar(t *testing.T, assign string) *fakeSidecar {
+	t.Helper()
+	f := &fakeSidecar{assign: assign}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1.0/healthz/outbound" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		call, ok := strings.CutPrefix(r.URL.Path, "/v1.0/invoke/")
+		if !ok || r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+			http.Error(w, "not an invocation", http.StatusNotFound)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		if !json.Valid(body) {
+			http.Error(w, "body is not JSON", http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		f.calls = append(f.calls, strings.Replace(call, "/method/steps/", " ", 1))
+		status := f.status
+		f.mu.Unlock()
+		switch {
+		case status != 0:
+			w.WriteHeader(status)
+		case call == "driver/method/steps/assign-driver":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, f.assign)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	f.url, _ = url.Parse(srv.URL)
+	return f
+}
+
+// invocations returns the steps called so far, as "app step".
+func (f *fakeSidecar) invocations() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeSidecar) answerEveryStep(status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.status = status
+}
+
+// start runs the orchestrator in-process against sidecar, on a free port,
+// with steps retried fast, and waits until it is ready. The test's end
+// stops it.
+func start(t *testing.T, sidecar *fakeSidecar) (base string, logs *testkit.Buffer) {
+	t.Helper()
+	port := freePort(t)
+	vars := map[string]string{
+		"APP_PORT": port, "DAPR_HOST": sidecar.url.Hostname(), "DAPR_HTTP_PORT": sidecar.url.Port(),
+		"STEP_ATTEMPTS": "3", "STEP_PAUSE": "10ms",
+	}
+	logs = &testkit.Buffer{}
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, env(vars), logs, io.Discard) }()
+	t.Cleanup(func() {
+		stop()
+		select {
+		case <-done:
+		case <-time.After(hangGuard):
+			t.Errorf("run did not return %v after the test ended", hangGuard)
+		}
+	})
+	base = "http://127.0.0.1:" + port
+	waitUntil(t, "the orchestrator to be ready", func() bool { return answers(base+"/readyz", http.StatusOK) })
+	return base, logs
+}
+
+func waitUntil(t *testing.T, what string, done func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(hangGuard)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", hangGuard, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// orderTrip posts an order and returns the trip id answered.
+func orderTrip(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Post(base+"/trips", "application/json",
+		strings.NewReader(`{"riderId":"rider-42","pickup":{"lat":50.0755,"lon":14.4378},"dropoff":{"lat":50.1,"lon":14.26}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var trip struct{ TripID string }
+	if err := json.NewDecoder(resp.Body).Decode(&trip); err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /trips: %s, %v", resp.Status, err)
+	}
+	return trip.TripID
+}
+
+// status returns the trip's status as GET /trips/{id} answers it.
+func status(t *testing.T, base, tripID string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/trips/" + tripID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var trip struct{ Status string }
+	_ = json.NewDecoder(resp.Body).Decode(&trip)
+	return trip.Status
+}
+
+// An order runs through the steps in turn, over Dapr service invocation:
+// the rider is told it arrived, the driver service assigns a driver, the
+// rider is told who comes; the trip, kept in memory, shows the driver.
+func TestRunOrdersThroughTheSteps(t *testing.T) {
+	sidecar := startSidecar(t, driverAssigned)
+	base, _ := start(t, sidecar)
+
+	tripID := orderTrip(t, base)
+	waitUntil(t, "the trip's driver", func() bool { return status(t, base, tripID) == "driver_assigned" })
+	want := []string{"notification trip-received", "driver assign-driver", "notification driver-assigned"}
+	if diff := cmp.Diff(want, sidecar.invocations()); diff != "" {
+		t.Errorf("invocations (-want +got):\n%s", diff)
+	}
+}
+
+// A step that keeps failing is tried STEP_ATTEMPTS times, then the flow
+// gives up: the trip stays requested, nobody tells the rider more, and the
+// log and the metrics say so. This is the naive orchestrator's way, and
+// the README's table counts it.
+func TestRunGivesUpAfterTheRetries(t *testing.T) {
+	sidecar := startSidecar(t, driverAssigned)
+	base, logs := start(t, sidecar)
+	sidecar.answerEveryStep(http.StatusInternalServerError)
+
+	tripID := orderTrip(t, base)
+	waitUntil(t, "the flow to give up", func() bool {
+		for _, line := range logs.All(t) {
+			if line["message"] == "trip flow abandoned" && line["tripId"] == tripID && line["step"] == "trip-received" {
+				return true
+			}
+		}
+		return false
+	})
+	if got := sidecar.invocations(); len(got) != 3 {
+		t.Errorf("invocations %v, want trip-received tried 3 times", got)
+	}
+	if got := status(t, base, tripID); got != "requested" {
+		t.Errorf("trip status %q, want requested: the flow gave up", got)
+	}
+	if !strings.Contains(get(t, base+"/metrics"), `ride_trips_abandoned_total{step="trip-received"} 1`) {
+		t.Error("the abandoned trip is not counted in /metrics")
+	}
+}
+
+// A step that refuses the call (4xx) is not retried.
+func TestRunDoesNotRetryARefusal(t *testing.T) {
+	sidecar := startSidecar(t, driverAssigned)
+	base, _ := start(t, sidecar)
+	sidecar.answerEveryStep(http.StatusBadRequest)
+
+	orderTrip(t, base)
+	time.Sleep(200 * time.Millisecond) // more than the retries' pauses
+	if got := sidecar.invocations(); len(got) != 1 {
+		t.Errorf("invocations %v, want one: a refusal is final", got)
+	}
+}
+
+// TestShutdownIsNotHeldUpByASilentConnection: a connection that never
+// sends a request does not keep run from shutting down within its budget
+// (ReadHeaderTimeout; http.Server.Shutdown would count it busy for 5 s).
+func TestShutdownIsNotHeldUpByASilentConnection(t *testing.T) {
+	sidecar := startSidecar(t, driverAssigned)
+	port := freePort(t)
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, env(map[string]string{"APP_PORT": port, "DAPR_HOST": sidecar.url.Hostname(), "DAPR_HTTP_PORT": sidecar.url.Port()}), io.Discard, io.Discard)
+	}()
+	base := "http://127.0.0.1:" + port
+	waitUntil(t, "readiness", func() bool { return answers(base+"/readyz", http.StatusOK) })
+	conn, err := net.Dial("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	time.Sleep(100 * time.Millisecond) // let the server accept it
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v, want nil: the silent connection held up the shutdown", err)
+		}
+	case <-time.After(hangGuard):
+		t.Fatal("run did not return")
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
