@@ -140,6 +140,9 @@ func buildServices() error {
 		backlogExporter: filepath.Join("..", "backlog"),
 		traceTool:       filepath.Join("..", "trace"),
 	}
+	for _, name := range coordinators {
+		dirs[name] = filepath.Join("..", "services", name)
+	}
 	for _, name := range services {
 		dirs[name] = filepath.Join("..", "services", name)
 	}
@@ -198,8 +201,9 @@ type settings struct {
 	sidecarEnv      []string // extra KEY=VALUE for every sidecar, read by the pubsub component (envRef)
 	broker          func(*system) ([]string, error)
 	profiling       bool
-	backlog         bool // run the backlog exporter
-	tracing         bool // run Jaeger, and export every span to it
+	backlog         bool   // run the backlog exporter
+	tracing         bool   // run Jaeger, and export every span to it
+	style           string // styleChoreography (default) or styleOrchestration
 }
 
 // withEnv adds KEY=VALUE settings to a service's environment, for
@@ -289,7 +293,9 @@ func (s *system) onStop(f func()) {
 
 // app is one replica of a service and the ports of its sidecar.
 type app struct {
-	name             string // the service, which is also its Dapr app id
+	name             string // the service's role in the tests: trip, driver, notification
+	binary           string // the program that plays it: the service, or in another style its coordinator
+	appID            string // its Dapr app id: the binary's name
 	instance         string // names the replica's processes and logs: trip, driver, driver-2, ...
 	env              []string
 	port             int // APP_PORT
@@ -437,7 +443,11 @@ func (s *system) start() error {
 			}
 			p := ports[:5]
 			ports = ports[5:]
-			a := &app{name: name, instance: instance, env: s.settings.env[name],
+			binary := s.binaryFor(name)
+			if binary != name {
+				instance = strings.Replace(instance, name, binary, 1)
+			}
+			a := &app{name: name, binary: binary, appID: binary, instance: instance, env: s.settings.env[name],
 				port: p[0], daprHTTPPort: p[1], daprGRPCPort: p[2], metricsPort: p[3], internalGRPCPort: p[4]}
 			s.apps[name] = append(s.apps[name], a)
 			if err := s.startService(a); err != nil {
@@ -532,7 +542,7 @@ func (s *system) startService(a *app) error {
 		}
 		env = append(env, "PPROF_ADDR=127.0.0.1:"+strconv.Itoa(a.pprofPort))
 	}
-	p, err := s.spawn(a.instance, env, filepath.Join(binDir, a.name))
+	p, err := s.spawn(a.instance, env, filepath.Join(binDir, a.binary))
 	if err != nil {
 		return err
 	}
@@ -589,7 +599,7 @@ func (s *system) startSidecar(a *app) error {
 		appFlags = append(appFlags, "--enable-profiling", "--profile-port", strconv.Itoa(a.profilePort))
 	}
 	p, err := s.spawn(a.instance+"-dapr", env, daprd, append(appFlags,
-		"--app-id", a.name,
+		"--app-id", a.appID,
 		"--dapr-http-port", strconv.Itoa(a.daprHTTPPort),
 		"--dapr-grpc-port", strconv.Itoa(a.daprGRPCPort),
 		"--metrics-port", strconv.Itoa(a.metricsPort),
@@ -1064,4 +1074,34 @@ func (s *system) logTails(t *testing.T, n int) {
 		}
 		t.Logf("last %d lines of %s:\n%s", len(lines), log, strings.Join(lines, "\n"))
 	}
+}
+
+// The styles a system can run (README, "Three styles"): the same public
+// interface, played by other programs.
+const (
+	// styleChoreography is the services talking through events.
+	styleChoreography = "choreography"
+	// styleOrchestration is services/orchestrator in the trip service's
+	// place, calling the driver and notification services' steps.
+	styleOrchestration = "orchestration"
+)
+
+// coordinators are the programs that play the trip service's part in the
+// other styles; buildServices builds them.
+var coordinators = []string{"orchestrator"}
+
+// withStyle runs the system in style: styleOrchestration runs the
+// orchestrator (its own Dapr app id, the Trip API on the trip role's port)
+// instead of the trip service; the driver and notification services run
+// as they are, their steps called instead of their events delivered.
+func withStyle(style string) option {
+	return func(s *settings) { s.style = style }
+}
+
+// binaryFor returns the program that plays role in the system's style.
+func (s *system) binaryFor(role string) string {
+	if role == "trip" && s.settings.style == styleOrchestration {
+		return "orchestrator"
+	}
+	return role
 }
