@@ -6,6 +6,11 @@
 # then runs `dapr run -f` with a copy of dapr.yaml that points at the
 # resources below. App and sidecar logs go to services/<name>/.dapr/logs/.
 #
+# STYLE picks who coordinates a trip (README, "Three styles"):
+#   choreography (default)  the trip service; the services talk through events
+#   orchestration           services/orchestrator in the trip service's place,
+#                           on the same port, calling the other services' steps
+#
 # BROKER picks the pub/sub component, without code or service changes:
 #   redis (default)  components/pubsub.yaml
 #   rabbitmq, kafka, nats, mqtt, servicebus
@@ -34,6 +39,18 @@ say() { printf 'run.sh: %s\n' "$*" >&2; }
 
 brokers=(redis rabbitmq kafka nats mqtt servicebus)
 broker=${BROKER:-redis}
+style=${STYLE:-choreography}
+case $style in
+choreography | orchestration) ;;
+workflow)
+	say "STYLE=workflow (Dapr Workflow) is not built yet; choose choreography or orchestration"
+	exit 1
+	;;
+*)
+	say "unknown STYLE=$style; choose choreography or orchestration"
+	exit 1
+	;;
+esac
 
 # broker_listening HOST:PORT: does something accept connections there?
 broker_listening() {
@@ -165,8 +182,12 @@ if [[ $broker == redis ]]; then
 else
 	cp "$root/components/brokers/$broker.yaml" "$resources/pubsub.yaml"
 fi
-template=$cache/dapr-$broker.yaml
-sed -e "s#^\(  resourcesPath:\) ./components\$#\1 $resources#" \
+template=$cache/dapr-$broker-$style.yaml
+# In the orchestration style the orchestrator plays the trip service's part.
+coordinator=(-e 's#^  - appID: trip$#  - appID: orchestrator#' -e 's#^\(    appDirPath:\) services/trip$#\1 services/orchestrator#')
+[[ $style == orchestration ]] || coordinator=(-e '')
+sed "${coordinator[@]}" \
+	-e "s#^\(  resourcesPath:\) ./components\$#\1 $resources#" \
 	-e "s#^\(  configFilePath:\) ./components/config.yaml\$#\1 $resources/config.yaml#" \
 	-e "s#^\(    appDirPath:\) \(services/.*\)\$#\1 $root/\2#" \
 	"$root/dapr.yaml" >"$template"
@@ -190,6 +211,7 @@ Read the trip's trace (every service and sidecar it went through):
   make trace TRIP=<tripId>
 Logs: services/<name>/.dapr/logs/. Stop with Ctrl-C.
 BANNER
+printf 'Style: %s (STYLE=choreography|orchestration)\n' "$style"
 printf 'Broker: %s (the pubsub component in %s)\n' "$broker" "$resources"
 if [[ $broker == redis ]]; then
 	printf 'Backlog: http://localhost:%s/metrics  (events waiting per subscription: curl -s ... | grep ^ride_backlog)\n\n' "$backlog_port"

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -59,18 +60,29 @@ type Client struct {
 	HTTP    *http.Client
 }
 
-// FindTrip returns the traces with a span of service tagged tripId=tripID,
-// waiting up to wait for a first one (spans reach the backend in batches,
+// FindTrip returns the traces with a span of any of services tagged
+// tripId=tripID, waiting up to wait for a first one (spans reach the backend in batches,
 // a moment after the trip). A trace is returned once it stops growing, so
 // that the spans still on their way are in it.
-func (c *Client) FindTrip(ctx context.Context, service, tripID string, wait time.Duration) ([]Trace, error) {
+func (c *Client) FindTrip(ctx context.Context, services []string, tripID string, wait time.Duration) ([]Trace, error) {
 	deadline := time.Now().Add(wait)
 	var last []Trace
 	for {
-		traces, err := c.search(ctx, service, tripID)
-		if err != nil {
-			return nil, err
+		var traces []Trace
+		seen := map[string]bool{}
+		for _, service := range services {
+			found, err := c.search(ctx, service, tripID)
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range found {
+				if !seen[t.TraceID] {
+					seen[t.TraceID] = true
+					traces = append(traces, t)
+				}
+			}
 		}
+		slices.SortFunc(traces, func(a, b Trace) int { return int(first(a) - first(b)) })
 		if len(traces) > 0 && spanCount(traces) == spanCount(last) {
 			return traces, nil
 		}
@@ -79,7 +91,7 @@ func (c *Client) FindTrip(ctx context.Context, service, tripID string, wait time
 			if len(traces) > 0 {
 				return traces, nil
 			}
-			return nil, fmt.Errorf("%w for trip %s in service %s at %s within %s (is tracing on, and the id right?)", ErrNoTrace, tripID, service, c.BaseURL, wait)
+			return nil, fmt.Errorf("%w for trip %s in services %s at %s within %s (is tracing on, and the id right?)", ErrNoTrace, tripID, strings.Join(services, ", "), c.BaseURL, wait)
 		}
 		select {
 		case <-ctx.Done():
@@ -133,7 +145,6 @@ func (c *Client) search(ctx context.Context, service, tripID string) ([]Trace, e
 	if resp.StatusCode != http.StatusOK || len(answer.Errors) > 0 {
 		return nil, fmt.Errorf("%s answered %s: %+v", c.BaseURL, resp.Status, answer.Errors)
 	}
-	slices.SortFunc(answer.Data, func(a, b Trace) int { return int(first(a) - first(b)) })
 	return answer.Data, nil
 }
 
