@@ -6,9 +6,10 @@
 #   1. $DAPRD, when set;
 #   2. ~/.dapr/bin/daprd, when `dapr init` installed 1.17.5 or later there;
 #   3. a build from the Go module proxy, cached in
-#      ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin/daprd-1.17.5-jetstream
+#      ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin/daprd-1.17.5-jetstream-sqlite
 #      (built by tools/daprd on first use, about 5 minutes on 2 cores): Dapr's
-#      stable components plus pubsub.jetstream, see tools/daprd/main.go.
+#      stable components plus pubsub.jetstream and the SQLite name resolver
+#      (each e2e system resolves its own app ids), see tools/daprd/main.go.
 # Progress and errors go to stderr; stdout carries only the path.
 set -euo pipefail
 
@@ -40,7 +41,7 @@ if [[ -x $installed ]] && reports_version "$installed"; then
 	exit 0
 fi
 
-cached=$cache/daprd-$version-jetstream
+cached=$cache/daprd-$version-jetstream-sqlite
 if [[ -x $cached ]] && reports_version "$cached"; then
 	echo "$cached"
 	exit 0

@@ -16,6 +16,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -117,6 +118,10 @@ func prepare() error {
 	}
 	if info, err := os.Stat(daprd); err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
 		return fmt.Errorf("DAPRD=%s is not an executable file", daprd)
+	}
+	if b, err := os.ReadFile(daprd); err != nil || !bytes.Contains(b, []byte("components-contrib/nameresolution/sqlite")) {
+		return fmt.Errorf("DAPRD=%s has no SQLite name resolver, which gives each system of the tests its own service "+
+			"invocation (with mDNS an app of another system may answer); use the project's build: unset DAPRD and run `make e2e`", daprd)
 	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return errors.New("redis-server is not on the PATH; install it (Debian: apt-get install redis-server)")
@@ -542,7 +547,7 @@ func (s *system) startService(a *app) error {
 		}
 		env = append(env, "PPROF_ADDR=127.0.0.1:"+strconv.Itoa(a.pprofPort))
 	}
-	p, err := s.spawn(a.instance, env, filepath.Join(binDir, a.binary))
+	p, err := s.spawn(a.instance, env, filepath.Join(binDir, cmp.Or(a.binary, a.name)))
 	if err != nil {
 		return err
 	}
@@ -581,6 +586,10 @@ func (s *system) startSidecar(a *app) error {
 	if err != nil {
 		return err
 	}
+	config, err := s.daprConfig(components)
+	if err != nil {
+		return err
+	}
 	env := append(inheritedEnv(), "REDIS_HOST="+s.redisAddr)
 	env = append(env, s.settings.sidecarEnv...)
 	env = append(env, s.otlpEnv...)
@@ -599,7 +608,7 @@ func (s *system) startSidecar(a *app) error {
 		appFlags = append(appFlags, "--enable-profiling", "--profile-port", strconv.Itoa(a.profilePort))
 	}
 	p, err := s.spawn(a.instance+"-dapr", env, daprd, append(appFlags,
-		"--app-id", a.appID,
+		"--app-id", cmp.Or(a.appID, a.name),
 		"--dapr-http-port", strconv.Itoa(a.daprHTTPPort),
 		"--dapr-grpc-port", strconv.Itoa(a.daprGRPCPort),
 		"--metrics-port", strconv.Itoa(a.metricsPort),
@@ -608,7 +617,7 @@ func (s *system) startSidecar(a *app) error {
 		"--dapr-internal-grpc-listen-address", "127.0.0.1",
 		"--metrics-listen-address", "127.0.0.1",
 		"--resources-path", components,
-		"--config", filepath.Join(components, "config.yaml"),
+		"--config", config,
 		"--log-level", "info",
 	)...)
 	if err != nil {
@@ -1104,4 +1113,32 @@ func (s *system) binaryFor(role string) string {
 		return "orchestrator"
 	}
 	return role
+}
+
+// daprConfig returns the Configuration file the system's sidecars load:
+// the repository's components/config.yaml (in components, the folder they
+// load), with the SQLite name resolver on a file of the system's own, so
+// that a service invocation reaches this system's app of that id and never
+// one of another system running at the same time (mDNS, the default, sees
+// them all). Written once per system.
+func (s *system) daprConfig(components string) (string, error) {
+	path := filepath.Join(s.dir, "dapr-config.yaml")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	base, err := os.ReadFile(filepath.Join(components, "config.yaml"))
+	if err != nil {
+		return "", err
+	}
+	if !bytes.Contains(base, []byte("\nspec:\n")) || bytes.Contains(base, []byte("nameResolution")) {
+		return "", fmt.Errorf("components/config.yaml changed shape: the harness appends spec.nameResolution to it")
+	}
+	resolver := fmt.Sprintf("  nameResolution:\n    component: sqlite\n    configuration:\n      connectionString: %q\n",
+		filepath.Join(s.dir, "nameresolution.db"))
+	config := append(bytes.TrimRight(base, "\n"), '\n')
+	// spec is the file's last top-level key, so its children end the file.
+	if err := os.WriteFile(path, append(config, resolver...), 0o644); err != nil {
+		return "", err
+	}
+	return path, nil
 }
