@@ -14,7 +14,7 @@ SERVICES    := trip driver notification
 # make trace's waterfall printer (trace/).
 # The coordinators of the other styles (README, "Three styles"): they serve
 # the trip service's Trip API and call the others' steps.
-COORDINATORS := orchestrator
+COORDINATORS := orchestrator workflow
 SERVICE_MODULES := $(addprefix services/,$(SERVICES) $(COORDINATORS)) backlog trace
 MODULES     := $(SERVICE_MODULES) test
 # Modules outside go.work, built and tested with GOWORK=off: the checks of
@@ -62,11 +62,11 @@ unit: ## Unit tests of each service module and the backlog exporter, in the work
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s); crashers land in testdata/fuzz
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-e2e: ## End-to-end suite: real Redis, daprd sidecars, Jaeger and service binaries (installs redis-server, finds or builds daprd 1.17.5 and Jaeger 1.76.0)
+e2e: ## End-to-end suite: real Redis, daprd sidecars, Jaeger, Dapr's placement and scheduler, and service binaries (installs redis-server, finds or builds daprd 1.17.5, Jaeger 1.76.0, placement and scheduler 1.17.5)
 	@scripts/redis.sh --installed
 	@echo "== test (end to end)"
-	@daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); \
-		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" go test -count=1 -timeout 15m $(E2E_FLAGS)
+	@daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); controlplane=$$(scripts/dapr-control-plane.sh); \
+		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" DAPR_CONTROL_PLANE="$$controlplane" go test -count=1 -timeout 15m $(E2E_FLAGS)
 
 test-brokers: ## The end-to-end scenarios against every broker that runs here, and the README's broker table from what they measure; BROKERS=nats,kafka for some
 	@scripts/brokers.sh

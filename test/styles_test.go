@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -15,7 +20,7 @@ import (
 // rider's notifications), and so is the outcome: Jarda comes, the rider
 // hears both steps in order, and Jarda is on the trip.
 func TestEveryStyleOrdersATrip(t *testing.T) {
-	for _, style := range []string{styleChoreography, styleOrchestration} {
+	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
 		t.Run(style, func(t *testing.T) {
 			s := startSystem(t, withStyle(style))
 			riderID := newID("rider")
@@ -58,14 +63,15 @@ func (s *system) riderOutcome(t *testing.T, o order) string {
 // The design's first named problem: the coordinator crashes half-way. The
 // driver service is down while 100 trips are ordered, so every trip is
 // in flight, waiting for its driver; the coordinator (the trip service,
-// or the orchestrator) is killed (SIGKILL) and started again, then the
-// driver service comes back. Choreography completes every trip: what is in
-// flight is on the broker. The naive orchestrator loses every one: what
-// was in flight was in its memory, and its restart knows no trip (GET
-// /trips/{id} answers 404). The test asserts both, so the README's claim
-// cannot go stale.
+// the orchestrator or the workflow app) is killed (SIGKILL) and started
+// again, then the driver service comes back. Choreography completes every
+// trip: what is in flight is on the broker. So does the workflow: what is
+// in flight is in the workflow's state, which its sidecar keeps. The naive
+// orchestrator loses every one: what was in flight was in its memory, and
+// its restart knows no trip (GET /trips/{id} answers 404). The test
+// asserts all three, so the README's table cannot go stale.
 func TestCoordinatorKilledWithTripsInFlight(t *testing.T) {
-	for _, style := range []string{styleChoreography, styleOrchestration} {
+	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
 		t.Run(style, func(t *testing.T) {
 			s := startSystem(t, withStyle(style), shortRides, withEnv("driver", "DRIVER_POOL_SIZE=500"),
 				// The orchestrator's retries outlast the test's outage, so
@@ -117,9 +123,9 @@ func TestCoordinatorKilledWithTripsInFlight(t *testing.T) {
 			report(t, "%s: coordinator SIGKILLed with 100 trips in flight: completed %d, lost %d, duplicated %d; trips its restart does not know: %d",
 				style, f.completed, f.lost, f.duplicated, unknown)
 			switch style {
-			case styleChoreography:
+			case styleChoreography, styleWorkflow:
 				if f.completed != f.ordered || unknown != 0 {
-					t.Errorf("choreography: want every trip completed and known, got %d completed, %d unknown", f.completed, unknown)
+					t.Errorf("%s: want every trip completed and known, got %d completed, %d unknown", style, f.completed, unknown)
 				}
 			case styleOrchestration:
 				if f.lost != f.ordered || unknown != f.ordered {
@@ -132,4 +138,54 @@ func TestCoordinatorKilledWithTripsInFlight(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startControlPlane starts Dapr's placement and scheduler for the system
+// (the workflow style), on ports of its own, and waits until both are
+// healthy. DAPR_CONTROL_PLANE is the folder of their binaries, which make
+// e2e finds or builds with scripts/dapr-control-plane.sh.
+func (s *system) startControlPlane() error {
+	dir := os.Getenv("DAPR_CONTROL_PLANE")
+	if dir == "" {
+		return errors.New("DAPR_CONTROL_PLANE is not set. The workflow style runs Dapr's placement and scheduler: " +
+			"run the tests with `make e2e`, which finds or builds them, or set DAPR_CONTROL_PLANE=$(../scripts/dapr-control-plane.sh)")
+	}
+	ports, err := freePorts(9)
+	if err != nil {
+		return err
+	}
+	addr := func(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+	p := strconv.Itoa
+	if _, err := s.spawn("placement", inheritedEnv(), filepath.Join(dir, "placement"),
+		"--port", p(ports[0]), "--listen-address", "127.0.0.1",
+		"--healthz-port", p(ports[1]), "--healthz-listen-address", "127.0.0.1",
+		"--metrics-port", p(ports[2]), "--metrics-listen-address", "127.0.0.1",
+		"--initial-cluster", "dapr-placement-0="+addr(ports[3]),
+		"--raft-logstore-path", filepath.Join(s.dir, "placement"),
+		"--log-level", "info",
+	); err != nil {
+		return err
+	}
+	if _, err := s.spawn("scheduler", inheritedEnv(), filepath.Join(dir, "scheduler"),
+		"--port", p(ports[4]), "--listen-address", "127.0.0.1",
+		"--healthz-port", p(ports[5]), "--healthz-listen-address", "127.0.0.1",
+		"--metrics-port", p(ports[6]), "--metrics-listen-address", "127.0.0.1",
+		"--etcd-data-dir", filepath.Join(s.dir, "scheduler"),
+		"--etcd-client-port", p(ports[7]), "--etcd-client-listen-address", "127.0.0.1",
+		"--etcd-initial-cluster", "dapr-scheduler-server-0=http://"+addr(ports[8]),
+		"--log-level", "info",
+	); err != nil {
+		return err
+	}
+	s.controlPlane.placement, s.controlPlane.scheduler = addr(ports[0]), addr(ports[4])
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, health := range []string{addr(ports[1]), addr(ports[5])} {
+		if err := s.poll(ctx, "Dapr's placement and scheduler to be healthy", func(ctx context.Context) error {
+			return httpOK(ctx, "http://"+health+"/healthz")
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

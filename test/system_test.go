@@ -279,7 +279,11 @@ type system struct {
 
 	backlogPort int // the backlog exporter's, with withBacklogExporter
 	jaeger      jaegerPorts
-	otlpEnv     []string // with withTracing: where services and sidecars export spans
+	// controlPlane are the addresses of Dapr's placement and scheduler, in
+	// the workflow style; empty otherwise, which leaves actors, workflows
+	// and jobs off in every sidecar.
+	controlPlane struct{ placement, scheduler string }
+	otlpEnv      []string // with withTracing: where services and sidecars export spans
 
 	mu       sync.Mutex
 	procs    []*process // every process started, in start order
@@ -437,6 +441,11 @@ func (s *system) start() error {
 	}
 	if s.settings.tracing {
 		if err := s.startJaeger(); err != nil {
+			return err
+		}
+	}
+	if s.settings.style == styleWorkflow {
+		if err := s.startControlPlane(); err != nil {
 			return err
 		}
 	}
@@ -606,6 +615,9 @@ func (s *system) startSidecar(a *app) error {
 			a.profilePort = ports[0]
 		}
 		appFlags = append(appFlags, "--enable-profiling", "--profile-port", strconv.Itoa(a.profilePort))
+	}
+	if s.controlPlane.placement != "" {
+		appFlags = append(appFlags, "--placement-host-address", s.controlPlane.placement, "--scheduler-host-address", s.controlPlane.scheduler)
 	}
 	p, err := s.spawn(a.instance+"-dapr", env, daprd, append(appFlags,
 		"--app-id", cmp.Or(a.appID, a.name),
@@ -1093,11 +1105,15 @@ const (
 	// styleOrchestration is services/orchestrator in the trip service's
 	// place, calling the driver and notification services' steps.
 	styleOrchestration = "orchestration"
+	// styleWorkflow is services/workflow in the trip service's place: a
+	// Dapr Workflow whose activities call the same steps, with Dapr's
+	// placement and scheduler beside the sidecars.
+	styleWorkflow = "workflow"
 )
 
 // coordinators are the programs that play the trip service's part in the
 // other styles; buildServices builds them.
-var coordinators = []string{"orchestrator"}
+var coordinators = []string{"orchestrator", "workflow"}
 
 // withStyle runs the system in style: styleOrchestration runs the
 // orchestrator (its own Dapr app id, the Trip API on the trip role's port)
@@ -1109,8 +1125,14 @@ func withStyle(style string) option {
 
 // binaryFor returns the program that plays role in the system's style.
 func (s *system) binaryFor(role string) string {
-	if role == "trip" && s.settings.style == styleOrchestration {
+	if role != "trip" {
+		return role
+	}
+	switch s.settings.style {
+	case styleOrchestration:
 		return "orchestrator"
+	case styleWorkflow:
+		return "workflow"
 	}
 	return role
 }

@@ -1,0 +1,333 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+
+	"github.com/ride-choreography/services/workflow/internal/app"
+	"github.com/ride-choreography/services/workflow/internal/trip"
+)
+
+const tripID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
+
+var requestedAt = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+
+// fakeTrips records the orders it receives.
+type fakeTrips struct {
+	orders   []trip.Order
+	keys     []string
+	orderErr error
+	trips    map[string]trip.Trip
+	getErr   error
+}
+
+func (f *fakeTrips) Order(_ context.Context, o trip.Order, key string) (trip.Trip, bool, error) {
+	if f.orderErr != nil {
+		return trip.Trip{}, false, f.orderErr
+	}
+	if err := o.Validate(); err != nil {
+		return trip.Trip{}, false, err
+	}
+	f.orders = append(f.orders, o)
+	f.keys = append(f.keys, key)
+	return trip.Trip{ID: tripID, RiderID: o.RiderID, Pickup: o.Pickup, Dropoff: o.Dropoff,
+		Status: trip.StatusRequested, RequestedAt: requestedAt, UpdatedAt: requestedAt}, key == "replay", nil
+}
+
+func (f *fakeTrips) Trip(_ context.Context, id string) (trip.Trip, error) {
+	if f.getErr != nil {
+		return trip.Trip{}, f.getErr
+	}
+	t, ok := f.trips[id]
+	if !ok {
+		return trip.Trip{}, trip.ErrNotFound
+	}
+	return t, nil
+}
+
+func newTestServer(trips Trips, ready func(context.Context) error) http.Handler {
+	if ready == nil {
+		ready = func(context.Context) error { return nil }
+	}
+	readiness := NewReadiness(ready)
+	readiness.Start()
+	return NewServer(zerolog.Nop(), Deps{Trips: trips, Readiness: readiness, Metrics: stubMetrics})
+}
+
+// metricsText is what stubMetrics serves.
+const metricsText = "# TYPE ride_trips_ordered_total counter\nride_trips_ordered_total 7\n"
+
+// stubMetrics stands in for the metrics handler.
+var stubMetrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	io.WriteString(w, metricsText)
+})
+
+func do(h http.Handler, method, path, contentType, body string, header ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+const validOrder = `{"riderId":"rider-42","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26}}`
+
+func TestCreateTrip(t *testing.T) {
+	trips := &fakeTrips{}
+	rec := do(newTestServer(trips, nil), http.MethodPost, "/trips", "application/json; charset=utf-8", validOrder)
+
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("status = %d, want 202; body %s", rec.Code, rec.Body)
+	}
+	if got := rec.Header().Get("Location"); got != "/trips/"+tripID {
+		t.Errorf("Location = %q", got)
+	}
+	got := decodeObject(t, rec)
+	want := map[string]any{
+		"tripId": tripID, "riderId": "rider-42", "status": "requested",
+		"pickup": map[string]any{"lat": 50.08, "lon": 14.42}, "dropoff": map[string]any{"lat": 50.1, "lon": 14.26},
+		"requestedAt": "2026-11-27T09:30:00Z", "updatedAt": "2026-11-27T09:30:00Z",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+	wantOrders := []trip.Order{{RiderID: "rider-42", Pickup: trip.Point{Lat: 50.08, Lon: 14.42}, Dropoff: trip.Point{Lat: 50.1, Lon: 14.26}}}
+	if diff := cmp.Diff(wantOrders, trips.orders); diff != "" {
+		t.Errorf("orders (-want +got):\n%s", diff)
+	}
+}
+
+func TestCreateTripIdempotencyKey(t *testing.T) {
+	trips := &fakeTrips{}
+	h := newTestServer(trips, nil)
+	rec := do(h, http.MethodPost, "/trips", "application/json", validOrder, "Idempotency-Key", "replay")
+	if rec.Code != http.StatusAccepted || rec.Header().Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replayed order: status %d, Idempotent-Replayed %q", rec.Code, rec.Header().Get("Idempotent-Replayed"))
+	}
+	if diff := cmp.Diff([]string{"replay"}, trips.keys); diff != "" {
+		t.Errorf("keys passed to the app (-want +got):\n%s", diff)
+	}
+}
+
+// TestCreateTripBadInput: every bad request gets a 4xx problem and places
+// no order.
+func TestCreateTripBadInput(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		header      []string
+		wantStatus  int
+		wantDetail  string
+		wantParams  []invalidParam
+	}{
+		{name: "malformed JSON", body: `{"riderId":`, wantStatus: 400, wantDetail: "malformed JSON: the body ends too early"},
+		{name: "not JSON", body: `riderId=1`, wantStatus: 400, wantDetail: "malformed JSON at byte 1"},
+		{name: "empty body", body: ``, wantStatus: 400, wantDetail: "the body is empty; send a JSON object"},
+		{name: "array", body: `[]`, wantStatus: 400, wantDetail: "the body must be a JSON object"},
+		{name: "two objects", body: validOrder + validOrder, wantStatus: 400, wantDetail: "the body must hold a single JSON object"},
+		{name: "unknown field", body: `{"riderId":"r","pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1},"tip":5}`, wantStatus: 400, wantDetail: `unknown field "tip"`},
+		{name: "unknown nested field", body: `{"riderId":"r","pickup":{"lat":1,"lon":1,"alt":3},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: `unknown field "alt"`},
+		{name: "field name in another case", body: `{"RiderId":"r","pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: `unknown field "RiderId"`},
+		{name: "nested field name in another case", body: `{"riderId":"r","pickup":{"LAT":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: `unknown field "LAT"`},
+		{name: "wrong type", body: `{"riderId":7,"pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: "field riderId must be a string"},
+		{name: "missing everything", body: `{}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
+			wantParams: []invalidParam{{"riderId", "is required"}, {"pickup", "is required"}, {"dropoff", "is required"}}},
+		{name: "missing coordinates", body: `{"riderId":"r","pickup":{"lat":1},"dropoff":{"lon":1}}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
+			wantParams: []invalidParam{{"pickup.lon", "is required"}, {"dropoff.lat", "is required"}}},
+		{name: "null rider", body: `{"riderId":null,"pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
+			wantParams: []invalidParam{{"riderId", "is required"}}},
+		{name: "empty rider", body: `{"riderId":"","pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
+			wantParams: []invalidParam{{"riderId", "is required"}}},
+		{name: "out of range", body: `{"riderId":"r","pickup":{"lat":91,"lon":14},"dropoff":{"lat":50,"lon":-180.5}}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
+			wantParams: []invalidParam{{"pickup.lat", "must be between -90 and 90"}, {"dropoff.lon", "must be between -180 and 180"}}},
+		{name: "oversized body", body: `{"riderId":"` + strings.Repeat("a", 64<<10) + `"}`, wantStatus: 413, wantDetail: "the body must be at most 65536 bytes"},
+		{name: "text/plain", contentType: "text/plain", body: validOrder, wantStatus: 415, wantDetail: "Content-Type must be application/json"},
+		{name: "no content type", contentType: "-", body: validOrder, wantStatus: 415, wantDetail: "Content-Type must be application/json"},
+		{name: "empty idempotency key", body: validOrder, header: []string{"Idempotency-Key", ""}, wantStatus: 400, wantDetail: "Idempotency-Key must be 1 to 255 characters"},
+		{name: "long idempotency key", body: validOrder, header: []string{"Idempotency-Key", strings.Repeat("k", 256)}, wantStatus: 400, wantDetail: "Idempotency-Key must be 1 to 255 characters"},
+		{name: "idempotency key with space", body: validOrder, header: []string{"Idempotency-Key", "a b"}, wantStatus: 400, wantDetail: "Idempotency-Key must be visible ASCII characters"},
+		{name: "two idempotency keys", body: validOrder, header: []string{"Idempotency-Key", "a", "Idempotency-Key", "b"}, wantStatus: 400, wantDetail: "send one Idempotency-Key header, not several"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			trips := &fakeTrips{}
+			contentType := tt.contentType
+			switch contentType {
+			case "":
+				contentType = "application/json"
+			case "-":
+				contentType = ""
+			}
+			rec := do(newTestServer(trips, nil), http.MethodPost, "/trips", contentType, tt.body, tt.header...)
+			got := decodeProblem(t, rec)
+			want := problem{Type: "about:blank", Title: http.StatusText(tt.wantStatus), Status: tt.wantStatus,
+				Detail: tt.wantDetail, Instance: "/trips", InvalidParams: tt.wantParams}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("problem (-want +got):\n%s", diff)
+			}
+			if len(trips.orders) != 0 {
+				t.Errorf("bad input placed %d orders", len(trips.orders))
+			}
+		})
+	}
+}
+
+// TestProblems: a request the app refuses or cannot serve, or that names
+// no trip or no route, gets a problem with the status and type that say why.
+func TestProblems(t *testing.T) {
+	tests := []struct {
+		name       string
+		trips      fakeTrips
+		method     string
+		path       string
+		wantStatus int
+		wantType   string
+	}{
+		{name: "order: key reused", trips: fakeTrips{orderErr: app.ErrIdempotencyKeyReused}, method: http.MethodPost, path: "/trips", wantStatus: http.StatusUnprocessableEntity, wantType: "about:blank"},
+		{name: "order: store down", trips: fakeTrips{orderErr: errors.New("rpc error: code = Unavailable")}, method: http.MethodPost, path: "/trips", wantStatus: http.StatusServiceUnavailable, wantType: "about:blank"},
+		{name: "get: unknown id", method: http.MethodGet, path: "/trips/" + tripID, wantStatus: http.StatusNotFound, wantType: "about:blank"},
+		{name: "get: not a uuid", method: http.MethodGet, path: "/trips/not-a-uuid", wantStatus: http.StatusBadRequest, wantType: "about:blank"},
+		{name: "get: uppercase uuid", method: http.MethodGet, path: "/trips/" + strings.ToUpper(tripID), wantStatus: http.StatusBadRequest, wantType: "about:blank"},
+		{name: "get: store down", trips: fakeTrips{getErr: errors.New("unavailable")}, method: http.MethodGet, path: "/trips/" + tripID, wantStatus: http.StatusServiceUnavailable, wantType: "about:blank"},
+		{name: "no such route", method: http.MethodGet, path: "/trips/" + tripID + "/cancel", wantStatus: http.StatusNotFound, wantType: "about:blank"},
+		{name: "method not allowed", method: http.MethodDelete, path: "/trips", wantStatus: http.StatusMethodNotAllowed, wantType: "about:blank"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			contentType, body := "", ""
+			if tt.method == http.MethodPost {
+				contentType, body = "application/json", validOrder
+			}
+			rec := do(newTestServer(&tt.trips, nil), tt.method, tt.path, contentType, body)
+			if got := decodeProblem(t, rec); got.Status != tt.wantStatus || got.Type != tt.wantType {
+				t.Errorf("problem %+v, want status %d and type %s", got, tt.wantStatus, tt.wantType)
+			}
+		})
+	}
+}
+
+func TestGetTrip(t *testing.T) {
+	jarda := &trip.Driver{ID: "jarda", Name: "Jarda", Car: trip.Car{Make: "Toyota", Model: "Corolla", Color: "blue", Plate: "1AB 2345"}}
+	trips := &fakeTrips{trips: map[string]trip.Trip{tripID: {
+		ID: tripID, RiderID: "rider-42", Status: trip.StatusDriverAssigned, Driver: jarda, ETASeconds: 240,
+		RequestedAt: requestedAt, UpdatedAt: requestedAt.Add(time.Second),
+	}}}
+	rec := do(newTestServer(trips, nil), http.MethodGet, "/trips/"+tripID, "", "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d; body %s", rec.Code, rec.Body)
+	}
+	got := decodeObject(t, rec)
+	want := map[string]any{
+		"tripId": tripID, "riderId": "rider-42", "status": "driver_assigned",
+		"pickup": map[string]any{"lat": 0.0, "lon": 0.0}, "dropoff": map[string]any{"lat": 0.0, "lon": 0.0},
+		"requestedAt": "2026-11-27T09:30:00Z", "updatedAt": "2026-11-27T09:30:01Z",
+		"driver": map[string]any{"id": "jarda", "name": "Jarda",
+			"car": map[string]any{"make": "Toyota", "model": "Corolla", "color": "blue", "plate": "1AB 2345"}},
+		"etaSeconds": 240.0,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	var notReady error
+	h := newTestServer(&fakeTrips{}, func(context.Context) error { return notReady })
+
+	if rec := do(h, http.MethodGet, "/healthz", "", ""); rec.Code != http.StatusOK {
+		t.Errorf("/healthz = %d", rec.Code)
+	}
+	if rec := do(h, http.MethodGet, "/readyz", "", ""); rec.Code != http.StatusOK {
+		t.Errorf("/readyz while ready = %d", rec.Code)
+	}
+	notReady = errors.New("sidecar health: connection refused")
+	rec := do(h, http.MethodGet, "/readyz", "", "")
+	got := decodeProblem(t, rec)
+	if got.Status != http.StatusServiceUnavailable || !strings.Contains(got.Detail, "connection refused") {
+		t.Errorf("/readyz while not ready = %+v, want 503 naming the cause", got)
+	}
+}
+
+// TestMetrics: GET /metrics is served by the metrics handler; any other
+// method is refused.
+func TestMetrics(t *testing.T) {
+	h := newTestServer(&fakeTrips{}, nil)
+	rec := do(h, http.MethodGet, "/metrics", "", "")
+	if rec.Code != http.StatusOK || rec.Body.String() != metricsText {
+		t.Errorf("GET /metrics = %d %q, want 200 and the metrics handler's text", rec.Code, rec.Body)
+	}
+	if got := decodeProblem(t, do(h, http.MethodPost, "/metrics", "", "")); got.Status != http.StatusMethodNotAllowed {
+		t.Errorf("POST /metrics: status %d, want 405", got.Status)
+	}
+}
+
+// decodeObject returns the JSON object rec holds, which it must declare as
+// application/json.
+func decodeObject(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatalf("body %s: %v", rec.Body, err)
+	}
+	return got
+}
+
+func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) problem {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("Content-Type = %q, want application/problem+json (status %d, body %s)", ct, rec.Code, rec.Body)
+	}
+	body, _ := io.ReadAll(rec.Body)
+	var p problem
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatalf("problem body %s: %v", body, err)
+	}
+	if p.Status != rec.Code {
+		t.Errorf("problem status %d != HTTP status %d", p.Status, rec.Code)
+	}
+	return p
+}
+
+// TestReadinessPhases: /readyz is 503 until the service has started and
+// again from the moment it shuts down, whatever the sidecar says.
+func TestReadinessPhases(t *testing.T) {
+	readiness := NewReadiness(func(context.Context) error { return nil })
+	h := NewServer(zerolog.Nop(), Deps{Trips: &fakeTrips{}, Readiness: readiness})
+	for _, step := range []struct {
+		name   string
+		change func()
+		want   int
+		detail string
+	}{
+		{"starting", func() {}, http.StatusServiceUnavailable, "starting"},
+		{"started", readiness.Start, http.StatusOK, ""},
+		{"stopping", readiness.Stop, http.StatusServiceUnavailable, "shutting down"},
+		{"started again after stop", readiness.Start, http.StatusServiceUnavailable, "shutting down"},
+	} {
+		step.change()
+		rec := do(h, http.MethodGet, "/readyz", "", "")
+		if rec.Code != step.want || !strings.Contains(rec.Body.String(), step.detail) {
+			t.Errorf("%s: /readyz = %d %s, want %d naming %q", step.name, rec.Code, rec.Body, step.want, step.detail)
+		}
+	}
+}
