@@ -62,8 +62,10 @@ func conventionServices(t *testing.T) []service {
 		}
 		services = append(services, service{id: strings.TrimSpace(cells[4]), dir: strings.TrimSpace(cells[2]), port: port})
 	}
-	if len(services) != 3 {
-		t.Fatalf("conventions.md names %d services (%v), want trip, driver and notification", len(services), services)
+	// The three services, and the coordinators of the other styles
+	// (orchestrator, workflow), each an image of its own.
+	if len(services) != 5 {
+		t.Fatalf("conventions.md names %d services (%v), want trip, driver, notification, orchestrator and workflow", len(services), services)
 	}
 	return services
 }
