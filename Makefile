@@ -32,7 +32,7 @@ E2E_FLAGS   ?=
 BROKERS     ?=
 # The pub/sub broker for make run: redis (default), rabbitmq, kafka, nats, mqtt, servicebus
 BROKER      ?= redis
-# Who coordinates a trip under make run: choreography (default) or orchestration
+# Who coordinates a trip under make run: choreography (default), orchestration or workflow
 STYLE       ?= choreography
 # The trip whose trace make trace prints, and the Jaeger query API it reads
 TRIP        ?=
@@ -43,7 +43,7 @@ JAEGER_QUERY ?= http://127.0.0.1:16686
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: ## Run the three services with their Dapr sidecars, Jaeger (traces, :16686) and the backlog exporter on :9099 (Redis only), until Ctrl-C; BROKER=rabbitmq|kafka|nats|mqtt|servicebus (default redis); STYLE=orchestration puts the orchestrator in the trip service's place
+run: ## Run the three services with their Dapr sidecars, Jaeger (traces, :16686) and the backlog exporter on :9099 (Redis only), until Ctrl-C; BROKER=rabbitmq|kafka|nats|mqtt|servicebus (default redis); STYLE=orchestration|workflow puts the orchestrator or the Dapr Workflow app in the trip service's place
 	@BROKER=$(BROKER) STYLE=$(STYLE) scripts/run.sh
 
 trace: ## Print one trip's trace as a waterfall, from the Jaeger that make run started: make trace TRIP=<tripId>

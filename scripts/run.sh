@@ -10,6 +10,10 @@
 #   choreography (default)  the trip service; the services talk through events
 #   orchestration           services/orchestrator in the trip service's place,
 #                           on the same port, calling the other services' steps
+#   workflow                services/workflow in its place: a Dapr Workflow
+#                           calling the same steps; this script then also
+#                           builds (once) and starts Dapr's placement
+#                           (127.0.0.1:50005) and scheduler (127.0.0.1:50006)
 #
 # BROKER picks the pub/sub component, without code or service changes:
 #   redis (default)  components/pubsub.yaml
@@ -41,13 +45,9 @@ brokers=(redis rabbitmq kafka nats mqtt servicebus)
 broker=${BROKER:-redis}
 style=${STYLE:-choreography}
 case $style in
-choreography | orchestration) ;;
-workflow)
-	say "STYLE=workflow (Dapr Workflow) is not built yet; choose choreography or orchestration"
-	exit 1
-	;;
+choreography | orchestration | workflow) ;;
 *)
-	say "unknown STYLE=$style; choose choreography or orchestration"
+	say "unknown STYLE=$style; choose choreography, orchestration or workflow"
 	exit 1
 	;;
 esac
@@ -124,12 +124,20 @@ if [[ $broker == nats ]] && ! grep -aq 'components-contrib/pubsub/jetstream' "$d
 fi
 cli=$("$root/scripts/dapr-cli.sh")
 jaeger=$("$root/scripts/jaeger.sh")
+if [[ $style == workflow ]]; then
+	controlplane=$("$root/scripts/dapr-control-plane.sh")
+fi
 "$root/scripts/redis.sh"
 
 # The ports dapr.yaml names: apps, sidecar HTTP and gRPC APIs, sidecar
 # metrics; Jaeger's (OTLP gRPC and HTTP, query API HTTP and gRPC, health);
 # and the backlog exporter's, with Redis as the broker.
 ports=(8080 8081 8082 3500 3501 3502 50001 50002 50003 9091 9092 9093 4317 4318 16686 16685 13133)
+# With STYLE=workflow, placement and scheduler, and their health, metrics,
+# raft and etcd ports.
+if [[ $style == workflow ]]; then
+	ports+=(50005 50006 58080 58081 59095 59096 58201 52379 52380)
+fi
 backlog_port=9099
 if [[ $broker == redis ]]; then
 	ports+=("$backlog_port")
@@ -183,9 +191,15 @@ else
 	cp "$root/components/brokers/$broker.yaml" "$resources/pubsub.yaml"
 fi
 template=$cache/dapr-$broker-$style.yaml
-# In the orchestration style the orchestrator plays the trip service's part.
-coordinator=(-e 's#^  - appID: trip$#  - appID: orchestrator#' -e 's#^\(    appDirPath:\) services/trip$#\1 services/orchestrator#')
-[[ $style == orchestration ]] || coordinator=(-e '')
+# In the orchestration and workflow styles the orchestrator or the workflow
+# app plays the trip service's part.
+coordinator=(-e '')
+case $style in
+orchestration | workflow)
+	app=${style/orchestration/orchestrator}
+	coordinator=(-e "s#^  - appID: trip\$#  - appID: $app#" -e "s#^\(    appDirPath:\) services/trip\$#\1 services/$app#")
+	;;
+esac
 sed "${coordinator[@]}" \
 	-e "s#^\(  resourcesPath:\) ./components\$#\1 $resources#" \
 	-e "s#^\(  configFilePath:\) ./components/config.yaml\$#\1 $resources/config.yaml#" \
@@ -211,7 +225,7 @@ Read the trip's trace (every service and sidecar it went through):
   make trace TRIP=<tripId>
 Logs: services/<name>/.dapr/logs/. Stop with Ctrl-C.
 BANNER
-printf 'Style: %s (STYLE=choreography|orchestration)\n' "$style"
+printf 'Style: %s (STYLE=choreography|orchestration|workflow)\n' "$style"
 printf 'Broker: %s (the pubsub component in %s)\n' "$broker" "$resources"
 if [[ $broker == redis ]]; then
 	printf 'Backlog: http://localhost:%s/metrics  (events waiting per subscription: curl -s ... | grep ^ride_backlog)\n\n' "$backlog_port"
@@ -230,6 +244,27 @@ cd "$root"
 "$jaeger" --config "$root/tools/jaeger/config.yaml" >"$cache/jaeger.log" 2>&1 &
 jaeger_pid=$!
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317
+
+# Dapr's placement and scheduler, for the workflow app's sidecar: the CLI
+# passes placement's default address (localhost:50005) to every sidecar, and
+# daprd takes the scheduler's from this variable.
+controlplane_pids=()
+if [[ $style == workflow ]]; then
+	mkdir -p "$cache/workflow"
+	"$controlplane/placement" --port 50005 --listen-address 127.0.0.1 \
+		--healthz-port 58080 --healthz-listen-address 127.0.0.1 --metrics-port 59095 --metrics-listen-address 127.0.0.1 \
+		--initial-cluster dapr-placement-0=127.0.0.1:58201 --raft-logstore-path "$cache/workflow/placement" \
+		>"$cache/workflow/placement.log" 2>&1 &
+	controlplane_pids+=($!)
+	"$controlplane/scheduler" --port 50006 --listen-address 127.0.0.1 \
+		--healthz-port 58081 --healthz-listen-address 127.0.0.1 --metrics-port 59096 --metrics-listen-address 127.0.0.1 \
+		--etcd-data-dir "$cache/workflow/scheduler" --etcd-client-port 52379 --etcd-client-listen-address 127.0.0.1 \
+		--etcd-initial-cluster dapr-scheduler-server-0=http://127.0.0.1:52380 \
+		>"$cache/workflow/scheduler.log" 2>&1 &
+	controlplane_pids+=($!)
+	export DAPR_SCHEDULER_HOST_ADDRESS_DNS_A=127.0.0.1:50006
+	say "Dapr placement and scheduler started for the workflow app (logs in $cache/workflow/)"
+fi
 
 "$cli" run -f "$template" &
 cli_pid=$!
@@ -256,14 +291,14 @@ stop() {
 	for _ in $(seq 1 60); do
 		if ! kill -0 -- "-$cli_pid" 2>/dev/null && ! { [[ -n $backlog_pid ]] && kill -0 "$backlog_pid" 2>/dev/null; }; then
 			# Jaeger last: it receives the spans the services flush at exit.
-			kill -TERM "$jaeger_pid" 2>/dev/null || true
+			kill -TERM "$jaeger_pid" "${controlplane_pids[@]}" 2>/dev/null || true
 			return 0
 		fi
 		sleep 0.1
 	done
 	say "killing what is left of the run after 6s"
 	kill -KILL -- "-$cli_pid" 2>/dev/null || true
-	kill -KILL "$jaeger_pid" 2>/dev/null || true
+	kill -KILL "$jaeger_pid" "${controlplane_pids[@]}" 2>/dev/null || true
 	if [[ -n $backlog_pid ]]; then
 		kill -KILL "$backlog_pid" 2>/dev/null || true
 	fi
