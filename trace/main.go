@@ -4,7 +4,7 @@
 // trace's first span, duration and status. It is what `make trace
 // TRIP=<id>` runs, for a machine where Jaeger's web UI is not at hand.
 //
-//	trace -trip 0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10 [-query http://127.0.0.1:16686] [-services trip,orchestrator]
+//	trace -trip 0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10 [-query http://127.0.0.1:16686] [-services trip,orchestrator,workflow]
 //
 // It finds the trace by the tripId attribute that the services put on
 // their spans. A trip whose order was sent twice (an Idempotency-Key
@@ -32,7 +32,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	tripID := flags.String("trip", "", "the trip's id (required)")
 	query := flags.String("query", "http://127.0.0.1:16686", "the Jaeger query API")
-	services := flags.String("services", "trip,orchestrator", "comma-separated services, one of which has a span of the trip (the coordinator of each style)")
+	services := flags.String("services", "trip,orchestrator,workflow", "comma-separated services, one of which has a span of the trip (the coordinator of each style)")
 	wait := flags.Duration("wait", 5*time.Second, "how long to wait for the trace to arrive")
 	if err := flags.Parse(args); err != nil {
 		return 2

@@ -99,7 +99,7 @@ type outcome struct {
 func newOutcomeRecord(o outcome) outcomeRecord {
 	r := outcomeRecord{ETASeconds: o.ETASeconds, DecidedAt: o.DecidedAt, Event: o.Event}
 	if o.Driver != nil {
-		r.Driver = &driverRecord{ID: o.Driver.ID, Name: o.Driver.Name, Car: o.Driver.Car}
+		r.Driver = &driverRecord{ID: o.Driver.ID, Name: o.Driver.Name, Car: carRecord(o.Driver.Car)}
 	}
 	return r
 }

@@ -139,16 +139,23 @@ type tripRecord struct {
 }
 
 type driverRecord struct {
-	ID   string   `json:"id"`
-	Name string   `json:"name"`
-	Car  trip.Car `json:"car"`
+	ID   string    `json:"id"`
+	Name string    `json:"name"`
+	Car  carRecord `json:"car"`
+}
+
+type carRecord struct {
+	Make  string `json:"make"`
+	Model string `json:"model"`
+	Color string `json:"color"`
+	Plate string `json:"plate"`
 }
 
 func newTripRecord(t trip.Trip) tripRecord {
 	r := tripRecord{ID: t.ID, RiderID: t.RiderID, Pickup: point(t.Pickup), Dropoff: point(t.Dropoff),
 		Status: t.Status, RequestedAt: t.RequestedAt, UpdatedAt: t.UpdatedAt, ETASeconds: t.ETASeconds}
 	if t.Driver != nil {
-		r.Driver = &driverRecord{ID: t.Driver.ID, Name: t.Driver.Name, Car: t.Driver.Car}
+		r.Driver = &driverRecord{ID: t.Driver.ID, Name: t.Driver.Name, Car: carRecord(t.Driver.Car)}
 	}
 	return r
 }
@@ -157,7 +164,7 @@ func (r tripRecord) trip() trip.Trip {
 	t := trip.Trip{ID: r.ID, RiderID: r.RiderID, Pickup: trip.Point(r.Pickup), Dropoff: trip.Point(r.Dropoff),
 		Status: r.Status, RequestedAt: r.RequestedAt, UpdatedAt: r.UpdatedAt, ETASeconds: r.ETASeconds}
 	if r.Driver != nil {
-		t.Driver = &trip.Driver{ID: r.Driver.ID, Name: r.Driver.Name, Car: r.Driver.Car}
+		t.Driver = &trip.Driver{ID: r.Driver.ID, Name: r.Driver.Name, Car: trip.Car(r.Driver.Car)}
 	}
 	return t
 }
@@ -166,7 +173,7 @@ func (r tripRecord) trip() trip.Trip {
 func (r tripRecord) settled(o outcomeRecord) tripRecord {
 	t := r.trip()
 	if o.Driver != nil {
-		_, _ = t.AssignDriver(trip.Driver{ID: o.Driver.ID, Name: o.Driver.Name, Car: o.Driver.Car}, o.ETASeconds, o.DecidedAt)
+		_, _ = t.AssignDriver(trip.Driver{ID: o.Driver.ID, Name: o.Driver.Name, Car: trip.Car(o.Driver.Car)}, o.ETASeconds, o.DecidedAt)
 	} else {
 		_, _ = t.MarkNoDriver(o.DecidedAt)
 	}
