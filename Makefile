@@ -75,11 +75,11 @@ test-brokers: ## The end-to-end scenarios against every broker that runs here, a
 		cd test && DAPRD="$$daprd" BROKERS="$(BROKERS)" BROKER_TABLE="$(CURDIR)/README.md" \
 		go test -tags brokers -count=1 -timeout 25m -run '^TestBrokers$$' $(E2E_FLAGS)
 
-bench: ## Load the real system rate after rate and print trips/s, latency and CPU per trip; writes docs/bench/bench.{json,svg}. BENCH_RATES=50,100 BENCH_STEP=60s BENCH_POOL=10000 ...
+bench: ## Load the real system rate after rate and print trips/s, latency and CPU per trip; writes docs/bench/bench.{json,svg}. BENCH_RATES=50,100 BENCH_STEP=60s BENCH_POOL=10000 BENCH_STYLE=workflow ...
 	@scripts/redis.sh --installed
 	@echo "== bench"
-	@daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); \
-		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" go test -tags bench -count=1 -timeout 90m -run '^TestBench$$' $(E2E_FLAGS)
+	@daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); controlplane=$$(scripts/dapr-control-plane.sh); \
+		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" DAPR_CONTROL_PLANE="$$controlplane" go test -tags bench -count=1 -timeout 90m -run '^TestBench$$' $(E2E_FLAGS)
 
 validate-deploy: ## Check the deployment files offline: Dockerfiles (BuildKit's linter), docker-compose.yml (Compose CLI 5.6.0), deploy/terraform (OpenTofu 1.12.6 with the azurerm schema, and its Go test)
 	@echo "== Dockerfiles"

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,6 +57,9 @@ type benchSettings struct {
 	// system's own, as make run does) or "off" (the services keep no trace:
 	// OTEL_TRACES_SAMPLER_ARG=0, which the sidecars follow).
 	Tracing string `json:"tracing"`
+	// Style is who coordinates a trip: choreography (the default),
+	// orchestration or workflow (README, "Three styles").
+	Style string `json:"style"`
 }
 
 // MarshalJSON writes the settings with the step and ride lengths in
@@ -240,6 +244,7 @@ func startBench(t *testing.T, settings benchSettings, out io.Writer) *bench {
 	if settings.ProfileDir != "" {
 		opts = append(opts, withProfiling())
 	}
+	opts = append(opts, withStyle(cmp.Or(settings.Style, styleChoreography)))
 	switch settings.Tracing {
 	case "on":
 		opts = append(opts, withTracing())
@@ -268,8 +273,8 @@ func startBench(t *testing.T, settings benchSettings, out io.Writer) *bench {
 // run measures every step, then the hop, and returns the report.
 func (b *bench) run() benchReport {
 	s := b.settings
-	fmt.Fprintf(b.out, "bench: rates %v trips/s, %s each; %d drivers, rides of %s, assign deadline %s; seed %d; tracing %s\n",
-		s.Rates, s.Step, s.Pool, s.Ride, s.AssignDeadline, s.Seed, s.Tracing)
+	fmt.Fprintf(b.out, "bench: style %s; rates %v trips/s, %s each; %d drivers, rides of %s, assign deadline %s; seed %d; tracing %s\n",
+		cmp.Or(s.Style, styleChoreography), s.Rates, s.Step, s.Pool, s.Ride, s.AssignDeadline, s.Seed, s.Tracing)
 	r := benchReport{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Settings: s}
 	for i, rate := range s.Rates {
 		fmt.Fprintf(b.out, "bench: step %d/%d: %d trips/s for %s\n", i+1, len(s.Rates), rate, s.Step)
@@ -547,8 +552,10 @@ type benchProcess struct {
 	pid  int
 }
 
-// processes are the system's services, their sidecars and Redis: "all
-// processes" of the figures. The load generator (this test) is not one.
+// processes are the system's services (the coordinator of another style
+// under its role's name, trip), their sidecars, Redis, and Dapr's
+// placement and scheduler in the workflow style: "all processes" of the
+// figures. The load generator (this test) is not one.
 func (b *bench) processes() []benchProcess {
 	s := b.sys
 	s.mu.Lock()
@@ -556,16 +563,27 @@ func (b *bench) processes() []benchProcess {
 	var ps []benchProcess
 	for _, name := range services {
 		for _, a := range s.apps[name] {
+			label := a.name + strings.TrimPrefix(a.instance, cmp.Or(a.binary, a.name)) // trip, driver-2, ...
 			if a.service != nil {
-				ps = append(ps, benchProcess{a.instance, a.service.cmd.Process.Pid})
+				ps = append(ps, benchProcess{label, a.service.cmd.Process.Pid})
 			}
 			if a.sidecar != nil {
-				ps = append(ps, benchProcess{a.instance + "-dapr", a.sidecar.cmd.Process.Pid})
+				ps = append(ps, benchProcess{label + "-dapr", a.sidecar.cmd.Process.Pid})
 			}
 		}
 	}
 	if s.redisP != nil {
 		ps = append(ps, benchProcess{"redis", s.redisP.cmd.Process.Pid})
+	}
+	for _, p := range s.procs {
+		if p.name != "placement" && p.name != "scheduler" {
+			continue
+		}
+		select {
+		case <-p.done:
+		default:
+			ps = append(ps, benchProcess{p.name, p.cmd.Process.Pid})
+		}
 	}
 	return ps
 }

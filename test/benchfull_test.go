@@ -30,6 +30,7 @@ import (
 //	BENCH_OUT    folder for bench.json and bench.svg (../docs/bench)
 //	BENCH_TRACING  on: every trip traced and exported to Jaeger, as make run does (on);
 //	             off: no trace kept (OTEL_TRACES_SAMPLER_ARG=0); run both to see what tracing costs
+//	BENCH_STYLE  who coordinates a trip: choreography (default), orchestration or workflow
 //	BENCH_PROFILE  a folder: take a 20 s CPU profile of every service and sidecar
 //	             during the step at BENCH_PROFILE_RATE (100) trips/s; profiling costs
 //	             CPU itself, so profile in a run of its own
@@ -46,6 +47,7 @@ func TestBench(t *testing.T) {
 		ProfileDir:     os.Getenv("BENCH_PROFILE"),
 		ProfileRate:    envInts(t, "BENCH_PROFILE_RATE", []int{100})[0],
 		Tracing:        cmp.Or(os.Getenv("BENCH_TRACING"), "on"),
+		Style:          cmp.Or(os.Getenv("BENCH_STYLE"), styleChoreography),
 	}
 	out := os.Getenv("BENCH_OUT")
 	if out == "" {
