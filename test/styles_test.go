@@ -189,3 +189,39 @@ func (s *system) startControlPlane() error {
 	}
 	return nil
 }
+
+// The same order sent twice with one Idempotency-Key (a client retrying
+// after a lost answer), in every style: one trip, the second answer a
+// replay of the first, one driver taken, the rider told each thing once.
+func TestEveryStyleTakesARetriedOrderOnce(t *testing.T) {
+	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
+		t.Run(style, func(t *testing.T) {
+			s := startSystem(t, withStyle(style))
+			riderID, key := newID("rider"), newID("key")
+			body := orderBody(riderID, jardasCorner)
+			first := accepted(t, s.orderTrip(t, body, "Idempotency-Key", key))
+			s.settledTrip(t, first.TripID)
+			again := s.orderTrip(t, body, "Idempotency-Key", key)
+			if replay := accepted(t, again); replay.TripID != first.TripID || again.header.Get("Idempotent-Replayed") != "true" {
+				t.Errorf("second order: trip %s, Idempotent-Replayed %q; want trip %s, replayed", replay.TripID, again.header.Get("Idempotent-Replayed"), first.TripID)
+			}
+			want := []string{"trip_received " + first.TripID, "driver_assigned " + first.TripID}
+			if diff := cmp.Diff(want, kinds(s.awaitNotifications(t, riderID, 2))); diff != "" {
+				t.Errorf("notifications (-want +got):\n%s", diff)
+			}
+			time.Sleep(time.Second) // a second flow, had one started, would tell the rider again
+			if diff := cmp.Diff(want, kinds(s.notifications(t, riderID))); diff != "" {
+				t.Errorf("notifications a second later (-want +got):\n%s", diff)
+			}
+			busy := 0
+			for _, id := range []string{"jarda", "petra", "tomas", "eva", "marek"} {
+				if d := s.driver(t, id); d.Status == "on_trip" {
+					busy++
+				}
+			}
+			if busy != 1 {
+				t.Errorf("%d drivers on a trip after one order sent twice, want 1", busy)
+			}
+		})
+	}
+}
