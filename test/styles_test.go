@@ -225,3 +225,70 @@ func TestEveryStyleTakesARetriedOrderOnce(t *testing.T) {
 		})
 	}
 }
+
+// The design's second named problem: how long to retry a service that is
+// down. The driver service is down for 30 s while 20 trips are ordered,
+// then comes back. Choreography completes every trip: the broker keeps
+// their events until the driver service takes them. So does the workflow:
+// its retry policy outlasts the outage, and the engine keeps the retries.
+// The naive orchestrator gives each trip up after its three tries a second
+// apart: every trip ordered during the outage is lost, the rider told only
+// that the order arrived. The test asserts all three.
+func TestDriverDown30sWhileTripsAreOrdered(t *testing.T) {
+	const outage, trips = 30 * time.Second, 20
+	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
+		t.Run(style, func(t *testing.T) {
+			s := startSystem(t, withStyle(style), shortRides, withEnv("driver", "DRIVER_POOL_SIZE=500"))
+			drv := s.app("driver")
+			s.stopService(t, drv, syscall.SIGTERM)
+			down := time.Now()
+			var orders []order
+			for i := range trips {
+				orders = append(orders, s.placeOrder(i))
+				time.Sleep(outage / 2 / trips) // over the first half of the outage
+			}
+			requireAccepted(t, orders)
+			time.Sleep(time.Until(down.Add(outage)))
+			s.startApp(t, drv)
+
+			var f figures
+			deadline := time.Now().Add(time.Minute) // twice the workflow's longest retry pause, 30 s
+			for {
+				f = figures{ordered: len(orders)}
+				for _, o := range orders {
+					switch s.riderOutcome(t, o) {
+					case "completed":
+						f.completed++
+					case "duplicated":
+						f.duplicated++
+					default:
+						f.lost++
+					}
+				}
+				if f.completed+f.duplicated == f.ordered || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(time.Second)
+			}
+			settled := fmt.Sprintf("settled %s after it came back", time.Since(down.Add(outage)).Round(time.Second))
+			if f.lost > 0 {
+				settled = fmt.Sprintf("the lost ones still lost %s after it came back", time.Since(down.Add(outage)).Round(time.Second))
+			}
+			report(t, "%s: driver service down %s while %d trips were ordered: completed %d, lost %d, duplicated %d; %s",
+				style, outage, trips, f.completed, f.lost, f.duplicated, settled)
+			switch style {
+			case styleChoreography, styleWorkflow:
+				if f.completed != f.ordered {
+					t.Errorf("%s: want every trip completed, got %d of %d", style, f.completed, f.ordered)
+				}
+			case styleOrchestration:
+				if f.lost != f.ordered {
+					t.Errorf("naive orchestration: want every trip ordered during the outage given up, got %d lost of %d; if this changed, the README's table must too", f.lost, f.ordered)
+				}
+			}
+			if f.duplicated != 0 {
+				t.Errorf("%d trips duplicated", f.duplicated)
+			}
+		})
+	}
+}
