@@ -292,3 +292,42 @@ func TestDriverDown30sWhileTripsAreOrdered(t *testing.T) {
 		})
 	}
 }
+
+// The design's third named problem: scaling the coordinator. Two replicas
+// of it (the trip service, the orchestrator or the workflow app) behind
+// one Trip API; 20 trips are ordered at the first, and each is then read
+// at the second, as a load balancer would send a rider's next request.
+// Every trip completes in every style; only the naive orchestrator's
+// second replica knows none of them (its trips live in the first one's
+// memory). The test asserts all three.
+func TestTwoCoordinatorReplicas(t *testing.T) {
+	const trips = 20
+	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
+		t.Run(style, func(t *testing.T) {
+			s := startSystem(t, withStyle(style), shortRides, withReplicas("trip", 2), withEnv("driver", "DRIVER_POOL_SIZE=500"))
+			orders := s.orderAll(trips, 4)
+			requireAccepted(t, orders)
+			for _, o := range orders {
+				eventually(t, 30*time.Second, "rider "+o.riderID+" told the outcome", func() (bool, string) {
+					outcome := s.riderOutcome(t, o)
+					return outcome == "completed", outcome
+				})
+			}
+			other := s.apps["trip"][1]
+			known := 0
+			for _, o := range orders {
+				if r := do(t, http.MethodGet, other.url()+"/trips/"+o.tripID, ""); r.status == http.StatusOK {
+					known++
+				}
+			}
+			report(t, "%s: two coordinator replicas, %d trips ordered at the first: completed %d, known to the second %d", style, trips, trips, known)
+			want := trips
+			if style == styleOrchestration {
+				want = 0
+			}
+			if known != want {
+				t.Errorf("%s: the second replica knows %d of the %d trips, want %d; if this changed, the README's table must too", style, known, trips, want)
+			}
+		})
+	}
+}
