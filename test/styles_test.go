@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -37,7 +39,37 @@ func TestEveryStyleOrdersATrip(t *testing.T) {
 			if diff := cmp.Diff(driverState{"on_trip", trip.TripID}, s.driver(t, "jarda")); diff != "" {
 				t.Errorf("GET /drivers: Jarda (-want +got):\n%s", diff)
 			}
+			if style == styleWorkflow {
+				s.checkWorkflowInstance(t, trip.TripID)
+			}
 		})
+	}
+}
+
+// checkWorkflowInstance reads the trip's workflow where a user sees it
+// (README, "Three styles"), from the coordinator's sidecar: completed,
+// with the trip as it ended in its custom status and output.
+func (s *system) checkWorkflowInstance(t *testing.T, tripID string) {
+	t.Helper()
+	var instance struct {
+		WorkflowName  string            `json:"workflowName"`
+		RuntimeStatus string            `json:"runtimeStatus"`
+		Properties    map[string]string `json:"properties"`
+	}
+	eventually(t, 30*time.Second, "the workflow of trip "+tripID+" to complete", func() (bool, string) {
+		r := do(t, http.MethodGet, s.app("trip").daprURL()+"/v1.0/workflows/dapr/"+tripID, "")
+		if err := json.Unmarshal(r.body, &instance); err != nil {
+			return false, r.String()
+		}
+		return instance.RuntimeStatus == "COMPLETED", instance.RuntimeStatus
+	})
+	var ended tripView
+	if err := json.Unmarshal([]byte(instance.Properties["dapr.workflow.output"]), &ended); err != nil {
+		t.Fatalf("workflow output %q: %v", instance.Properties["dapr.workflow.output"], err)
+	}
+	if instance.WorkflowName != "RequestTrip" || ended.TripID != tripID || ended.Status != "driver_assigned" ||
+		!strings.Contains(instance.Properties["dapr.workflow.custom_status"], `"status":"driver_assigned"`) {
+		t.Errorf("workflow instance %+v: want RequestTrip, completed, ended driver_assigned", instance)
 	}
 }
 
