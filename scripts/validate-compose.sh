@@ -79,3 +79,15 @@ if ! env -u COMPOSE_FILE -u COMPOSE_PROFILES -u COMPOSE_PROJECT_NAME -u COMPOSE_
 	exit 1
 fi
 say "$file: valid for Docker Compose $version"
+# The other styles: override files on top of it (deploy/compose/), when no
+# file was named.
+if (($# == 0)); then
+	for style in "$root"/deploy/compose/*.yml; do
+		if ! env -u COMPOSE_FILE -u COMPOSE_PROFILES -u COMPOSE_PROJECT_NAME -u COMPOSE_ENV_FILES \
+			"$compose" -f "$file" -f "$style" config --quiet; then
+			say "$file with $style is not a valid Compose project (see above)"
+			exit 1
+		fi
+		say "$file with ${style#"$root"/}: valid for Docker Compose $version"
+	done
+fi
