@@ -38,7 +38,7 @@ STYLE       ?= choreography
 TRIP        ?=
 JAEGER_QUERY ?= http://127.0.0.1:16686
 
-.PHONY: help run trace test test-brokers bench validate-deploy unit fuzz e2e lint schemas build tidy daprd dapr-cli jaeger redis clean
+.PHONY: help run trace test test-brokers test-styles bench validate-deploy unit fuzz e2e lint schemas build tidy daprd dapr-cli jaeger redis clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,6 +74,13 @@ test-brokers: ## The end-to-end scenarios against every broker that runs here, a
 	@daprd=$$(scripts/daprd.sh); \
 		cd test && DAPRD="$$daprd" BROKERS="$(BROKERS)" BROKER_TABLE="$(CURDIR)/README.md" \
 		go test -tags brokers -count=1 -timeout 25m -run '^TestBrokers$$' $(E2E_FLAGS)
+
+test-styles: ## The design's named problems as scenarios in each style (choreography, orchestration, workflow), and the README's style table from what they measure
+	@scripts/redis.sh --installed
+	@echo "== test (style scenarios)"
+	@daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); controlplane=$$(scripts/dapr-control-plane.sh); \
+		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" DAPR_CONTROL_PLANE="$$controlplane" STYLE_TABLE="$(CURDIR)/README.md" \
+		go test -count=1 -timeout 20m -run '^(TestCoordinatorKilledWithTripsInFlight|TestDriverDown30sWhileTripsAreOrdered|TestEveryStyleTakesARetriedOrderOnce|TestTwoCoordinatorReplicas)$$' $(E2E_FLAGS)
 
 bench: ## Load the real system rate after rate and print trips/s, latency and CPU per trip; writes docs/bench/bench.{json,svg}. BENCH_RATES=50,100 BENCH_STEP=60s BENCH_POOL=10000 BENCH_STYLE=workflow ...
 	@scripts/redis.sh --installed

@@ -99,7 +99,8 @@ const (
 	leftPanel, rightPane = 80, 530
 )
 
-var seriesColors = map[string]string{"p50": "#1b9e77", "p95": "#d95f02", "p99": "#7570b3", "completed": "#1b9e77", "offered": "#999999"}
+var seriesColors = map[string]string{"p50": "#1b9e77", "p95": "#d95f02", "p99": "#7570b3", "completed": "#1b9e77", "offered": "#999999",
+	styleChoreography: "#1b9e77", styleOrchestration: "#d95f02", styleWorkflow: "#7570b3"}
 
 // benchChart draws the run as SVG.
 func benchChart(r benchReport) string {

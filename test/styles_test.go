@@ -154,6 +154,7 @@ func TestCoordinatorKilledWithTripsInFlight(t *testing.T) {
 			}
 			report(t, "%s: coordinator SIGKILLed with 100 trips in flight: completed %d, lost %d, duplicated %d; trips its restart does not know: %d",
 				style, f.completed, f.lost, f.duplicated, unknown)
+			recordStyleCell("crash", style, "%d / %d / %d; %d", f.completed, f.lost, f.duplicated, unknown)
 			switch style {
 			case styleChoreography, styleWorkflow:
 				if f.completed != f.ordered || unknown != 0 {
@@ -254,6 +255,11 @@ func TestEveryStyleTakesARetriedOrderOnce(t *testing.T) {
 			if busy != 1 {
 				t.Errorf("%d drivers on a trip after one order sent twice, want 1", busy)
 			}
+			trips := 1
+			if again.status != http.StatusAccepted || accepted(t, again).TripID != first.TripID {
+				trips = 2
+			}
+			recordStyleCell("retried-order", style, "%d trip, %d driver, %d notifications of each kind", trips, busy, len(s.notifications(t, riderID))/2)
 		})
 	}
 }
@@ -308,6 +314,11 @@ func TestDriverDown30sWhileTripsAreOrdered(t *testing.T) {
 			}
 			report(t, "%s: driver service down %s while %d trips were ordered: completed %d, lost %d, duplicated %d; %s",
 				style, outage, trips, f.completed, f.lost, f.duplicated, settled)
+			after := time.Since(down.Add(outage)).Round(time.Second).String()
+			if f.lost > 0 {
+				after = "never"
+			}
+			recordStyleCell("driver-down", style, "%d / %d / %d; %s", f.completed, f.lost, f.duplicated, after)
 			switch style {
 			case styleChoreography, styleWorkflow:
 				if f.completed != f.ordered {
@@ -353,6 +364,7 @@ func TestTwoCoordinatorReplicas(t *testing.T) {
 				}
 			}
 			report(t, "%s: two coordinator replicas, %d trips ordered at the first: completed %d, known to the second %d", style, trips, trips, known)
+			recordStyleCell("replicas", style, "%d; %d", trips, known)
 			want := trips
 			if style == styleOrchestration {
 				want = 0

@@ -95,6 +95,12 @@ func runTests(m *testing.M) int {
 	stopOnSignal()
 
 	code := m.Run()
+	if code == 0 {
+		if err := writeStyleTable(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+			code = 1
+		}
+	}
 	if s := sharedSys.sys; s != nil {
 		s.stop()
 		if code != 0 {
