@@ -123,9 +123,12 @@ func TestCoordinatorKilledWithTripsInFlight(t *testing.T) {
 			s.stopService(t, coordinator, syscall.SIGKILL)
 			s.startApp(t, coordinator)
 			s.startApp(t, drv)
+			back := time.Now()
 
 			var f figures
-			deadline := time.Now().Add(15 * time.Second)
+			// Twice the workflow's longest retry pause (30 s): its trips
+			// may wait that long for their next try once the driver is back.
+			deadline := time.Now().Add(time.Minute)
 			for {
 				f = figures{ordered: len(orders)}
 				for _, o := range orders {
@@ -138,9 +141,6 @@ func TestCoordinatorKilledWithTripsInFlight(t *testing.T) {
 						f.lost++
 					}
 				}
-				// Choreography settles within seconds (3 s measured); 15 s
-				// is a fair while before calling the orchestrator's trips
-				// lost.
 				if f.completed+f.duplicated == f.ordered || time.Now().After(deadline) {
 					break
 				}
@@ -152,8 +152,8 @@ func TestCoordinatorKilledWithTripsInFlight(t *testing.T) {
 					unknown++
 				}
 			}
-			report(t, "%s: coordinator SIGKILLed with 100 trips in flight: completed %d, lost %d, duplicated %d; trips its restart does not know: %d",
-				style, f.completed, f.lost, f.duplicated, unknown)
+			report(t, "%s: coordinator SIGKILLed with 100 trips in flight: completed %d, lost %d, duplicated %d; trips its restart does not know: %d; waited %s after the restart",
+				style, f.completed, f.lost, f.duplicated, unknown, time.Since(back).Round(time.Second))
 			recordStyleCell("crash", style, "%d / %d / %d; %d", f.completed, f.lost, f.duplicated, unknown)
 			switch style {
 			case styleChoreography, styleWorkflow:
