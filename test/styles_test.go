@@ -259,7 +259,7 @@ func TestEveryStyleTakesARetriedOrderOnce(t *testing.T) {
 			if again.status != http.StatusAccepted || accepted(t, again).TripID != first.TripID {
 				trips = 2
 			}
-			recordStyleCell("retried-order", style, "%d trip, %d driver, %d notifications of each kind", trips, busy, len(s.notifications(t, riderID))/2)
+			recordStyleCell("retried-order", style, "%d trip, %d driver, each notification %d×", trips, busy, len(s.notifications(t, riderID))/2)
 		})
 	}
 }
