@@ -6,15 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ride-choreography/services/orchestrator/internal/dapr/daprtest"
 	"github.com/ride-choreography/services/orchestrator/internal/testkit"
 )
 
@@ -22,82 +20,14 @@ import (
 // nothing the service promises.
 const hangGuard = 30 * time.Second
 
-// fakeSidecar stands in for daprd and, behind it, the driver and
-// notification services' steps: it answers the readiness probe and each
-// invocation, and records the invocations in order. assign is the driver's
-// answer; status, when set, is what every step answers instead.
-type fakeSidecar struct {
-	url    *url.URL
-	assign string
-
-	mu     sync.Mutex
-	calls  []string
-	status int
-}
-
-// driverAssigned is the driver's answer with Jarda.
-const driverAssigned = `{"topic":"driver-assigned","event":{"tripId":"x","riderId":"rider-42",` +
-	`"driver":{"id":"jarda","name":"Jarda","car":{"make":"Toyota","model":"Corolla","color":"blue","plate":"1AB 2345"}},` +
-	`"etaSeconds":60,"assignedAt":"2026-12-02T10:00:00Z"}}`
-
-func startSidecar(t *testing.T, assign string) *fakeSidecar {
-	t.Helper()
-	f := &fakeSidecar{assign: assign}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1.0/healthz/outbound" {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		call, ok := strings.CutPrefix(r.URL.Path, "/v1.0/invoke/")
-		if !ok || r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
-			http.Error(w, "not an invocation", http.StatusNotFound)
-			return
-		}
-		body, _ := io.ReadAll(r.Body)
-		if !json.Valid(body) {
-			http.Error(w, "body is not JSON", http.StatusBadRequest)
-			return
-		}
-		f.mu.Lock()
-		f.calls = append(f.calls, strings.Replace(call, "/method/steps/", " ", 1))
-		status := f.status
-		f.mu.Unlock()
-		switch {
-		case status != 0:
-			w.WriteHeader(status)
-		case call == "driver/method/steps/assign-driver":
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, f.assign)
-		default:
-			w.WriteHeader(http.StatusNoContent)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	f.url, _ = url.Parse(srv.URL)
-	return f
-}
-
-// invocations returns the steps called so far, as "app step".
-func (f *fakeSidecar) invocations() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
-
-func (f *fakeSidecar) answerEveryStep(status int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.status = status
-}
-
 // start runs the orchestrator in-process against sidecar, on a free port,
 // with steps retried fast, and waits until it is ready. The test's end
 // stops it.
-func start(t *testing.T, sidecar *fakeSidecar) (base string, logs *testkit.Buffer) {
+func start(t *testing.T, sidecar *daprtest.Sidecar) (base string, logs *testkit.Buffer) {
 	t.Helper()
 	port := freePort(t)
 	vars := map[string]string{
-		"APP_PORT": port, "DAPR_HOST": sidecar.url.Hostname(), "DAPR_HTTP_PORT": sidecar.url.Port(),
+		"APP_PORT": port, "DAPR_HOST": sidecar.URL.Hostname(), "DAPR_HTTP_PORT": sidecar.URL.Port(),
 		"STEP_ATTEMPTS": "3", "STEP_PAUSE": "10ms",
 	}
 	logs = &testkit.Buffer{}
@@ -161,13 +91,13 @@ func status(t *testing.T, base, tripID string) string {
 // the rider is told it arrived, the driver service assigns a driver, the
 // rider is told who comes; the trip, kept in memory, shows the driver.
 func TestRunOrdersThroughTheSteps(t *testing.T) {
-	sidecar := startSidecar(t, driverAssigned)
+	sidecar := daprtest.Start(t, daprtest.DriverAssigned)
 	base, _ := start(t, sidecar)
 
 	tripID := orderTrip(t, base)
 	waitUntil(t, "the trip's driver", func() bool { return status(t, base, tripID) == "driver_assigned" })
 	want := []string{"notification trip-received", "driver assign-driver", "notification driver-assigned"}
-	if diff := cmp.Diff(want, sidecar.invocations()); diff != "" {
+	if diff := cmp.Diff(want, sidecar.Invocations()); diff != "" {
 		t.Errorf("invocations (-want +got):\n%s", diff)
 	}
 }
@@ -177,9 +107,9 @@ func TestRunOrdersThroughTheSteps(t *testing.T) {
 // log and the metrics say so. This is the naive orchestrator's way, and
 // the README's table counts it.
 func TestRunGivesUpAfterTheRetries(t *testing.T) {
-	sidecar := startSidecar(t, driverAssigned)
+	sidecar := daprtest.Start(t, daprtest.DriverAssigned)
 	base, logs := start(t, sidecar)
-	sidecar.answerEveryStep(http.StatusInternalServerError)
+	sidecar.AnswerEveryStep(http.StatusInternalServerError)
 
 	tripID := orderTrip(t, base)
 	waitUntil(t, "the flow to give up", func() bool {
@@ -190,7 +120,7 @@ func TestRunGivesUpAfterTheRetries(t *testing.T) {
 		}
 		return false
 	})
-	if got := sidecar.invocations(); len(got) != 3 {
+	if got := sidecar.Invocations(); len(got) != 3 {
 		t.Errorf("invocations %v, want trip-received tried 3 times", got)
 	}
 	if got := status(t, base, tripID); got != "requested" {
@@ -203,13 +133,13 @@ func TestRunGivesUpAfterTheRetries(t *testing.T) {
 
 // A step that refuses the call (4xx) is not retried.
 func TestRunDoesNotRetryARefusal(t *testing.T) {
-	sidecar := startSidecar(t, driverAssigned)
+	sidecar := daprtest.Start(t, daprtest.DriverAssigned)
 	base, _ := start(t, sidecar)
-	sidecar.answerEveryStep(http.StatusBadRequest)
+	sidecar.AnswerEveryStep(http.StatusBadRequest)
 
 	orderTrip(t, base)
 	time.Sleep(200 * time.Millisecond) // more than the retries' pauses
-	if got := sidecar.invocations(); len(got) != 1 {
+	if got := sidecar.Invocations(); len(got) != 1 {
 		t.Errorf("invocations %v, want one: a refusal is final", got)
 	}
 }
@@ -218,12 +148,12 @@ func TestRunDoesNotRetryARefusal(t *testing.T) {
 // sends a request does not keep run from shutting down within its budget
 // (ReadHeaderTimeout; http.Server.Shutdown would count it busy for 5 s).
 func TestShutdownIsNotHeldUpByASilentConnection(t *testing.T) {
-	sidecar := startSidecar(t, driverAssigned)
+	sidecar := daprtest.Start(t, daprtest.DriverAssigned)
 	port := freePort(t)
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, env(map[string]string{"APP_PORT": port, "DAPR_HOST": sidecar.url.Hostname(), "DAPR_HTTP_PORT": sidecar.url.Port()}), io.Discard, io.Discard)
+		done <- run(ctx, env(map[string]string{"APP_PORT": port, "DAPR_HOST": sidecar.URL.Hostname(), "DAPR_HTTP_PORT": sidecar.URL.Port()}), io.Discard, io.Discard)
 	}()
 	base := "http://127.0.0.1:" + port
 	waitUntil(t, "readiness", func() bool { return answers(base+"/readyz", http.StatusOK) })

@@ -5,10 +5,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"testing"
 	"time"
+
+	"github.com/ride-choreography/services/workflow/internal/dapr/daprtest"
 )
 
 // hangGuard ends a wait that would otherwise last forever. It bounds
@@ -18,22 +18,6 @@ const hangGuard = 30 * time.Second
 // The workflow itself runs only on a real sidecar with Dapr's placement
 // and scheduler: the end-to-end tests drive it (test/styles_test.go). Here,
 // run's own promises: ready once the sidecar is, and a clean stop.
-
-// startSidecar answers the sidecar's readiness probe, as daprd does once
-// it can make outbound calls.
-func startSidecar(t *testing.T) *url.URL {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1.0/healthz/outbound" {
-			http.NotFound(w, r)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(srv.Close)
-	u, _ := url.Parse(srv.URL)
-	return u
-}
 
 func waitUntil(t *testing.T, what string, done func() bool) {
 	t.Helper()
@@ -51,7 +35,7 @@ func waitUntil(t *testing.T, what string, done func() bool) {
 // (ReadHeaderTimeout; http.Server.Shutdown would count it busy for 5 s),
 // and neither does the workflow worker, which has no engine to reach here.
 func TestShutdownIsNotHeldUpByASilentConnection(t *testing.T) {
-	sidecar := startSidecar(t)
+	sidecar := daprtest.Start(t, daprtest.DriverAssigned).URL
 	port := freePort(t)
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan error, 1)
