@@ -92,6 +92,32 @@ func (s *system) riderOutcome(t *testing.T, o order) string {
 	return "lost"
 }
 
+// awaitRiderOutcomes counts what the riders of orders were told
+// (riderOutcome) once every trip completed, or after a minute: twice the
+// workflow's longest retry pause (30 s), so a trip still waiting for its
+// next try is not called lost too soon.
+func (s *system) awaitRiderOutcomes(t *testing.T, orders []order) figures {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		f := figures{ordered: len(orders)}
+		for _, o := range orders {
+			switch s.riderOutcome(t, o) {
+			case "completed":
+				f.completed++
+			case "duplicated":
+				f.duplicated++
+			default:
+				f.lost++
+			}
+		}
+		if f.completed+f.duplicated == f.ordered || time.Now().After(deadline) {
+			return f
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
 // The design's first named problem: the coordinator crashes half-way. The
 // driver service is down while 100 trips are ordered, so every trip is
 // in flight, waiting for its driver; the coordinator (the trip service,
@@ -125,27 +151,7 @@ func TestCoordinatorKilledWithTripsInFlight(t *testing.T) {
 			s.startApp(t, drv)
 			back := time.Now()
 
-			var f figures
-			// Twice the workflow's longest retry pause (30 s): its trips
-			// may wait that long for their next try once the driver is back.
-			deadline := time.Now().Add(time.Minute)
-			for {
-				f = figures{ordered: len(orders)}
-				for _, o := range orders {
-					switch s.riderOutcome(t, o) {
-					case "completed":
-						f.completed++
-					case "duplicated":
-						f.duplicated++
-					default:
-						f.lost++
-					}
-				}
-				if f.completed+f.duplicated == f.ordered || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(500 * time.Millisecond)
-			}
+			f := s.awaitRiderOutcomes(t, orders)
 			unknown := 0
 			for _, o := range orders {
 				if r := do(t, http.MethodGet, s.url("trip", "/trips/"+o.tripID), ""); r.status == http.StatusNotFound {
@@ -289,25 +295,7 @@ func TestDriverDown30sWhileTripsAreOrdered(t *testing.T) {
 			time.Sleep(time.Until(down.Add(outage)))
 			s.startApp(t, drv)
 
-			var f figures
-			deadline := time.Now().Add(time.Minute) // twice the workflow's longest retry pause, 30 s
-			for {
-				f = figures{ordered: len(orders)}
-				for _, o := range orders {
-					switch s.riderOutcome(t, o) {
-					case "completed":
-						f.completed++
-					case "duplicated":
-						f.duplicated++
-					default:
-						f.lost++
-					}
-				}
-				if f.completed+f.duplicated == f.ordered || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(time.Second)
-			}
+			f := s.awaitRiderOutcomes(t, orders)
 			settled := fmt.Sprintf("settled %s after it came back", time.Since(down.Add(outage)).Round(time.Second))
 			if f.lost > 0 {
 				settled = fmt.Sprintf("the lost ones still lost %s after it came back", time.Since(down.Add(outage)).Round(time.Second))
