@@ -136,7 +136,14 @@ func TestCoordinatorKilledWithTripsInFlight(t *testing.T) {
 				// its flows are still waiting when it is killed.
 				withEnv("trip", "STEP_ATTEMPTS=100", "STEP_PAUSE=1s"))
 			drv, coordinator := s.app("driver"), s.app("trip")
+			// The driver service and its sidecar, as TestConsumerDownLosesNothing
+			// stops them: with the sidecar left running, an app that comes
+			// back while the sidecar is still retrying its deliveries once
+			// lost one of 100 trip-created events (seen in a CI-like run;
+			// the event never reached the app), a Dapr-side loss that
+			// issue 15 hunts and this scenario is not about.
 			s.stopService(t, drv, syscall.SIGTERM)
+			s.stopSidecar(t, drv, syscall.SIGTERM)
 
 			orders := s.orderAll(100, 8)
 			requireAccepted(t, orders)
