@@ -32,7 +32,8 @@ E2E_FLAGS   ?=
 BROKERS     ?=
 # The pub/sub broker for make run: redis (default), rabbitmq, kafka, nats, mqtt, servicebus
 BROKER      ?= redis
-# Who coordinates a trip under make run: choreography (default), orchestration or workflow
+# Who coordinates a trip under make run, and in the systems of make e2e:
+# choreography (default), orchestration or workflow
 STYLE       ?= choreography
 # The trip whose trace make trace prints, and the Jaeger query API it reads
 TRIP        ?=
@@ -62,11 +63,11 @@ unit: ## Unit tests of each service module and the backlog exporter, in the work
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s); crashers land in testdata/fuzz
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-e2e: ## End-to-end suite: real Redis, daprd sidecars, Jaeger, Dapr's placement and scheduler, and service binaries (installs redis-server, finds or builds daprd 1.17.5, Jaeger 1.76.0, placement and scheduler 1.17.5)
+e2e: ## End-to-end suite: real Redis, daprd sidecars, Jaeger, Dapr's placement and scheduler, and service binaries (installs redis-server, finds or builds daprd 1.17.5, Jaeger 1.76.0, placement and scheduler 1.17.5); STYLE=orchestration|workflow runs the same scenarios against that style
 	@scripts/redis.sh --installed
-	@echo "== test (end to end)"
+	@echo "== test (end to end, $(STYLE))"
 	@daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); controlplane=$$(scripts/dapr-control-plane.sh); \
-		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" DAPR_CONTROL_PLANE="$$controlplane" go test -count=1 -timeout 15m $(E2E_FLAGS)
+		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" DAPR_CONTROL_PLANE="$$controlplane" E2E_STYLE="$(STYLE)" go test -count=1 -timeout 15m $(E2E_FLAGS)
 
 test-brokers: ## The end-to-end scenarios against every broker that runs here, and the README's broker table from what they measure; BROKERS=nats,kafka for some
 	@scripts/brokers.sh
@@ -80,7 +81,7 @@ test-styles: ## The design's named problems as scenarios in each style (choreogr
 	@echo "== test (style scenarios)"
 	@daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); controlplane=$$(scripts/dapr-control-plane.sh); \
 		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" DAPR_CONTROL_PLANE="$$controlplane" STYLE_TABLE="$(CURDIR)/README.md" \
-		go test -count=1 -timeout 20m -run '^(TestCoordinatorKilledWithTripsInFlight|TestDriverDown30sWhileTripsAreOrdered|TestEveryStyleTakesARetriedOrderOnce|TestTwoCoordinatorReplicas)$$' $(E2E_FLAGS)
+		go test -count=1 -timeout 20m -run '^(TestCoordinatorKilledWithTripsInFlight|TestDriverDown30sWhileTripsAreOrdered|TestEveryStyleTakesARetriedOrderOnce|TestTwoCoordinatorReplicas|TestAddingAStep)$$' $(E2E_FLAGS)
 
 bench: ## Load the real system rate after rate and print trips/s, latency and CPU per trip; writes docs/bench/bench.{json,svg}. BENCH_RATES=50,100 BENCH_STEP=60s BENCH_POOL=10000 BENCH_STYLE=workflow ...
 	@scripts/redis.sh --installed

@@ -173,6 +173,8 @@ if ! "$tofu" -chdir="$work/config" init -backend=false -no-color >"$work/init.lo
 fi
 say "tofu validate"
 "$tofu" -chdir="$work/config" validate -no-color
+say "tofu test: plan each style (variable style) against a mock azurerm provider"
+"$tofu" -chdir="$work/config" test -no-color
 
 # What validate cannot see: the configuration against contracts/ and the
 # services, and values the provider leaves unchecked inside for_each. Its own

@@ -361,7 +361,7 @@ func (s *system) outcomes(t *testing.T, orders []order, within time.Duration) (f
 		if trip.Status == "no_driver" {
 			notFound = 1
 		}
-		verdict, why := judge(o, trip, history, drivers, notFound)
+		verdict, why := judge(o, trip, history, &outcomeEvents{drivers, notFound})
 		f.count(verdict, trip)
 		if verdict != "lost" && len(why) > 0 {
 			problems = append(problems, fmt.Sprintf("trip %s %s: %s", o.tripID, verdict, strings.Join(why, ", ")))

@@ -25,6 +25,7 @@ type (
 		Status     string      `json:"status"`
 		Driver     *driverView `json:"driver"`
 		ETASeconds *int        `json:"etaSeconds"`
+		UpdatedAt  time.Time   `json:"updatedAt"`
 	}
 	driverView struct {
 		ID   string `json:"id"`

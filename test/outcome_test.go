@@ -262,13 +262,17 @@ func (s *system) assignments(t *testing.T) []assignment {
 	return out
 }
 
-// tally waits until the broker is quiet, then judges every order:
+// tally waits until the broker is quiet (in the other styles, which keep
+// what is in flight in the coordinator, until every accepted trip is
+// settled and its rider told), then judges every order:
 //   - accepted: completed when the trip left "requested", the rider heard
 //     trip_received first and then exactly one driver_assigned or no_driver
 //     matching the trip, and the broker holds one outcome for it (one
 //     driver in all its driver-assigned events, or only driver-not-found);
 //     duplicated when anything happened twice or two outcomes disagree;
 //     lost when something is missing;
+//     (the other styles publish no events: there the trip and what its
+//     rider was told must agree);
 //   - refused (5xx, with a problem+json body): left behind when the rider
 //     heard anything, trip-created mentions the rider, or the trip service
 //     stored a trip for the rider;
@@ -278,6 +282,10 @@ func (s *system) assignments(t *testing.T) []assignment {
 // about it.
 func (s *system) tally(t *testing.T, orders []order, quietWithin time.Duration) figures {
 	t.Helper()
+	events := s.settings.style == styleChoreography
+	if !events {
+		return s.tallyWithoutEvents(t, orders, quietWithin)
+	}
 	s.awaitQuiet(t, quietWithin)
 
 	drivers := map[string]map[string]int{} // trip -> driver -> driver-assigned events
@@ -337,7 +345,7 @@ func (s *system) tally(t *testing.T, orders []order, quietWithin time.Duration) 
 			f.ordered++
 			trip := getJSON[tripView](t, s.url("trip", "/trips/"+o.tripID))
 			history := s.notifications(t, o.riderID)
-			verdict, why := judge(o, trip, history, drivers[o.tripID], notFound[o.tripID])
+			verdict, why := judge(o, trip, history, &outcomeEvents{drivers[o.tripID], notFound[o.tripID]})
 			f.count(verdict, trip)
 			if len(why) > 0 {
 				problems = append(problems, fmt.Sprintf("trip %s of %s %s: %s; trip %+v; notifications %q; driver-assigned %v; driver-not-found %d; trip-created %v",
@@ -368,9 +376,70 @@ func (s *system) tally(t *testing.T, orders []order, quietWithin time.Duration) 
 	return f
 }
 
+// tallyWithoutEvents is tally in the styles that publish no events: it
+// waits until every accepted trip has left "requested" and its rider has
+// heard two things, or quietWithin passed, then judges each order by its
+// trip and its rider's notifications.
+func (s *system) tallyWithoutEvents(t *testing.T, orders []order, quietWithin time.Duration) figures {
+	t.Helper()
+	deadline := time.Now().Add(quietWithin)
+	for _, o := range orders {
+		if !o.accepted() {
+			continue
+		}
+		for time.Now().Before(deadline) {
+			trip := getJSON[tripView](t, s.url("trip", "/trips/"+o.tripID))
+			if trip.Status != "requested" && len(s.notifications(t, o.riderID)) >= 2 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	var f figures
+	for _, o := range orders {
+		switch {
+		case o.accepted():
+			f.ordered++
+			trip := getJSON[tripView](t, s.url("trip", "/trips/"+o.tripID))
+			history := s.notifications(t, o.riderID)
+			verdict, why := judge(o, trip, history, nil)
+			f.count(verdict, trip)
+			if len(why) > 0 {
+				t.Errorf("trip %s of %s %s: %s; trip %+v; notifications %q", o.tripID, o.riderID, verdict, strings.Join(why, ", "), trip, kinds(history))
+			}
+		case o.status >= 500:
+			f.refused++
+			if !o.problem {
+				t.Errorf("order of %s refused without an application/problem+json body: %s", o.riderID, o.answer)
+			}
+			if history := s.notifications(t, o.riderID); len(history) > 0 {
+				f.leftBehind++
+				t.Errorf("refused order of %s (%s) left a trace: notifications %q", o.riderID, o.answer, kinds(history))
+			}
+		default:
+			t.Errorf("order of %s: want 202 or 5xx, got %s", o.riderID, o.answer)
+		}
+	}
+	return f
+}
+
+// outcomeEvents are the driver service's events about a trip on the
+// broker: driver -> driver-assigned events naming it, and driver-not-found
+// events.
+type outcomeEvents struct {
+	drivers  map[string]int
+	notFound int
+}
+
 // judge decides what became of an accepted order, and says why when it
-// did not simply complete.
-func judge(o order, trip tripView, history []notificationView, drivers map[string]int, notFound int) (verdict string, why []string) {
+// did not simply complete. events are the broker's outcome events for the
+// trip, which must agree with it; nil in the styles that publish none.
+func judge(o order, trip tripView, history []notificationView, events *outcomeEvents) (verdict string, why []string) {
+	var drivers map[string]int
+	notFound := 0
+	if events != nil {
+		drivers, notFound = events.drivers, events.notFound
+	}
 	count := map[string]int{}
 	for _, n := range history {
 		if n.TripID != o.tripID {
@@ -395,7 +464,7 @@ func judge(o order, trip tripView, history []notificationView, drivers map[strin
 	}
 	switch trip.Status {
 	case "driver_assigned":
-		if trip.Driver == nil || drivers[trip.Driver.ID] == 0 {
+		if trip.Driver == nil || (events != nil && drivers[trip.Driver.ID] == 0) {
 			twice = append(twice, "the trip's driver is not the one driver-assigned names")
 		}
 		if count["no_driver"] > 0 {
@@ -407,7 +476,7 @@ func judge(o order, trip tripView, history []notificationView, drivers map[strin
 			}
 		}
 	case "no_driver":
-		if notFound == 0 {
+		if events != nil && notFound == 0 {
 			missing = append(missing, "no_driver without driver-not-found")
 		}
 		if count["driver_assigned"] > 0 {

@@ -17,10 +17,12 @@ import (
 // docs/bench/styles.svg, which the README shows.
 const stylesDir = "../docs/bench/styles"
 
-// TestStyleChartIsDrawnFromTheReports redraws the chart from the reports
-// and fails when docs/bench/styles.svg differs, so that the picture in the
-// README is the one the kept reports give; STYLE_CHART_WRITE=1 writes it.
+// TestStyleChartIsDrawnFromTheReports redraws the chart and the README's
+// cost table from the reports, and fails when docs/bench/styles.svg or the
+// table differs, so that the figures in the README are the ones the kept
+// reports give; STYLE_CHART_WRITE=1 writes both.
 func TestStyleChartIsDrawnFromTheReports(t *testing.T) {
+	styleIndependent(t)
 	reports := map[string]benchReport{}
 	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
 		raw, err := os.ReadFile(filepath.Join(stylesDir, style+".json"))
@@ -50,11 +52,87 @@ func TestStyleChartIsDrawnFromTheReports(t *testing.T) {
 	if string(kept) != svg {
 		t.Errorf("%s is not drawn from the reports in %s; redraw it: cd test && STYLE_CHART_WRITE=1 go test -run TestStyleChartIsDrawnFromTheReports", path, stylesDir)
 	}
+	readme := filepath.Join("..", "README.md")
+	text, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, j := strings.Index(string(text), styleCostStart), strings.Index(string(text), styleCostEnd)
+	if i < 0 || j < i {
+		t.Fatalf("README.md has no cost table: no %q line followed by %q", styleCostStart, styleCostEnd)
+	}
+	table := styleCostStart + "\n" + styleCostTable(reports)
+	if os.Getenv("STYLE_CHART_WRITE") == "1" {
+		text = []byte(string(text[:i]) + table + string(text[j:]))
+		if err := os.WriteFile(readme, text, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		j = i + len(table)
+	}
+	if got := string(text[i:j]); got != table {
+		t.Errorf("the README's cost table is not the one the reports in %s give; write it: cd test && STYLE_CHART_WRITE=1 go test -run TestStyleChartIsDrawnFromTheReports\nwant:\n%s\ngot:\n%s", stylesDir, table, got)
+	}
 	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
 		if n := strings.Count(svg, `data-series="`+style+`"`); n != 2 {
 			t.Errorf("the chart has %d lines of %s, want two (latency and CPU)", n, style)
 		}
 	}
+}
+
+// The README's cost table lies between these two lines.
+const (
+	styleCostStart = "<!-- style cost table: written from docs/bench/styles by TestStyleChartIsDrawnFromTheReports -->"
+	styleCostEnd   = "<!-- end of style cost table -->"
+)
+
+// styleCostTable is the README's cost table: per style, latency and CPU per
+// trip at 50 and 100 trips/s, what became of 150 trips/s offered, and the
+// highest rate held.
+func styleCostTable(reports map[string]benchReport) string {
+	var b strings.Builder
+	b.WriteString("| style | 50 trips/s: p50 / p99, CPU per trip | 100 trips/s: p50 / p99, CPU per trip | 150 trips/s offered: completed, p50 / p99 | highest rate held (p99 ≤ 1 s) |\n")
+	b.WriteString("| --- | --- | --- | --- | ---: |\n")
+	names := map[string]string{styleChoreography: "choreography", styleOrchestration: "naive orchestration", styleWorkflow: "workflow"}
+	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
+		r := reports[style]
+		step := func(rate int) (stepResult, bool) {
+			for _, s := range r.Steps {
+				if s.Rate == rate {
+					return s, true
+				}
+			}
+			return stepResult{}, false
+		}
+		row := []string{names[style]}
+		for _, rate := range []int{50, 100} {
+			if s, ok := step(rate); ok {
+				row = append(row, fmt.Sprintf("%s, %.1f ms", latencyPair(s.P50Ms, s.P99Ms), s.CPUMsPerTrip["all"]))
+			} else {
+				row = append(row, "not measured")
+			}
+		}
+		if s, ok := step(150); ok {
+			cell := fmt.Sprintf("%.1f/s", s.CompletedPerS)
+			if s.OfferedPerS < 0.99*float64(s.Rate) {
+				cell += fmt.Sprintf(" (%.1f sent)", s.OfferedPerS)
+			}
+			row = append(row, cell+", "+latencyPair(s.P50Ms, s.P99Ms))
+		} else {
+			row = append(row, "not measured")
+		}
+		row = append(row, fmt.Sprintf("%d/s", r.Held))
+		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+	}
+	return b.String()
+}
+
+// latencyPair writes p50 and p99 in the unit of the larger: "10 / 22 ms",
+// "1.56 / 2.47 s".
+func latencyPair(p50, p99 float64) string {
+	if p99 >= 1000 {
+		return fmt.Sprintf("%.2f / %.2f s", p50/1000, p99/1000)
+	}
+	return fmt.Sprintf("%.0f / %.0f ms", p50, p99)
 }
 
 // styleChart draws p99 latency (log scale) and CPU per trip against the

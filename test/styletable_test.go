@@ -26,6 +26,7 @@ var styleScenarios = []struct{ key, title string }{
 	{"driver-down", "driver service down 30 s while 20 trips are ordered, then back: completed / lost / duplicated; settled after it came back"},
 	{"retried-order", "the same order sent twice with one Idempotency-Key: trips, drivers taken, notifications"},
 	{"replicas", "two coordinator replicas, 20 trips ordered at the first: completed; known to the second"},
+	{"add-step", "adding a step, an audit log of every order in a new service ([the patches](test/testdata/addstep/)): files and lines changed in existing services; the new service"},
 }
 
 // styleCells are what the scenarios measured: scenario -> style -> cell.

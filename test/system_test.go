@@ -129,6 +129,13 @@ func prepare() error {
 		return fmt.Errorf("DAPRD=%s has no SQLite name resolver, which gives each system of the tests its own service "+
 			"invocation (with mDNS an app of another system may answer); use the project's build: unset DAPRD and run `make e2e`", daprd)
 	}
+	switch style := os.Getenv("E2E_STYLE"); style {
+	case "", styleChoreography:
+	case styleOrchestration, styleWorkflow:
+		defaultStyle = style
+	default:
+		return fmt.Errorf("E2E_STYLE=%s: the styles are %s (the default), %s and %s", style, styleChoreography, styleOrchestration, styleWorkflow)
+	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return errors.New("redis-server is not on the PATH; install it (Debian: apt-get install redis-server)")
 	}
@@ -214,7 +221,7 @@ type settings struct {
 	profiling       bool
 	backlog         bool   // run the backlog exporter
 	tracing         bool   // run Jaeger, and export every span to it
-	style           string // styleChoreography (default) or styleOrchestration
+	style           string // styleChoreography, styleOrchestration or styleWorkflow; defaultStyle unless withStyle
 }
 
 // withEnv adds KEY=VALUE settings to a service's environment, for
@@ -338,7 +345,7 @@ func (s *system) url(service, path string) string { return s.app(service).url() 
 
 // newSystem prepares a system in a folder of its own under workDir.
 func newSystem(name string, opts ...option) (*system, error) {
-	st := settings{env: map[string][]string{}, replicas: map[string]int{}}
+	st := settings{env: map[string][]string{}, replicas: map[string]int{}, style: defaultStyle}
 	for _, o := range opts {
 		o(&st)
 	}
@@ -1116,6 +1123,42 @@ const (
 	// placement and scheduler beside the sidecars.
 	styleWorkflow = "workflow"
 )
+
+// defaultStyle is the style of every system not started withStyle: the
+// choreography, or E2E_STYLE's (make e2e STYLE=orchestration), which runs
+// the same scenarios against another style.
+var defaultStyle = styleChoreography
+
+// choreographyOnly skips a test when the suite runs against another style
+// (make e2e STYLE=...): its subject, what says, is the choreography's own
+// machinery (events on the broker, their subscriptions, redeliveries and
+// dead letters), which the other styles do not have.
+func choreographyOnly(t *testing.T, what string) {
+	t.Helper()
+	if defaultStyle != styleChoreography {
+		t.Skipf("the %s style has no %s, the subject of this test", defaultStyle, what)
+	}
+}
+
+// styleIndependent skips a test when the suite runs against another style
+// (make e2e STYLE=...): it reads files, or starts systems of every style
+// itself, so the default run has run it already.
+func styleIndependent(t *testing.T) {
+	t.Helper()
+	if defaultStyle != styleChoreography {
+		t.Skipf("independent of E2E_STYLE (%s): make e2e runs it", defaultStyle)
+	}
+}
+
+// lostByDesignIn skips a test in style, which loses what the test asserts
+// is kept, by design; assertedBy names the style scenario that asserts the
+// loss (README, "Three styles").
+func lostByDesignIn(t *testing.T, style, why, assertedBy string) {
+	t.Helper()
+	if defaultStyle == style {
+		t.Skipf("the %s style loses trips here by design (%s); %s asserts it", style, why, assertedBy)
+	}
+}
 
 // coordinators are the programs that play the trip service's part in the
 // other styles; buildServices builds them.

@@ -1,4 +1,6 @@
-# The three services, each with a Dapr sidecar (app id = service name).
+# The apps of var.style (local.apps), each with a Dapr sidecar (app id =
+# service name): the three services, or the coordinator in the trip
+# service's place.
 resource "azurerm_container_app" "app" {
   for_each = local.apps
 
@@ -41,8 +43,8 @@ resource "azurerm_container_app" "app" {
   }
 
   template {
-    min_replicas = var.min_replicas[each.key]
-    max_replicas = var.max_replicas
+    min_replicas = local.min_replicas[each.key]
+    max_replicas = each.value.max_replicas
 
     container {
       name   = each.key
@@ -51,10 +53,9 @@ resource "azurerm_container_app" "app" {
       memory = "0.5Gi"
 
       dynamic "env" {
-        for_each = merge(local.common_env, each.value.extra_env, {
-          APP_PORT        = tostring(each.value.port)
-          STATESTORE_NAME = each.value.state_store
-        })
+        for_each = merge(local.common_env, each.value.extra_env,
+          { APP_PORT = tostring(each.value.port) },
+        each.value.state_store == "" ? {} : { STATESTORE_NAME = each.value.state_store })
         content {
           name  = env.key
           value = env.value
@@ -110,6 +111,13 @@ resource "azurerm_container_app" "app" {
         name                = "http-requests"
         concurrent_requests = "50"
       }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(trimspace(var.images[each.key])) > 0
+      error_message = "style ${var.style} runs ${each.key}: set images.${each.key} (build it with services/${each.key}/Dockerfile)."
     }
   }
 

@@ -169,8 +169,10 @@ type resourceBlock struct {
 	block     *hclsyntax.Block
 }
 
-// load parses and expands the configuration made of files (name -> text).
-func load(files map[string][]byte) (*config, error) {
+// load parses and expands the configuration made of files (name -> text),
+// its variables at their defaults but for those in set (name -> value), as
+// -var flags would give them.
+func load(files map[string][]byte, set ...map[string]cty.Value) (*config, error) {
 	var (
 		variables = map[string]cty.Value{}
 		localExpr = map[string]hclsyntax.Expression{}
@@ -200,6 +202,11 @@ func load(files map[string][]byte) (*config, error) {
 						return nil, diags
 					}
 					v = val
+				}
+				for _, s := range set {
+					if given, ok := s[b.Labels[0]]; ok {
+						v = given
+					}
 				}
 				variables[b.Labels[0]] = v
 			case "locals":
@@ -552,18 +559,20 @@ func functions() map[string]function.Function {
 		})
 	}
 	return map[string]function.Function{
-		"concat":   stdlib.ConcatFunc,
-		"contains": stdlib.ContainsFunc,
-		"flatten":  stdlib.FlattenFunc,
-		"format":   stdlib.FormatFunc,
-		"keys":     stdlib.KeysFunc,
-		"length":   stdlib.LengthFunc,
-		"lower":    stdlib.LowerFunc,
-		"merge":    stdlib.MergeFunc,
-		"values":   stdlib.ValuesFunc,
-		"tostring": conv(cty.String),
-		"tonumber": conv(cty.Number),
-		"toset":    conv(cty.Set(cty.DynamicPseudoType)),
-		"tolist":   conv(cty.List(cty.DynamicPseudoType)),
+		"concat":    stdlib.ConcatFunc,
+		"contains":  stdlib.ContainsFunc,
+		"flatten":   stdlib.FlattenFunc,
+		"format":    stdlib.FormatFunc,
+		"keys":      stdlib.KeysFunc,
+		"length":    stdlib.LengthFunc,
+		"lower":     stdlib.LowerFunc,
+		"max":       stdlib.MaxFunc,
+		"trimspace": stdlib.TrimSpaceFunc,
+		"merge":     stdlib.MergeFunc,
+		"values":    stdlib.ValuesFunc,
+		"tostring":  conv(cty.String),
+		"tonumber":  conv(cty.Number),
+		"toset":     conv(cty.Set(cty.DynamicPseudoType)),
+		"tolist":    conv(cty.List(cty.DynamicPseudoType)),
 	}
 }

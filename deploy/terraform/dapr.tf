@@ -38,7 +38,7 @@ resource "azurerm_container_app_environment_dapr_component" "pubsub" {
   container_app_environment_id = azurerm_container_app_environment.this.id
   component_type               = "pubsub.azure.servicebus.topics"
   version                      = "v1"
-  scopes                       = keys(local.apps)
+  scopes                       = local.subscribers
 
   metadata {
     # The fully qualified name (<name>.servicebus.windows.net): with no
@@ -67,9 +67,11 @@ resource "azurerm_container_app_environment_dapr_component" "pubsub" {
   }
 }
 
-# One state store per service, each scoped to its service alone.
+# One state store per app that has one, each scoped to its app alone; the
+# workflow app's is its actor state store, where Dapr Workflow keeps each
+# workflow's state and history.
 resource "azurerm_container_app_environment_dapr_component" "state" {
-  for_each = { for app, a in local.apps : a.state_store => app }
+  for_each = { for app, a in local.apps : a.state_store => app if a.state_store != "" }
 
   name                         = each.key
   container_app_environment_id = azurerm_container_app_environment.this.id
@@ -78,7 +80,7 @@ resource "azurerm_container_app_environment_dapr_component" "state" {
   scopes                       = [each.value]
 
   dynamic "metadata" {
-    for_each = local.redis_metadata
+    for_each = merge(local.redis_metadata, local.apps[each.value].actor_state_store ? { actorStateStore = "true" } : {})
     content {
       name  = metadata.key
       value = metadata.value

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
 	"gopkg.in/yaml.v3"
 )
 
@@ -137,9 +138,15 @@ var (
 	secretMetadata = []string{"connectionString", "redisPassword", "password", "accessKey", "masterKey", "accountKey", "clientSecret", "sasKey", "token"}
 )
 
-// check returns every problem found in cfg, one line each.
-func check(cfg *config, c contract) []string {
+// coordinatorOf is the Dapr app id that serves the Trip API in each style
+// (variable "style").
+var coordinatorOf = map[string]string{"choreography": "trip", "orchestration": "orchestrator", "workflow": "workflow"}
+
+// check returns every problem found in cfg, deployed in style, one line
+// each.
+func check(cfg *config, c contract, style string) []string {
 	var p problems
+	coordinator := coordinatorOf[style]
 
 	// Container apps: app ids, ports, protocols, ingress, probes.
 	appIDs := map[string]*block{} // dapr app id -> template
@@ -193,8 +200,12 @@ func check(cfg *config, c contract) []string {
 			if env["PUBSUB_NAME"] != "pubsub" {
 				p.add("%s: env PUBSUB_NAME is %q, want pubsub", app.Addr(), env["PUBSUB_NAME"])
 			}
-			if !scopedTo(cfg, env["STATESTORE_NAME"], id) {
-				p.add("%s: env STATESTORE_NAME %q is not a state store scoped to %s", app.Addr(), env["STATESTORE_NAME"], id)
+			store, hasStore := env["STATESTORE_NAME"]
+			switch {
+			case id == "orchestrator" && hasStore:
+				p.add("%s: env STATESTORE_NAME %q: the naive orchestrator keeps its trips in memory, and has no state store", app.Addr(), store)
+			case id != "orchestrator" && !scopedTo(cfg, store, id):
+				p.add("%s: env STATESTORE_NAME %q is not a state store scoped to %s", app.Addr(), store, id)
 			}
 			for probe, path := range map[string]string{"liveness_probe": "/healthz", "readiness_probe": "/readyz"} {
 				pr := ctr.child(probe)
@@ -213,8 +224,38 @@ func check(cfg *config, c contract) []string {
 			}
 		}
 	}
-	if diff := cmp.Diff([]string{"trip"}, external); diff != "" {
-		p.add("external ingress must be on the Trip API only (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{coordinator}, external); diff != "" {
+		p.add("external ingress must be on the Trip API only, %s's in the %s style (-want +got):\n%s", coordinator, style, diff)
+	}
+	if _, ok := appIDs[coordinator]; !ok {
+		p.add("no container app %s, which serves the Trip API in the %s style", coordinator, style)
+	}
+	for id, tmpl := range appIDs {
+		if tmpl == nil {
+			continue
+		}
+		maxReplicas, _ := tmpl.str("max_replicas")
+		minReplicas, _ := tmpl.str("min_replicas")
+		switch {
+		case id == "orchestrator" && maxReplicas != "1":
+			p.add("%s: max_replicas %q, want 1: a second replica of the naive orchestrator would not know the first's trips", id, maxReplicas)
+		case id != coordinator && coordinator != "trip" && (minReplicas == "" || minReplicas == "0"):
+			p.add("%s: min_replicas %q in the %s style, want at least 1: the coordinator invokes it, and an invocation wakes no app scaled to zero", id, minReplicas, style)
+		}
+	}
+
+	// The apps of the contracts that run in this style, and so receive
+	// events: each has a subscription per topic it receives, and a
+	// dead-letter topic.
+	receivers := map[string][]string{}
+	receives := map[string]bool{}
+	for topic, apps := range c.Receivers {
+		for _, a := range apps {
+			if _, ok := appIDs[a]; ok {
+				receivers[topic] = append(receivers[topic], a)
+				receives[a] = true
+			}
+		}
 	}
 
 	// Dapr components: scopes name existing apps; no credentials.
@@ -271,7 +312,7 @@ func check(cfg *config, c contract) []string {
 
 	// Topics: the contract's channels plus one dead-letter topic per app.
 	wantTopics := slices.Clone(c.Topics)
-	for id := range appIDs {
+	for id := range receives {
 		wantTopics = append(wantTopics, id+"-dead-letters")
 	}
 	topicByAddr := map[string]string{}
@@ -289,12 +330,12 @@ func check(cfg *config, c contract) []string {
 
 	// Subscriptions: one per (topic, subscriber), named after the app id.
 	want := map[string]bool{} // "topic/app"
-	for topic, apps := range c.Receivers {
+	for topic, apps := range receivers {
 		for _, a := range apps {
 			want[topic+"/"+a] = true
 		}
 	}
-	for id := range appIDs {
+	for id := range receives {
 		want[id+"-dead-letters/"+id] = true
 	}
 	got := map[string]bool{}
@@ -364,6 +405,19 @@ func check(cfg *config, c contract) []string {
 		for k := range want {
 			if topic, app, _ := strings.Cut(k, "/"); app == id && !covered[k] {
 				p.add("%s: no KEDA scale rule on its subscription to %s", id, topic)
+			}
+		}
+	}
+
+	// The workflow's state and history: an actor state store of its own.
+	if _, ok := appIDs["workflow"]; ok {
+		comp := componentNamed(cfg, "workflow-store")
+		if comp == nil {
+			p.add("no Dapr component workflow-store: Dapr Workflow keeps the workflows as actor state")
+		} else {
+			scopes, _ := comp.strings("scopes")
+			if metadata(comp)["actorStateStore"] != "true" || !slices.Equal(scopes, []string{"workflow"}) {
+				p.add("workflow-store: want actorStateStore \"true\" and scopes [workflow], got %q and %v", metadata(comp)["actorStateStore"], scopes)
 			}
 		}
 	}
@@ -478,14 +532,15 @@ func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
-// loadHere reads and evaluates the configuration in this folder.
-func loadHere(t *testing.T) *config {
+// loadHere reads and evaluates the configuration in this folder, with the
+// variables set.
+func loadHere(t *testing.T, set map[string]cty.Value) *config {
 	t.Helper()
 	files, err := readDir(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := load(files)
+	cfg, err := load(files, set)
 	if err != nil {
 		t.Fatalf("evaluating the configuration: %v", err)
 	}
@@ -493,29 +548,48 @@ func loadHere(t *testing.T) *config {
 }
 
 func TestDeploymentMatchesContracts(t *testing.T) {
-	cfg := loadHere(t)
 	c := loadContract(t)
-	if got := check(cfg, c); len(got) > 0 {
-		t.Errorf("deploy/terraform does not hold:\n  %s", strings.Join(got, "\n  "))
+	// What each style deploys: the expansion itself must find what the
+	// checks look at, or an empty configuration would pass.
+	styles := map[string]map[string]int{
+		"choreography": {
+			appType:       3,
+			topicType:     6,  // 3 event topics + 3 dead-letter topics
+			subType:       10, // trip 3+1, driver 1+1, notification 3+1
+			daprCompType:  4,  // pubsub, 3 state stores
+			namespaceType: 1,
+		},
+		"orchestration": {
+			appType:       3, // the orchestrator in trip's place
+			topicType:     5, // 3 event topics + driver's and notification's dead letters
+			subType:       6, // driver 1+1, notification 3+1
+			daprCompType:  3, // pubsub, driver-store, notification-store
+			namespaceType: 1,
+		},
+		"workflow": {
+			appType:       3, // the workflow app in trip's place
+			topicType:     5,
+			subType:       6,
+			daprCompType:  4, // pubsub, driver-store, notification-store, workflow-store
+			namespaceType: 1,
+		},
 	}
-
-	// The expansion itself must have found what the checks look at, or an
-	// empty configuration would pass.
-	counts := map[string]int{}
-	for _, i := range cfg.Instances {
-		counts[i.Type]++
-	}
-	wantCounts := map[string]int{
-		appType:       3,
-		topicType:     6,  // 3 event topics + 3 dead-letter topics
-		subType:       10, // trip 3+1, driver 1+1, notification 3+1
-		daprCompType:  4,  // pubsub, 3 state stores
-		namespaceType: 1,
-	}
-	for typ, n := range wantCounts {
-		if counts[typ] != n {
-			t.Errorf("%d instances of %s, want %d", counts[typ], typ, n)
-		}
+	for style, wantCounts := range styles {
+		t.Run(style, func(t *testing.T) {
+			cfg := loadHere(t, map[string]cty.Value{"style": cty.StringVal(style)})
+			if got := check(cfg, c, style); len(got) > 0 {
+				t.Errorf("deploy/terraform with style %s does not hold:\n  %s", style, strings.Join(got, "\n  "))
+			}
+			counts := map[string]int{}
+			for _, i := range cfg.Instances {
+				counts[i.Type]++
+			}
+			for typ, n := range wantCounts {
+				if counts[typ] != n {
+					t.Errorf("%d instances of %s, want %d", counts[typ], typ, n)
+				}
+			}
+		})
 	}
 }
 
@@ -530,6 +604,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 	c := loadContract(t)
 	tests := []struct {
 		name, file, old, new, want string
+		style                      string // "" is choreography
 	}{
 		{
 			name: "scope names no app", file: "dapr.tf",
@@ -538,7 +613,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 		},
 		{
 			name: "a component without scopes", file: "dapr.tf",
-			old: `scopes                       = keys(local.apps)`, new: `scopes                       = []`,
+			old: `scopes                       = local.subscribers`, new: `scopes                       = []`,
 			want: `no scopes`,
 		},
 		{
@@ -674,6 +749,31 @@ func TestChecksCatchMistakes(t *testing.T) {
 			want: `STATESTORE_NAME "trip-store" is not a state store scoped to driver`,
 		},
 		{
+			name: "two replicas of the naive orchestrator", file: "locals.tf", style: "orchestration",
+			old: `max_replicas      = 1`, new: `max_replicas      = 3`,
+			want: `a second replica of the naive orchestrator would not know`,
+		},
+		{
+			name: "driver scaled to zero while the orchestrator invokes it", file: "locals.tf", style: "orchestration",
+			old: `max(1, var.min_replicas[name])`, new: `var.min_replicas[name]`,
+			want: `driver: min_replicas "0" in the orchestration style`,
+		},
+		{
+			name: "workflow store that is no actor state store", file: "dapr.tf", style: "workflow",
+			old: `{ actorStateStore = "true" }`, new: `{}`,
+			want: `workflow-store: want actorStateStore "true"`,
+		},
+		{
+			name: "orchestrator given a state store", file: "locals.tf", style: "orchestration",
+			old: `state_store       = ""`, new: `state_store       = "orchestrator-store"`,
+			want: `the naive orchestrator keeps its trips in memory`,
+		},
+		{
+			name: "the trip service left public beside the workflow", file: "locals.tf", style: "workflow",
+			old: `if name != "trip" || local.coordinator == "trip"`, new: ``,
+			want: `external ingress must be on the Trip API only, workflow's`,
+		},
+		{
 			name: "sidecar creates entities", file: "dapr.tf",
 			old: `value = "true"`, new: `value = "false"`,
 			want: `disableEntityManagement must be "true"`,
@@ -687,11 +787,15 @@ func TestChecksCatchMistakes(t *testing.T) {
 			}
 			mutated := clone(files)
 			mutated[tt.file] = []byte(strings.Replace(src, tt.old, tt.new, 1))
-			cfg, err := load(mutated)
+			style := tt.style
+			if style == "" {
+				style = "choreography"
+			}
+			cfg, err := load(mutated, map[string]cty.Value{"style": cty.StringVal(style)})
 			if err != nil {
 				t.Fatalf("evaluating the mutated configuration: %v", err)
 			}
-			wantProblem(t, check(cfg, c), tt.want)
+			wantProblem(t, check(cfg, c, style), tt.want)
 		})
 	}
 }

@@ -28,7 +28,12 @@ locals {
   #     notification 1: riders hold Server-Sent Events streams open on it,
   #       which the Service Bus backlog does not show; at 0 a rider following
   #       a trip would have nobody to talk to.
-  apps = {
+  #
+  # In the other styles (var.style) the coordinator takes the trip service's
+  # place (local.coordinators): it serves the Trip API and invokes the
+  # driver and notification services' steps, which then must answer at once,
+  # so they keep at least one replica (local.min_replicas).
+  services = {
     trip = {
       port        = 8080
       external    = true
@@ -55,10 +60,63 @@ locals {
     }
   }
 
+  # The coordinators of the other styles. Neither subscribes to anything.
+  #   orchestrator: keeps its trips in memory, so it has no state store and
+  #     runs as one replica: a second would not know the first's trips
+  #     (README, "Three styles"; TestTwoCoordinatorReplicas).
+  #   workflow: Dapr Workflow keeps each trip's workflow as actor state in
+  #     workflow-store (actor_state_store); Container Apps runs Dapr's
+  #     placement and scheduler for the environment.
+  coordinators = {
+    orchestrator = {
+      port              = 8080
+      external          = true
+      subscribes        = []
+      state_store       = ""
+      actor_state_store = false
+      max_replicas      = 1
+      extra_env         = {}
+    }
+    workflow = {
+      port              = 8080
+      external          = true
+      subscribes        = []
+      state_store       = "workflow-store"
+      actor_state_store = true
+      max_replicas      = var.max_replicas
+      extra_env         = {}
+    }
+  }
+
+  # The Dapr app id that serves the Trip API in var.style.
+  coordinator = { choreography = "trip", orchestration = "orchestrator", workflow = "workflow" }[var.style]
+
+  # The apps of var.style: the services, with the coordinator in the trip
+  # service's place.
+  apps = merge(
+    { for name, a in local.services : name => merge(a, { actor_state_store = false, max_replicas = var.max_replicas }) if name != "trip" || local.coordinator == "trip" },
+    { for name, a in local.coordinators : name => a if name == local.coordinator },
+  )
+
+  # Minimum replicas of each app: var.min_replicas, the Trip API's for the
+  # coordinator; at least one for driver and notification when a
+  # coordinator invokes them (a service invocation does not wake an app
+  # scaled to zero).
+  min_replicas = {
+    for name in keys(local.apps) : name => (
+      name == local.coordinator ? var.min_replicas.trip :
+      local.coordinator == "trip" ? var.min_replicas[name] : max(1, var.min_replicas[name])
+    )
+  }
+
+  # The apps that receive events, and so hold the pub/sub component and a
+  # dead-letter topic.
+  subscribers = [for name, a in local.apps : name if length(a.subscribes) > 0]
+
   # Dapr moves an event a service answers DROP for to "<app>-dead-letters"
   # (every subscription names it), and the service subscribes to its own
   # dead-letter topic to store and list those events (GET /dead-letters).
-  dead_letter_topics = { for app in keys(local.apps) : app => "${app}-dead-letters" }
+  dead_letter_topics = { for app in local.subscribers : app => "${app}-dead-letters" }
 
   topics = concat(local.event_topics, values(local.dead_letter_topics))
 
@@ -68,7 +126,7 @@ locals {
     for app, a in local.apps : {
       for topic in concat(a.subscribes, [local.dead_letter_topics[app]]) :
       "${topic}/${app}" => { app = app, topic = topic }
-    }
+    } if length(a.subscribes) > 0
   ]...)
 
   # Must equal the maxDeliveryCount of the pubsub component (and of

@@ -1,6 +1,6 @@
 output "trip_api_url" {
   description = "Base URL of the Trip API (POST /trips, GET /trips/{id})."
-  value       = "https://${azurerm_container_app.app["trip"].ingress[0].fqdn}"
+  value       = "https://${azurerm_container_app.app[local.coordinator].ingress[0].fqdn}"
 }
 
 output "servicebus_namespace" {

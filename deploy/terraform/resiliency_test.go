@@ -232,7 +232,7 @@ func checkDirection(p *problems, what string, d *resiliencyDirection) {
 }
 
 func TestResiliencyPolicies(t *testing.T) {
-	cfg := loadHere(t)
+	cfg := loadHere(t, nil)
 	res, err := readResiliency(".")
 	if err != nil {
 		t.Fatal(err)

@@ -24,17 +24,30 @@ variable "name" {
   }
 }
 
+variable "style" {
+  description = "Who coordinates a trip (the README's \"Three styles\"): choreography (the trip service, and events between the services), orchestration (services/orchestrator, the naive orchestrator, calling the services' steps) or workflow (services/workflow, the RequestTrip Dapr Workflow). The coordinator serves the Trip API in the trip service's place."
+  type        = string
+  default     = "choreography"
+
+  validation {
+    condition     = contains(["choreography", "orchestration", "workflow"], var.style)
+    error_message = "style is choreography, orchestration or workflow."
+  }
+}
+
 variable "images" {
-  description = "Container image of each service, e.g. { trip = \"myregistry.azurecr.io/ride/trip:1.0.0\", ... }. Build them with services/<name>/Dockerfile."
+  description = "Container image of each service, e.g. { trip = \"myregistry.azurecr.io/ride/trip:1.0.0\", ... }. Build them with services/<name>/Dockerfile. trip is needed with style choreography, orchestrator with orchestration, workflow with workflow."
   type = object({
-    trip         = string
+    trip         = optional(string, "")
     driver       = string
     notification = string
+    orchestrator = optional(string, "")
+    workflow     = optional(string, "")
   })
 
   validation {
-    condition     = alltrue([for image in values(var.images) : length(trimspace(image)) > 0 && !strcontains(image, " ")])
-    error_message = "Every service needs an image reference (registry/repository:tag), without spaces."
+    condition     = alltrue([for image in values(var.images) : !strcontains(image, " ")]) && length(trimspace(var.images.driver)) > 0 && length(trimspace(var.images.notification)) > 0
+    error_message = "driver and notification need an image reference (registry/repository:tag); no reference may hold spaces."
   }
 }
 
@@ -51,7 +64,7 @@ variable "acr_id" {
 }
 
 variable "min_replicas" {
-  description = "Minimum replicas per service. See the comment on local.apps for why each default is what it is."
+  description = "Minimum replicas per service; trip is the Trip API's, which the coordinator serves in the other styles. See the comment on local.apps for why each default is what it is."
   type = object({
     trip         = number
     driver       = number

@@ -1,0 +1,132 @@
+# Plans the deployment in each style (variable "style") against a mock of
+# the azurerm provider: no Azure account, no network. `tofu test` evaluates
+# every expression the way `apply` would, which `tofu validate` does not,
+# so this is where a style that does not plan shows. Run by
+# scripts/validate-terraform.sh (make validate-deploy).
+
+# The provider checks the ids one resource takes from another, so the mocks
+# of those resources give ids of the right shape.
+mock_provider "azurerm" {
+  mock_resource "azurerm_resource_group" {
+    defaults = { id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ride" }
+  }
+  mock_resource "azurerm_log_analytics_workspace" {
+    defaults = { id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ride/providers/Microsoft.OperationalInsights/workspaces/ride-logs" }
+  }
+  mock_resource "azurerm_container_app_environment" {
+    defaults = { id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ride/providers/Microsoft.App/managedEnvironments/ride-env" }
+  }
+  mock_resource "azurerm_user_assigned_identity" {
+    defaults = {
+      id           = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ride/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ride-apps"
+      principal_id = "11111111-1111-1111-1111-111111111111"
+      client_id    = "22222222-2222-2222-2222-222222222222"
+    }
+  }
+  mock_resource "azurerm_servicebus_namespace" {
+    defaults = { id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ride/providers/Microsoft.ServiceBus/namespaces/ride-bus" }
+  }
+  mock_resource "azurerm_servicebus_topic" {
+    defaults = { id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ride/providers/Microsoft.ServiceBus/namespaces/ride-bus/topics/trip-created" }
+  }
+  mock_resource "azurerm_managed_redis" {
+    defaults = { id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ride/providers/Microsoft.Cache/redisEnterprise/ride-state" }
+  }
+}
+
+variables {
+  images = {
+    trip         = "example.azurecr.io/ride/trip:1"
+    driver       = "example.azurecr.io/ride/driver:1"
+    notification = "example.azurecr.io/ride/notification:1"
+    orchestrator = "example.azurecr.io/ride/orchestrator:1"
+    workflow     = "example.azurecr.io/ride/workflow:1"
+  }
+}
+
+run "choreography" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(azurerm_container_app.app)) == toset(["trip", "driver", "notification"])
+    error_message = "choreography runs the three services"
+  }
+  assert {
+    condition     = azurerm_container_app.app["driver"].template[0].min_replicas == 0
+    error_message = "choreography lets the driver service scale to zero: its subscription keeps the backlog"
+  }
+  assert {
+    condition     = toset(keys(azurerm_container_app_environment_dapr_component.state)) == toset(["trip-store", "driver-store", "notification-store"])
+    error_message = "choreography has a state store per service"
+  }
+}
+
+run "orchestration" {
+  command = plan
+
+  variables {
+    style = "orchestration"
+  }
+
+  assert {
+    condition     = toset(keys(azurerm_container_app.app)) == toset(["orchestrator", "driver", "notification"])
+    error_message = "orchestration runs the orchestrator in the trip service's place"
+  }
+  assert {
+    condition     = azurerm_container_app.app["orchestrator"].ingress[0].external_enabled && azurerm_container_app.app["orchestrator"].template[0].max_replicas == 1
+    error_message = "the orchestrator serves the public Trip API, as one replica"
+  }
+  assert {
+    condition     = alltrue([for app in ["driver", "notification"] : azurerm_container_app.app[app].template[0].min_replicas >= 1])
+    error_message = "the services the orchestrator invokes keep a replica"
+  }
+  assert {
+    condition     = !contains([for e in azurerm_container_app.app["orchestrator"].template[0].container[0].env : e.name], "STATESTORE_NAME")
+    error_message = "the naive orchestrator has no state store"
+  }
+}
+
+run "workflow" {
+  command = plan
+
+  variables {
+    style = "workflow"
+  }
+
+  assert {
+    condition     = toset(keys(azurerm_container_app.app)) == toset(["workflow", "driver", "notification"])
+    error_message = "workflow runs the workflow app in the trip service's place"
+  }
+  assert {
+    condition     = contains([for m in azurerm_container_app_environment_dapr_component.state["workflow-store"].metadata : "${m.name}=${m.value}"], "actorStateStore=true")
+    error_message = "workflow-store is the workflow app's actor state store"
+  }
+  assert {
+    condition     = azurerm_container_app_environment_dapr_component.state["workflow-store"].scopes == tolist(["workflow"])
+    error_message = "workflow-store is the workflow app's alone"
+  }
+}
+
+run "a_style_without_its_image" {
+  command = plan
+
+  variables {
+    style = "workflow"
+    images = {
+      driver       = "example.azurecr.io/ride/driver:1"
+      notification = "example.azurecr.io/ride/notification:1"
+    }
+  }
+
+  expect_failures = [azurerm_container_app.app]
+}
+
+run "an_unknown_style" {
+  command = plan
+
+  variables {
+    style = "saga"
+  }
+
+  expect_failures = [var.style]
+}
