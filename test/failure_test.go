@@ -92,6 +92,7 @@ func TestNotificationKilledMidStreamNotifiesOnce(t *testing.T) {
 // started again from its append-only file: every order it accepted
 // completes exactly once, and the orders refused meanwhile leave nothing.
 func TestBrokerRestartLosesNothing(t *testing.T) {
+	lostByDesignIn(t, styleOrchestration, "the steps fail while Redis, the services' state store, is down, and are given up after STEP_ATTEMPTS tries", "TestDriverDown30sWhileTripsAreOrdered")
 	s := startSystem(t, shortRides, withPersistentRedis())
 	flow := s.startOrdering(t, 40*time.Millisecond)
 
