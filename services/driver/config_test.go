@@ -11,8 +11,26 @@ import (
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
+// testToken is APP_API_TOKEN, the sidecar's token, in the tests'
+// environments.
+const testToken = "test-app-token-0123456789"
+
+// tokenEnv is the environment vars, with APP_API_TOKEN set to testToken
+// unless vars names it (an empty value tests a missing token).
+func tokenEnv(vars map[string]string) func(string) string {
+	return func(name string) string {
+		if v, ok := vars[name]; ok {
+			return v
+		}
+		if name == "APP_API_TOKEN" {
+			return testToken
+		}
+		return ""
+	}
+}
+
 func env(vars map[string]string) func(string) string {
-	return func(name string) string { return vars[name] }
+	return tokenEnv(vars)
 }
 
 func TestLoadConfig(t *testing.T) {
@@ -156,5 +174,34 @@ func TestLoadConfigReportsEveryBadVariable(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
+	}
+}
+
+// The sidecar's token is required, and a bad token is reported without
+// its value.
+func TestLoadConfigChecksTheTokens(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"no APP_API_TOKEN", map[string]string{"APP_API_TOKEN": ""}, "APP_API_TOKEN is not set"},
+		{"a short APP_API_TOKEN", map[string]string{"APP_API_TOKEN": "s3cret"}, "APP_API_TOKEN: want at least 16 characters"},
+		{"a DAPR_API_TOKEN with a space", map[string]string{"DAPR_API_TOKEN": "0123456789 abcdefgh"}, "DAPR_API_TOKEN: want at least 16 characters without spaces"},
+	} {
+		_, err := loadConfig(tokenEnv(c.vars))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.want)
+			continue
+		}
+		for _, v := range c.vars {
+			if v != "" && strings.Contains(err.Error(), v) {
+				t.Errorf("%s: the error %q shows the token", c.name, err)
+			}
+		}
+	}
+	cfg, err := loadConfig(tokenEnv(map[string]string{"DAPR_API_TOKEN": "dapr-token-0123456789"}))
+	if err != nil || cfg.AppAPIToken != testToken || cfg.DaprAPIToken != "dapr-token-0123456789" {
+		t.Errorf("loadConfig() = %v, %v; want both tokens read", err, cfg)
 	}
 }

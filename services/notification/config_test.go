@@ -9,6 +9,24 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// testToken is APP_API_TOKEN, the sidecar's token, in the tests'
+// environments.
+const testToken = "test-app-token-0123456789"
+
+// tokenEnv is the environment vars, with APP_API_TOKEN set to testToken
+// unless vars names it (an empty value tests a missing token).
+func tokenEnv(vars map[string]string) func(string) string {
+	return func(name string) string {
+		if v, ok := vars[name]; ok {
+			return v
+		}
+		if name == "APP_API_TOKEN" {
+			return testToken
+		}
+		return ""
+	}
+}
+
 func TestLoadConfig(t *testing.T) {
 	defaults := config{
 		Host:            "127.0.0.1",
@@ -51,7 +69,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := loadConfig(func(name string) string { return tt.env[name] })
+			got, err := loadConfig(tokenEnv(tt.env))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,5 +128,34 @@ func TestLoadConfigReportsEveryBadValue(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, strings.Split(err.Error(), "\n")); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+// The sidecar's token is required, and a bad token is reported without
+// its value.
+func TestLoadConfigChecksTheTokens(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"no APP_API_TOKEN", map[string]string{"APP_API_TOKEN": ""}, "APP_API_TOKEN is not set"},
+		{"a short APP_API_TOKEN", map[string]string{"APP_API_TOKEN": "s3cret"}, "APP_API_TOKEN: want at least 16 characters"},
+		{"a DAPR_API_TOKEN with a space", map[string]string{"DAPR_API_TOKEN": "0123456789 abcdefgh"}, "DAPR_API_TOKEN: want at least 16 characters without spaces"},
+	} {
+		_, err := loadConfig(tokenEnv(c.vars))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.want)
+			continue
+		}
+		for _, v := range c.vars {
+			if v != "" && strings.Contains(err.Error(), v) {
+				t.Errorf("%s: the error %q shows the token", c.name, err)
+			}
+		}
+	}
+	cfg, err := loadConfig(tokenEnv(map[string]string{"DAPR_API_TOKEN": "dapr-token-0123456789"}))
+	if err != nil || cfg.AppAPIToken != testToken || cfg.DaprAPIToken != "dapr-token-0123456789" {
+		t.Errorf("loadConfig() = %v, %v; want both tokens read", err, cfg)
 	}
 }

@@ -71,6 +71,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer flush(logger, flushSpans)
 
 	sidecar, err := dapr.NewSidecar(dapr.SidecarOptions{
+		APIToken:   cfg.DaprAPIToken,
 		Host:       cfg.DaprHost,
 		GRPCPort:   cfg.DaprGRPCPort,
 		HTTPPort:   cfg.DaprHTTPPort,
@@ -92,12 +93,13 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer cancelHandlers()
 	server := &http.Server{
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
-			Riders:      riders,
-			DeadLetters: deadLetters,
-			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, riders, deadLetters, m),
-			Steps:       dapr.NewSteps(logger, riders),
-			Readiness:   readiness,
-			Metrics:     m.Handler(),
+			SidecarToken: cfg.AppAPIToken,
+			Riders:       riders,
+			DeadLetters:  deadLetters,
+			Subscriber:   dapr.NewSubscriber(logger, cfg.PubSub, riders, deadLetters, m),
+			Steps:        dapr.NewSteps(logger, riders),
+			Readiness:    readiness,
+			Metrics:      m.Handler(),
 		}),
 		// A connection that sends no request (a client's spare dial) is
 		// closed after this; Shutdown would wait 5 s for it otherwise, more

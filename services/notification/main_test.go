@@ -61,7 +61,7 @@ func start(t *testing.T, env map[string]string) *service {
 	env["APP_PORT"] = freePort(t)
 	ctx, stop := context.WithCancel(t.Context())
 	s := &service{url: "http://127.0.0.1:" + env["APP_PORT"], stdout: &testkit.Buffer{}, stop: stop, done: make(chan error, 1)}
-	go func() { s.done <- run(ctx, func(name string) string { return env[name] }, s.stdout, io.Discard) }()
+	go func() { s.done <- run(ctx, tokenEnv(env), s.stdout, io.Discard) }()
 	t.Cleanup(func() {
 		stop()
 		<-s.done

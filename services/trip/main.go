@@ -70,6 +70,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer flush(logger, flushSpans)
 
 	sidecar, err := dapr.NewSidecar(dapr.SidecarOptions{
+		APIToken:   cfg.DaprAPIToken,
 		Host:       cfg.DaprHost,
 		GRPCPort:   cfg.DaprGRPCPort,
 		HTTPPort:   cfg.DaprHTTPPort,
@@ -91,11 +92,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer cancelHandlers()
 	server := &http.Server{
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
-			Trips:       trips,
-			DeadLetters: deadLetters,
-			Subscriber:  dapr.NewSubscriber(logger, cfg.PubSub, trips, deadLetters, m),
-			Readiness:   readiness,
-			Metrics:     m.Handler(),
+			SidecarToken: cfg.AppAPIToken,
+			Trips:        trips,
+			DeadLetters:  deadLetters,
+			Subscriber:   dapr.NewSubscriber(logger, cfg.PubSub, trips, deadLetters, m),
+			Readiness:    readiness,
+			Metrics:      m.Handler(),
 		}),
 		// A connection that sends no request (a client's spare dial) is
 		// closed after this; Shutdown would wait 5 s for it otherwise, more

@@ -367,7 +367,7 @@ func TestSIGTERMAnswersAnOrderInFlight(t *testing.T) {
 	fake, opts := daprtest.Start(t)
 	port := freePort(t)
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = []string{runMainEnv + "=1", "APP_PORT=" + port, "SHUTDOWN_TIMEOUT=4s"}
+	cmd.Env = []string{runMainEnv + "=1", "APP_PORT=" + port, "SHUTDOWN_TIMEOUT=4s", "APP_API_TOKEN=" + testToken}
 	for k, v := range sidecarEnv(opts) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

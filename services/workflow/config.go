@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,6 +27,7 @@ type config struct {
 	PprofAddr       string        // PPROF_ADDR: where to serve Go's profiles; "" serves none
 	OTLPEndpoint    string        // OTEL_EXPORTER_OTLP_ENDPOINT: where to export spans, e.g. http://127.0.0.1:4317; "" exports none
 	TraceRatio      float64       // OTEL_TRACES_SAMPLER_ARG: the share of new traces kept, 0 to 1
+	DaprAPIToken    string        // DAPR_API_TOKEN: the token its sidecar requires of the service; "" if it requires none
 }
 
 // loadConfig reads the configuration, applying defaults, and reports every
@@ -47,6 +49,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		PprofAddr:       p.str("PPROF_ADDR", ""),
 		OTLPEndpoint:    p.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
 		TraceRatio:      p.ratio("OTEL_TRACES_SAMPLER_ARG", 1),
+		DaprAPIToken:    p.token("DAPR_API_TOKEN", false, ""),
 	}
 	return cfg, errors.Join(p.errs...)
 }
@@ -55,6 +58,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 type parser struct {
 	getenv func(string) string
 	errs   []error
+}
+
+// token reads a shared secret such as APP_API_TOKEN: at least 16
+// characters without spaces, and set when required. What is wrong with it
+// is reported without its value.
+func (p *parser) token(name string, required bool, why string) string {
+	v := p.getenv(name)
+	switch {
+	case v == "" && required:
+		p.errs = append(p.errs, fmt.Errorf("%s is not set: %s", name, why))
+	case v != "" && (len(v) < 16 || strings.ContainsAny(v, " \t\r\n")):
+		p.errs = append(p.errs, fmt.Errorf("%s: want at least 16 characters without spaces (%d given)", name, len(v)))
+	}
+	return v
 }
 
 func (p *parser) str(name, def string) string {

@@ -22,16 +22,16 @@ func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
 	r.Handle("/metrics", d.Metrics).Methods(http.MethodGet)
 
 	// Dapr subscription protocol: the sidecar reads the subscriptions, then
-	// POSTs each event to its route.
-	r.Handle("/dapr/subscribe", d.Subscriber.Subscriptions()).Methods(http.MethodGet)
-	r.Handle("/events/trip-created", d.Subscriber.TripCreated()).Methods(http.MethodPost)
-	r.Handle("/events/driver-assigned", d.Subscriber.DriverAssigned()).Methods(http.MethodPost)
-	r.Handle("/events/driver-not-found", d.Subscriber.DriverNotFound()).Methods(http.MethodPost)
-	r.Handle("/events/dead-letters", d.Subscriber.DeadLetter()).Methods(http.MethodPost)
+	// POSTs each event to its route. Only the sidecar may (fromSidecar).
+	r.Handle("/dapr/subscribe", fromSidecar(logger, d.SidecarToken, d.Subscriber.Subscriptions())).Methods(http.MethodGet)
+	r.Handle("/events/trip-created", fromSidecar(logger, d.SidecarToken, d.Subscriber.TripCreated())).Methods(http.MethodPost)
+	r.Handle("/events/driver-assigned", fromSidecar(logger, d.SidecarToken, d.Subscriber.DriverAssigned())).Methods(http.MethodPost)
+	r.Handle("/events/driver-not-found", fromSidecar(logger, d.SidecarToken, d.Subscriber.DriverNotFound())).Methods(http.MethodPost)
+	r.Handle("/events/dead-letters", fromSidecar(logger, d.SidecarToken, d.Subscriber.DeadLetter())).Methods(http.MethodPost)
 
 	// Steps an orchestrator invokes through Dapr service invocation (the
 	// orchestration and workflow styles): the same use cases, called.
-	r.Handle("/steps/trip-received", d.Steps.TripReceived()).Methods(http.MethodPost)
-	r.Handle("/steps/driver-assigned", d.Steps.DriverAssigned()).Methods(http.MethodPost)
-	r.Handle("/steps/no-driver", d.Steps.NoDriver()).Methods(http.MethodPost)
+	r.Handle("/steps/trip-received", fromSidecar(logger, d.SidecarToken, d.Steps.TripReceived())).Methods(http.MethodPost)
+	r.Handle("/steps/driver-assigned", fromSidecar(logger, d.SidecarToken, d.Steps.DriverAssigned())).Methods(http.MethodPost)
+	r.Handle("/steps/no-driver", fromSidecar(logger, d.SidecarToken, d.Steps.NoDriver())).Methods(http.MethodPost)
 }

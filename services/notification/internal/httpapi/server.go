@@ -49,11 +49,14 @@ type DeadLetters interface {
 
 // Deps is what the HTTP surface serves.
 type Deps struct {
-	Riders      Riders
-	DeadLetters DeadLetters
-	Subscriber  Subscriber
-	Steps       Steps
-	Readiness   *Readiness
+	// SidecarToken is the token the sidecar sends with each of its calls
+	// (APP_API_TOKEN); fromSidecar refuses the sidecar's routes without it.
+	SidecarToken string
+	Riders       Riders
+	DeadLetters  DeadLetters
+	Subscriber   Subscriber
+	Steps        Steps
+	Readiness    *Readiness
 	// Metrics serves the service's counts in Prometheus's text format
 	// (internal/metrics).
 	Metrics http.Handler

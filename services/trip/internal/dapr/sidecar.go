@@ -22,6 +22,9 @@ import (
 // SidecarOptions says where the sidecar is and which of its components the
 // service uses.
 type SidecarOptions struct {
+	// APIToken is the token the sidecar requires (DAPR_API_TOKEN), sent
+	// with every call; "" sends none.
+	APIToken   string
 	Host       string
 	GRPCPort   int
 	HTTPPort   int
@@ -49,7 +52,7 @@ func NewSidecar(opts SidecarOptions) (*Sidecar, error) {
 		return nil, fmt.Errorf("dial sidecar: %w", err)
 	}
 	return &Sidecar{
-		client:     daprclient.NewClientWithConnection(conn),
+		client:     withToken(daprclient.NewClientWithConnection(conn), opts.APIToken),
 		stateStore: opts.StateStore,
 		healthURL:  "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(opts.HTTPPort)) + "/v1.0/healthz/outbound",
 		httpClient: &http.Client{Timeout: 2 * time.Second},
@@ -100,4 +103,13 @@ func (s *Sidecar) Ready(ctx context.Context) error {
 // Close releases the connection.
 func (s *Sidecar) Close() {
 	s.client.Close()
+}
+
+// withToken makes client send token with every call (the SDK also reads
+// DAPR_API_TOKEN from the environment itself; this makes it explicit).
+func withToken(client daprclient.Client, token string) daprclient.Client {
+	if token != "" {
+		client.WithAuthToken(token)
+	}
+	return client
 }

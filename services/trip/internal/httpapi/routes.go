@@ -22,10 +22,10 @@ func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
 	r.Handle("/metrics", d.Metrics).Methods(http.MethodGet)
 
 	// Dapr subscription protocol: the sidecar reads the subscriptions, then
-	// POSTs each event to its route.
-	r.Handle("/dapr/subscribe", d.Subscriber.Subscriptions()).Methods(http.MethodGet)
-	r.Handle("/events/trip-created", d.Subscriber.TripCreated()).Methods(http.MethodPost)
-	r.Handle("/events/driver-assigned", d.Subscriber.DriverAssigned()).Methods(http.MethodPost)
-	r.Handle("/events/driver-not-found", d.Subscriber.DriverNotFound()).Methods(http.MethodPost)
-	r.Handle("/events/dead-letters", d.Subscriber.DeadLetter()).Methods(http.MethodPost)
+	// POSTs each event to its route. Only the sidecar may (fromSidecar).
+	r.Handle("/dapr/subscribe", fromSidecar(logger, d.SidecarToken, d.Subscriber.Subscriptions())).Methods(http.MethodGet)
+	r.Handle("/events/trip-created", fromSidecar(logger, d.SidecarToken, d.Subscriber.TripCreated())).Methods(http.MethodPost)
+	r.Handle("/events/driver-assigned", fromSidecar(logger, d.SidecarToken, d.Subscriber.DriverAssigned())).Methods(http.MethodPost)
+	r.Handle("/events/driver-not-found", fromSidecar(logger, d.SidecarToken, d.Subscriber.DriverNotFound())).Methods(http.MethodPost)
+	r.Handle("/events/dead-letters", fromSidecar(logger, d.SidecarToken, d.Subscriber.DeadLetter())).Methods(http.MethodPost)
 }

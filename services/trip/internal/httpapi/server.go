@@ -40,10 +40,13 @@ type DeadLetters interface {
 
 // Deps is what the HTTP surface serves.
 type Deps struct {
-	Trips       Trips
-	DeadLetters DeadLetters
-	Subscriber  Subscriber
-	Readiness   *Readiness
+	// SidecarToken is the token the sidecar sends with each of its calls
+	// (APP_API_TOKEN); fromSidecar refuses the sidecar's routes without it.
+	SidecarToken string
+	Trips        Trips
+	DeadLetters  DeadLetters
+	Subscriber   Subscriber
+	Readiness    *Readiness
 	// Metrics serves what the service counted, in the Prometheus text
 	// format (internal/metrics).
 	Metrics http.Handler
