@@ -225,6 +225,7 @@ Read the trip's trace (every service and sidecar it went through):
   make trace TRIP=<tripId>
 Logs: services/<name>/.dapr/logs/. Stop with Ctrl-C.
 BANNER
+printf 'Sidecars (ports 3500-3502) want this run'"'"'s token: . %s && curl -s -H "dapr-api-token: $DAPR_API_TOKEN" localhost:3500/v1.0/metadata\n' "$cache/run-tokens"
 printf 'Style: %s (STYLE=choreography|orchestration|workflow)\n' "$style"
 printf 'Broker: %s (the pubsub component in %s)\n' "$broker" "$resources"
 if [[ $broker == redis ]]; then
@@ -265,6 +266,22 @@ if [[ $style == workflow ]]; then
 	export DAPR_SCHEDULER_HOST_ADDRESS_DNS_A=127.0.0.1:50006
 	say "Dapr placement and scheduler started for the workflow app (logs in $cache/workflow/)"
 fi
+
+# The tokens the sidecars and the services trust each other by, new for
+# each run: every sidecar requires DAPR_API_TOKEN of whoever calls it, and
+# sends APP_API_TOKEN with every call to its app, which refuses calls
+# without it. The CLI gives the apps and their sidecars its own
+# environment, so the three pairs share these two. They are in no file of
+# the repository: $cache/run-tokens (readable by you alone) holds them for
+# the curl calls that need them, until the next run.
+new_token() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+APP_API_TOKEN=$(new_token)
+DAPR_API_TOKEN=$(new_token)
+export APP_API_TOKEN DAPR_API_TOKEN
+(
+	umask 077
+	printf 'export DAPR_API_TOKEN=%s\n' "$DAPR_API_TOKEN" >"$cache/run-tokens"
+)
 
 "$cli" run -f "$template" &
 cli_pid=$!
@@ -311,7 +328,7 @@ trap 'stop; exit 143' TERM
 http_get() {
 	(
 		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-		printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$2" >&3
+		printf 'GET %s HTTP/1.0\r\nHost: localhost\r\ndapr-api-token: %s\r\n\r\n' "$2" "$DAPR_API_TOKEN" >&3
 		timeout 2 cat <&3
 	) 2>/dev/null
 }

@@ -72,6 +72,14 @@ compose_binary() {
 }
 
 compose=$(compose_binary)
+# The file takes the tokens from the environment and refuses to load
+# without them (${VAR:?...}); check it with made-up ones, as a user who
+# exported them would load it, and check that it does refuse without them.
+if env -u APP_API_TOKEN -u DAPR_API_TOKEN "$compose" -f "$file" config --quiet 2>/dev/null; then
+	say "$file loads without APP_API_TOKEN and DAPR_API_TOKEN; it must refuse"
+	exit 1
+fi
+export APP_API_TOKEN=validate-app-token-0123456789 DAPR_API_TOKEN=validate-dapr-token-0123456789
 # The file decides what is checked, not COMPOSE_* settings of the caller.
 if ! env -u COMPOSE_FILE -u COMPOSE_PROFILES -u COMPOSE_PROJECT_NAME -u COMPOSE_ENV_FILES \
 	"$compose" -f "$file" config --quiet; then

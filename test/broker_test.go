@@ -162,7 +162,7 @@ func (s *system) pending(t *testing.T, appID string) int64 {
 func (s *system) publish(t *testing.T, a *app, topic string, cloudEvent []byte) {
 	t.Helper()
 	url := a.daprURL() + "/v1.0/publish/pubsub/" + topic
-	resp, err := client.Post(url, "application/cloudevents+json", bytes.NewReader(cloudEvent))
+	resp, err := a.callSidecar(http.MethodPost, url, "application/cloudevents+json", bytes.NewReader(cloudEvent))
 	if err != nil {
 		t.Fatalf("POST %s: %v", url, err)
 	}

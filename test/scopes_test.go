@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -175,11 +176,24 @@ func TestOnlyTheRightAppPublishesEachTopic(t *testing.T) {
 		for _, a := range through {
 			event := cloudEvent(t, newID("forged"), topic, forged)
 			url := a.daprURL() + "/v1.0/publish/pubsub/" + topic
+			// Without the sidecar's token (DAPR_API_TOKEN): 401, whoever
+			// reaches its port.
 			resp, err := client.Post(url, "application/cloudevents+json", strings.NewReader(string(event)))
 			if err != nil {
 				t.Fatalf("POST %s: %v", url, err)
 			}
 			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s through the sidecar of %s without its token: want 401, got %s %s", topic, appIDOf(a), resp.Status, body)
+			}
+			// With it, as the app itself (or whoever took it over): the
+			// topic's scopes refuse, 403.
+			resp, err = a.callSidecar(http.MethodPost, url, "application/cloudevents+json", strings.NewReader(string(event)))
+			if err != nil {
+				t.Fatalf("POST %s: %v", url, err)
+			}
+			body, _ = io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%s through the sidecar of %s: want 403, got %s %s", topic, appIDOf(a), resp.Status, body)
@@ -202,11 +216,20 @@ func TestOnlyTheRightAppPublishesEachTopic(t *testing.T) {
 
 	// The stranger's subscription: its sidecar refuses it, so it is not in
 	// the sidecar's metadata.
-	meta := getJSON[struct {
+	resp, err := mallory.callSidecar(http.MethodGet, mallory.daprURL()+"/v1.0/metadata", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
 		Subscriptions []struct {
 			Topic string `json:"topic"`
 		} `json:"subscriptions"`
-	}](t, mallory.daprURL()+"/v1.0/metadata")
+	}
+	err = json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("GET the stranger's sidecar metadata: %s, %v", resp.Status, err)
+	}
 	for _, s := range meta.Subscriptions {
 		t.Errorf("the stranger's sidecar subscribed to %s", s.Topic)
 	}
@@ -246,7 +269,8 @@ func startStranger(t *testing.T, s *system, name string) *app {
 		t.Fatal(err)
 	}
 	a := &app{name: name, instance: name, port: serveApp(t, mux),
-		daprHTTPPort: ports[0], daprGRPCPort: ports[1], metricsPort: ports[2], internalGRPCPort: ports[3]}
+		daprHTTPPort: ports[0], daprGRPCPort: ports[1], metricsPort: ports[2], internalGRPCPort: ports[3],
+		appToken: newToken(), daprToken: newToken()}
 	if err := s.startSidecar(a); err != nil {
 		t.Fatal(err)
 	}

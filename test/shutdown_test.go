@@ -86,10 +86,10 @@ func TestGracefulShutdownWithin5s(t *testing.T) {
 			return send(http.MethodPost, a.url()+"/trips", "application/json", orderBody(riderInFlight, jardasCorner))
 		},
 		"driver": func(a *app) *inFlight {
-			return send(http.MethodPost, a.url()+"/events/trip-created", "application/cloudevents+json", event)
+			return send(http.MethodPost, a.url()+"/events/trip-created", "application/cloudevents+json", event, "dapr-api-token", a.appToken)
 		},
 		"notification": func(a *app) *inFlight {
-			return send(http.MethodPost, a.url()+"/events/trip-created", "application/cloudevents+json", event)
+			return send(http.MethodPost, a.url()+"/events/trip-created", "application/cloudevents+json", event, "dapr-api-token", a.appToken)
 		},
 	}
 	// finished says whether an answer reports the work done.

@@ -58,7 +58,8 @@ func (s *system) checkWorkflowInstance(t *testing.T, tripID string) {
 		Properties    map[string]string `json:"properties"`
 	}
 	eventually(t, 30*time.Second, "the workflow of trip "+tripID+" to complete", func() (bool, string) {
-		r := do(t, http.MethodGet, s.app("trip").daprURL()+"/v1.0/workflows/dapr/"+tripID, "")
+		coordinator := s.app("trip")
+		r := do(t, http.MethodGet, coordinator.daprURL()+"/v1.0/workflows/dapr/"+tripID, "", "dapr-api-token", coordinator.daprToken)
 		if err := json.Unmarshal(r.body, &instance); err != nil {
 			return false, r.String()
 		}

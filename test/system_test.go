@@ -18,6 +18,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -327,8 +329,50 @@ type app struct {
 	internalGRPCPort int
 	pprofPort        int // the service's profiles, with withProfiling
 	profilePort      int // the sidecar's profiles, with withProfiling
+	// appToken is the token the sidecar sends the app (APP_API_TOKEN),
+	// daprToken the one it requires of whoever calls it (DAPR_API_TOKEN),
+	// as make run sets them: new for each replica. "" for none.
+	appToken, daprToken string
 
 	service, sidecar *process // running now; nil while stopped (guarded by system.mu)
+}
+
+// callSidecar sends a request to the app's sidecar with the token it
+// requires, as the app does.
+func (a *app) callSidecar(method, url, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if a.daprToken != "" {
+		req.Header.Set("dapr-api-token", a.daprToken)
+	}
+	return client.Do(req)
+}
+
+// tokenEnv is the tokens of the app and its sidecar, as both read them
+// from their environment.
+func (a *app) tokenEnv() []string {
+	var env []string
+	if a.appToken != "" {
+		env = append(env, "APP_API_TOKEN="+a.appToken)
+	}
+	if a.daprToken != "" {
+		env = append(env, "DAPR_API_TOKEN="+a.daprToken)
+	}
+	return env
+}
+
+// newToken returns a random token of 32 hex digits.
+func newToken() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
 }
 
 // url is the base URL of the service's public HTTP API.
@@ -475,7 +519,8 @@ func (s *system) start() error {
 				instance = strings.Replace(instance, name, binary, 1)
 			}
 			a := &app{name: name, binary: binary, appID: binary, instance: instance, env: s.settings.env[name],
-				port: p[0], daprHTTPPort: p[1], daprGRPCPort: p[2], metricsPort: p[3], internalGRPCPort: p[4]}
+				port: p[0], daprHTTPPort: p[1], daprGRPCPort: p[2], metricsPort: p[3], internalGRPCPort: p[4],
+				appToken: newToken(), daprToken: newToken()}
 			s.apps[name] = append(s.apps[name], a)
 			if err := s.startService(a); err != nil {
 				return err
@@ -558,6 +603,7 @@ func (s *system) startService(a *app) error {
 		"SIDECAR_WAIT=60s",
 	)
 	env = append(env, s.otlpEnv...)
+	env = append(env, a.tokenEnv()...)
 	env = append(env, a.env...)
 	if s.settings.profiling {
 		if a.pprofPort == 0 {
@@ -613,6 +659,7 @@ func (s *system) startSidecar(a *app) error {
 		return err
 	}
 	env := append(inheritedEnv(), "REDIS_HOST="+s.redisAddr)
+	env = append(env, a.tokenEnv()...)
 	env = append(env, s.settings.sidecarEnv...)
 	env = append(env, s.otlpEnv...)
 	var appFlags []string

@@ -566,6 +566,7 @@ func functions() map[string]function.Function {
 		"keys":      stdlib.KeysFunc,
 		"length":    stdlib.LengthFunc,
 		"lower":     stdlib.LowerFunc,
+		"join":      stdlib.JoinFunc,
 		"max":       stdlib.MaxFunc,
 		"trimspace": stdlib.TrimSpaceFunc,
 		"merge":     stdlib.MergeFunc,

@@ -65,6 +65,19 @@ resource "azurerm_container_app_environment_dapr_component" "pubsub" {
     name  = "handlerTimeoutInSec"
     value = tostring(local.servicebus_handler_timeout_in_sec)
   }
+  # Only the right app publishes and receives each topic (local.apps).
+  metadata {
+    name  = "protectedTopics"
+    value = local.protected_topics
+  }
+  metadata {
+    name  = "publishingScopes"
+    value = local.publishing_scopes
+  }
+  metadata {
+    name  = "subscriptionScopes"
+    value = local.subscription_scopes
+  }
 }
 
 # One state store per app that has one, each scoped to its app alone; the

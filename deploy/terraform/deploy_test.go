@@ -33,6 +33,11 @@ type contract struct {
 	MaxDeliveryCount string
 	// HandlerTimeoutInSec is components/brokers/servicebus.yaml's value.
 	HandlerTimeoutInSec string
+	// ProtectedTopics, Publishing and Subscription are its topic scopes:
+	// the protected topics, sorted, and app -> the topics it may publish
+	// or receive, sorted.
+	ProtectedTopics          []string
+	Publishing, Subscription map[string][]string
 }
 
 // operationApp reads the app id from an AsyncAPI operation id such as
@@ -102,10 +107,16 @@ func loadContract(t *testing.T) contract {
 			c.MaxDeliveryCount = m.Value
 		case "handlerTimeoutInSec":
 			c.HandlerTimeoutInSec = m.Value
+		case "protectedTopics":
+			c.ProtectedTopics = sortedList(m.Value)
+		case "publishingScopes":
+			c.Publishing = parseScopes(m.Value)
+		case "subscriptionScopes":
+			c.Subscription = parseScopes(m.Value)
 		}
 	}
-	if c.MaxDeliveryCount == "" || c.HandlerTimeoutInSec == "" {
-		t.Fatal("components/brokers/servicebus.yaml has no maxDeliveryCount or no handlerTimeoutInSec")
+	if c.MaxDeliveryCount == "" || c.HandlerTimeoutInSec == "" || c.ProtectedTopics == nil || c.Publishing == nil || c.Subscription == nil {
+		t.Fatal("components/brokers/servicebus.yaml lacks maxDeliveryCount, handlerTimeoutInSec, protectedTopics, publishingScopes or subscriptionScopes")
 	}
 	return c
 }
@@ -308,6 +319,38 @@ func check(cfg *config, c contract, style string) []string {
 				p.add("pubsub: no metadata %s", name)
 			}
 		}
+		// Topic scopes: what components/brokers/servicebus.yaml gives each
+		// app that runs here, and every topic protected.
+		// (of its topics, those this style has: no trip-dead-letters
+		// without the trip service).
+		var exist, wantProtected []string
+		for _, tp := range cfg.of(topicType) {
+			name, _ := tp.Body.str("name")
+			exist = append(exist, name)
+		}
+		for _, topic := range c.ProtectedTopics {
+			if slices.Contains(exist, topic) {
+				wantProtected = append(wantProtected, topic)
+			}
+		}
+		if got := sortedList(meta["protectedTopics"]); !slices.Equal(got, wantProtected) {
+			p.add("pubsub: protectedTopics %v, components/brokers/servicebus.yaml says %v", got, wantProtected)
+		}
+		for _, scope := range []struct {
+			name string
+			want map[string][]string
+		}{{"publishingScopes", c.Publishing}, {"subscriptionScopes", c.Subscription}} {
+			got := parseScopes(meta[scope.name])
+			for id := range appIDs {
+				want, ok := scope.want[id]
+				if !ok {
+					p.add("pubsub: components/brokers/servicebus.yaml's %s does not name %s", scope.name, id)
+				}
+				if have, named := got[id]; !named || !slices.Equal(have, want) {
+					p.add("pubsub: %s gives %s %v (named: %t), components/brokers/servicebus.yaml %v", scope.name, id, have, named, want)
+				}
+			}
+		}
 	}
 
 	// Topics: the contract's channels plus one dead-letter topic per app.
@@ -482,6 +525,29 @@ func check(cfg *config, c contract, style string) []string {
 // anything, and Microsoft does not count its instrumentation key as a
 // secret. Every other connection string or key is refused.
 const tracingConnectionString = "azurerm_application_insights.this.connection_string"
+
+// parseScopes reads Dapr's "app=t1,t2;app2=" into app -> sorted topics.
+func parseScopes(v string) map[string][]string {
+	out := map[string][]string{}
+	for _, part := range strings.Split(strings.ReplaceAll(v, " ", ""), ";") {
+		if app, list, ok := strings.Cut(part, "="); ok {
+			out[app] = sortedList(list)
+		}
+	}
+	return out
+}
+
+// sortedList reads "a,b,c" into its sorted items; "" is none.
+func sortedList(v string) []string {
+	items := []string{}
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	slices.Sort(items)
+	return items
+}
 
 type problems []string
 
@@ -772,6 +838,16 @@ func TestChecksCatchMistakes(t *testing.T) {
 			name: "the trip service left public beside the workflow", file: "locals.tf", style: "workflow",
 			old: `if name != "trip" || local.coordinator == "trip"`, new: ``,
 			want: `external ingress must be on the Trip API only, workflow's`,
+		},
+		{
+			name: "notification allowed to publish driver-assigned", file: "locals.tf",
+			old: "publishes   = []\n      subscribes  = [\"trip-created\", \"driver-assigned\", \"driver-not-found\"]", new: "publishes   = [\"driver-assigned\"]\n      subscribes  = [\"trip-created\", \"driver-assigned\", \"driver-not-found\"]",
+			want: `pubsub: publishingScopes gives notification [driver-assigned notification-dead-letters]`,
+		},
+		{
+			name: "topics left unprotected", file: "dapr.tf",
+			old: `value = local.protected_topics`, new: `value = ""`,
+			want: `pubsub: protectedTopics []`,
 		},
 		{
 			name: "sidecar creates entities", file: "dapr.tf",

@@ -37,6 +37,7 @@ locals {
     trip = {
       port        = 8080
       external    = true
+      publishes   = ["trip-created"]
       subscribes  = ["trip-created", "driver-assigned", "driver-not-found"]
       state_store = "trip-store"
       extra_env   = {}
@@ -44,6 +45,7 @@ locals {
     driver = {
       port        = 8081
       external    = false
+      publishes   = ["driver-assigned", "driver-not-found"]
       subscribes  = ["trip-created"]
       state_store = "driver-store"
       extra_env = {
@@ -54,6 +56,7 @@ locals {
     notification = {
       port        = 8082
       external    = false
+      publishes   = []
       subscribes  = ["trip-created", "driver-assigned", "driver-not-found"]
       state_store = "notification-store"
       extra_env   = {}
@@ -71,6 +74,7 @@ locals {
     orchestrator = {
       port              = 8080
       external          = true
+      publishes         = []
       subscribes        = []
       state_store       = ""
       actor_state_store = false
@@ -80,6 +84,7 @@ locals {
     workflow = {
       port              = 8080
       external          = true
+      publishes         = []
       subscribes        = []
       state_store       = "workflow-store"
       actor_state_store = true
@@ -119,6 +124,17 @@ locals {
   dead_letter_topics = { for app in local.subscribers : app => "${app}-dead-letters" }
 
   topics = concat(local.event_topics, values(local.dead_letter_topics))
+
+  # Who may publish and receive each topic, as in components/pubsub.yaml
+  # and every file of components/brokers/: every topic is protected, and
+  # each app may use only its own, its dead-letter topic included (its
+  # sidecar publishes there on its behalf); an app with none is named with
+  # nothing after "=". deploy_test.go holds these to
+  # components/brokers/servicebus.yaml.
+  own_dead_letters    = { for app in keys(local.apps) : app => contains(local.subscribers, app) ? [local.dead_letter_topics[app]] : [] }
+  protected_topics    = join(",", local.topics)
+  publishing_scopes   = join(";", [for app, a in local.apps : "${app}=${join(",", concat(a.publishes, local.own_dead_letters[app]))}"])
+  subscription_scopes = join(";", [for app, a in local.apps : "${app}=${join(",", concat(a.subscribes, local.own_dead_letters[app]))}"])
 
   # One entry per (topic, subscriber): the Service Bus subscription, and the
   # KEDA scale rule on its backlog. Keyed "<topic>/<app>".

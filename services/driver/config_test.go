@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +58,7 @@ func TestLoadConfig(t *testing.T) {
 				LogLevel:        zerolog.InfoLevel,
 				PoolSize:        5,
 				TraceRatio:      1,
+				AppAPIToken:     testToken,
 				PoolArea:        driver.Area{Min: driver.Position{Lat: 49.98, Lon: 14.25}, Max: driver.Position{Lat: 50.15, Lon: 14.60}},
 			},
 		},
@@ -96,6 +99,7 @@ func TestLoadConfig(t *testing.T) {
 				PprofAddr:       "127.0.0.1:6060",
 				OTLPEndpoint:    "http://127.0.0.1:4317",
 				TraceRatio:      0.01,
+				AppAPIToken:     testToken,
 				PoolSize:        10_000,
 				PoolArea:        driver.Area{Min: driver.Position{Lat: 49.1, Lon: 16.5}, Max: driver.Position{Lat: 49.3, Lon: 16.7}},
 			},
@@ -204,4 +208,15 @@ func TestLoadConfigChecksTheTokens(t *testing.T) {
 	if err != nil || cfg.AppAPIToken != testToken || cfg.DaprAPIToken != "dapr-token-0123456789" {
 		t.Errorf("loadConfig() = %v, %v; want both tokens read", err, cfg)
 	}
+}
+
+// postFromSidecar POSTs body to url as the sidecar does: with its token.
+func postFromSidecar(url, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, url, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("dapr-api-token", testToken)
+	return http.DefaultClient.Do(req)
 }

@@ -79,7 +79,7 @@ func TestRunServesUntilStopped(t *testing.T) {
 
 	poison := bytes.Replace(contracttest.Example(t, "trip-created"), []byte(`"riderId": "rider-42"`), []byte(`"riderId": ""`), 1)
 	for _, route := range []string{"/events/trip-created", "/events/dead-letters"} {
-		resp, err := http.Post(base+route, "application/cloudevents+json", bytes.NewReader(poison))
+		resp, err := postFromSidecar(base+route, "application/cloudevents+json", bytes.NewReader(poison))
 		if err != nil {
 			t.Fatalf("deliver to %s: %v", route, err)
 		}

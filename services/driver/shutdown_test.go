@@ -67,7 +67,7 @@ func deliverExample(t *testing.T, base string) <-chan string {
 	example := contracttest.Example(t, "trip-created")
 	answer := make(chan string, 1)
 	go func() {
-		resp, err := http.Post(base+"/events/trip-created", "application/cloudevents+json", bytes.NewReader(example))
+		resp, err := postFromSidecar(base+"/events/trip-created", "application/cloudevents+json", bytes.NewReader(example))
 		if err != nil {
 			answer <- err.Error()
 			return
@@ -166,7 +166,7 @@ func TestSIGTERMStopsTheServiceWithinTheGracePeriod(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	exited := make(chan error, 1)
 	answer, _ := holdDelivery(t, nil, func(vars map[string]string) {
-		cmd.Env = append(os.Environ(), serviceEnv+"=1")
+		cmd.Env = append(os.Environ(), serviceEnv+"=1", "APP_API_TOKEN="+testToken)
 		for k, v := range vars {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}

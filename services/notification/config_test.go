@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,7 @@ func TestLoadConfig(t *testing.T) {
 		ShutdownTimeout: 4 * time.Second,
 		LogLevel:        zerolog.InfoLevel,
 		TraceRatio:      1,
+		AppAPIToken:     testToken,
 	}
 	tests := []struct {
 		name string
@@ -64,6 +67,7 @@ func TestLoadConfig(t *testing.T) {
 				PubSub: "servicebus", StateStore: "notes",
 				SidecarWait: 2 * time.Minute, ShutdownTimeout: 1500 * time.Millisecond, LogLevel: zerolog.DebugLevel,
 				PprofAddr: "127.0.0.1:6060", OTLPEndpoint: "http://127.0.0.1:4317", TraceRatio: 0.01,
+				AppAPIToken: testToken,
 			},
 		},
 	}
@@ -95,12 +99,7 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
-			_, err := loadConfig(func(name string) string {
-				if name == tt.name {
-					return tt.value
-				}
-				return ""
-			})
+			_, err := loadConfig(tokenEnv(map[string]string{tt.name: tt.value}))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -112,11 +111,9 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 }
 
 func TestLoadConfigReportsEveryBadValue(t *testing.T) {
-	_, err := loadConfig(func(name string) string {
-		return map[string]string{
-			"APP_PORT": "http", "DAPR_GRPC_PORT": "70000", "SIDECAR_WAIT": "-1s", "LOG_LEVEL": "loud",
-		}[name]
-	})
+	_, err := loadConfig(tokenEnv(map[string]string{
+		"APP_PORT": "http", "DAPR_GRPC_PORT": "70000", "SIDECAR_WAIT": "-1s", "LOG_LEVEL": "loud",
+	}))
 	if err == nil {
 		t.Fatal("no error for bad values")
 	}
@@ -158,4 +155,15 @@ func TestLoadConfigChecksTheTokens(t *testing.T) {
 	if err != nil || cfg.AppAPIToken != testToken || cfg.DaprAPIToken != "dapr-token-0123456789" {
 		t.Errorf("loadConfig() = %v, %v; want both tokens read", err, cfg)
 	}
+}
+
+// postFromSidecar POSTs body to url as the sidecar does: with its token.
+func postFromSidecar(url, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, url, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("dapr-api-token", testToken)
+	return http.DefaultClient.Do(req)
 }

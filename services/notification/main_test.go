@@ -75,7 +75,13 @@ func (s *service) waitFor(t *testing.T, path string, status int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, err := http.Get(s.url + path)
+		// With the sidecar's token: /dapr/ routes are the sidecar's.
+		req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("dapr-api-token", testToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == status {
@@ -203,13 +209,7 @@ func TestRunFailsWhenTheSidecarNeverComes(t *testing.T) {
 
 func TestRunRejectsBadConfiguration(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	getenv := func(name string) string {
-		if name == "APP_PORT" {
-			return "http"
-		}
-		return ""
-	}
-	if err := run(t.Context(), getenv, &stdout, &stderr); err == nil {
+	if err := run(t.Context(), tokenEnv(map[string]string{"APP_PORT": "http"}), &stdout, &stderr); err == nil {
 		t.Fatal("run() = nil, want an error")
 	}
 	if diff := cmp.Diff("notification: invalid configuration:\nAPP_PORT=\"http\": want a port number from 1 to 65535\n", stderr.String()); diff != "" {
@@ -237,6 +237,7 @@ func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
 		"DAPR_HTTP_PORT=" + strconv.Itoa(opts.HTTPPort),
 		"STATESTORE_NAME=" + opts.StateStore,
 		"SHUTDOWN_TIMEOUT=4s",
+		"APP_API_TOKEN=" + testToken,
 	}
 	s := &service{url: "http://127.0.0.1:" + port, stdout: &testkit.Buffer{}}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stdout
@@ -353,7 +354,7 @@ func get(t *testing.T, url string) string {
 // the service answered. It may run outside the test's goroutine: it
 // reports failures with t.Error.
 func post(t *testing.T, url string, event []byte) string {
-	resp, err := http.Post(url, "application/cloudevents+json", bytes.NewReader(event))
+	resp, err := postFromSidecar(url, "application/cloudevents+json", bytes.NewReader(event))
 	if err != nil {
 		t.Error(err)
 		return ""

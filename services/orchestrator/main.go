@@ -72,7 +72,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	defer flush(logger, flushSpans)
 
-	sidecar := dapr.NewSidecar(dapr.SidecarOptions{Host: cfg.DaprHost, HTTPPort: cfg.DaprHTTPPort, StepTimeout: cfg.StepTimeout})
+	sidecar := dapr.NewSidecar(dapr.SidecarOptions{Host: cfg.DaprHost, HTTPPort: cfg.DaprHTTPPort, StepTimeout: cfg.StepTimeout, APIToken: cfg.DaprAPIToken})
 	m := metrics.New()
 	trips := app.NewService(dapr.NewSteps(sidecar, cfg.DriverApp, cfg.NotificationApp), m,
 		app.Retry{Attempts: cfg.StepAttempts, Pause: cfg.StepPause}, logger, time.Now, uuid.NewString)

@@ -71,7 +71,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	defer flush(logger, flushSpans)
 
-	sidecar, err := dapr.NewSidecar(dapr.SidecarOptions{Host: cfg.DaprHost, GRPCPort: cfg.DaprGRPCPort, HTTPPort: cfg.DaprHTTPPort, StepTimeout: cfg.StepTimeout})
+	sidecar, err := dapr.NewSidecar(dapr.SidecarOptions{Host: cfg.DaprHost, GRPCPort: cfg.DaprGRPCPort, HTTPPort: cfg.DaprHTTPPort, StepTimeout: cfg.StepTimeout, APIToken: cfg.DaprAPIToken})
 	if err != nil {
 		logger.Error().Err(err).Msg("cannot start")
 		return err

@@ -56,20 +56,33 @@ func newTestServer(now time.Time, drivers ...driver.Driver) *testServer {
 	deadLetters := app.NewDeadLetterBox(s.store, clock)
 	logger := zerolog.New(s.logs)
 	s.handler = httpapi.NewServer(logger, httpapi.Deps{
-		Drivers:     service,
-		DeadLetters: deadLetters,
-		Subscriber:  dapr.NewSubscriber(logger, "pubsub", service, deadLetters, m),
-		Steps:       dapr.NewSteps(logger, service),
-		Readiness:   s.readiness,
-		Metrics:     m.Handler(),
+		SidecarToken: sidecarToken,
+		Drivers:      service,
+		DeadLetters:  deadLetters,
+		Subscriber:   dapr.NewSubscriber(logger, "pubsub", service, deadLetters, m),
+		Steps:        dapr.NewSteps(logger, service),
+		Readiness:    s.readiness,
+		Metrics:      m.Handler(),
 	})
 	return s
+}
+
+// sidecarToken is the sidecar's app token in the tests (APP_API_TOKEN).
+const sidecarToken = "sidecar-token-0123456789"
+
+// fromSidecarRoute reports whether path is one the sidecar calls, with its
+// token: the subscription protocol, the deliveries and the steps.
+func fromSidecarRoute(path string) bool {
+	return strings.HasPrefix(path, "/dapr/") || strings.HasPrefix(path, "/events/") || strings.HasPrefix(path, "/steps/")
 }
 
 // do sends a request and returns the response with its body read.
 func (s *testServer) do(t *testing.T, method, path, body string) (*http.Response, string) {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if fromSidecarRoute(path) {
+		req.Header.Set("dapr-api-token", sidecarToken)
+	}
 	rec := httptest.NewRecorder()
 	s.handler.ServeHTTP(rec, req)
 	resp := rec.Result()

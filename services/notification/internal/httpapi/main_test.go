@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -141,6 +142,7 @@ func newTestServer(t testing.TB, changes ...func(*httpapi.Deps)) *testServer {
 	ts.svc = app.NewService(ts.store, m, clock, logger)
 	deadLetters := app.NewDeadLetterBox(ts.deadLetterStore, clock)
 	deps := httpapi.Deps{
+		SidecarToken: sidecarToken,
 		Riders:       ts.svc,
 		DeadLetters:  deadLetters,
 		Subscriber:   dapr.NewSubscriber(logger, "pubsub", ts.svc, deadLetters, m),
@@ -171,9 +173,21 @@ func (ts *testServer) do(t testing.TB, method, path string, body []byte) *http.R
 	if body != nil {
 		req.Header.Set("Content-Type", "application/cloudevents+json")
 	}
+	if fromSidecarRoute(path) {
+		req.Header.Set("dapr-api-token", sidecarToken)
+	}
 	rec := httptest.NewRecorder()
 	ts.handler.ServeHTTP(rec, req)
 	return rec.Result()
+}
+
+// sidecarToken is the sidecar's app token in the tests (APP_API_TOKEN).
+const sidecarToken = "sidecar-token-0123456789"
+
+// fromSidecarRoute reports whether path is one the sidecar calls, with its
+// token: the subscription protocol, the deliveries and the steps.
+func fromSidecarRoute(path string) bool {
+	return strings.HasPrefix(path, "/dapr/") || strings.HasPrefix(path, "/events/") || strings.HasPrefix(path, "/steps/")
 }
 
 // deliver posts a CloudEvent to the topic's route, as the sidecar does,

@@ -20,6 +20,9 @@ type SidecarOptions struct {
 	HTTPPort int
 	// StepTimeout bounds each call of a step.
 	StepTimeout time.Duration
+	// APIToken is the token the sidecar requires (DAPR_API_TOKEN), sent
+	// with every call; "" sends none.
+	APIToken string
 }
 
 // Sidecar is a connection to the orchestrator's Dapr sidecar.
@@ -37,7 +40,7 @@ func NewSidecar(opts SidecarOptions) *Sidecar {
 		httpClient: &http.Client{Timeout: 2 * time.Second},
 		// Each invocation is a client span, and carries the trace context
 		// to the sidecar, which passes it on to the called app.
-		stepClient: &http.Client{Timeout: opts.StepTimeout, Transport: otelhttp.NewTransport(http.DefaultTransport)},
+		stepClient: &http.Client{Timeout: opts.StepTimeout, Transport: withToken(opts.APIToken, otelhttp.NewTransport(http.DefaultTransport))},
 	}
 }
 

@@ -26,6 +26,9 @@ type SidecarOptions struct {
 	HTTPPort int
 	// StepTimeout bounds each call of a step.
 	StepTimeout time.Duration
+	// APIToken is the token the sidecar requires (DAPR_API_TOKEN), sent
+	// with every call; "" sends none.
+	APIToken string
 }
 
 // Sidecar is a connection to the coordinator's Dapr sidecar.
@@ -39,9 +42,14 @@ type Sidecar struct {
 // NewSidecar prepares the connection to the sidecar without waiting for
 // it; WaitReady waits.
 func NewSidecar(opts SidecarOptions) (*Sidecar, error) {
-	conn, err := grpc.NewClient(net.JoinHostPort(opts.Host, strconv.Itoa(opts.GRPCPort)),
+	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithUnaryInterceptor(tracing.GRPCInterceptor()))
+		grpc.WithUnaryInterceptor(tracing.GRPCInterceptor()),
+	}
+	if opts.APIToken != "" {
+		dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(tokenCredentials(opts.APIToken)))
+	}
+	conn, err := grpc.NewClient(net.JoinHostPort(opts.Host, strconv.Itoa(opts.GRPCPort)), dialOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial sidecar: %w", err)
 	}
@@ -51,7 +59,7 @@ func NewSidecar(opts SidecarOptions) (*Sidecar, error) {
 		httpClient: &http.Client{Timeout: 2 * time.Second},
 		// Each invocation is a client span, and carries the trace context
 		// to the sidecar, which passes it on to the called app.
-		stepClient: &http.Client{Timeout: opts.StepTimeout, Transport: otelhttp.NewTransport(http.DefaultTransport)},
+		stepClient: &http.Client{Timeout: opts.StepTimeout, Transport: withToken(opts.APIToken, otelhttp.NewTransport(http.DefaultTransport))},
 	}, nil
 }
 
