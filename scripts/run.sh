@@ -273,14 +273,15 @@ fi
 # without it. The CLI gives the apps and their sidecars its own
 # environment, so the three pairs share these two. They are in no file of
 # the repository: $cache/run-tokens (readable by you alone) holds them for
-# the curl calls that need them, until the next run.
+# the curl calls to a sidecar, and for a service started by hand, until the
+# next run.
 new_token() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 APP_API_TOKEN=$(new_token)
 DAPR_API_TOKEN=$(new_token)
 export APP_API_TOKEN DAPR_API_TOKEN
 (
 	umask 077
-	printf 'export DAPR_API_TOKEN=%s\n' "$DAPR_API_TOKEN" >"$cache/run-tokens"
+	printf 'export APP_API_TOKEN=%s DAPR_API_TOKEN=%s\n' "$APP_API_TOKEN" "$DAPR_API_TOKEN" >"$cache/run-tokens"
 )
 
 "$cli" run -f "$template" &
