@@ -182,11 +182,18 @@ func TestBrokerComponentsKeepMessagesForADownSubscriber(t *testing.T) {
 // cache, at the version tools/daprd builds daprd with.
 func contribPubsubDir(t *testing.T) string {
 	t.Helper()
+	return filepath.Join(daprdModuleDir(t, "github.com/dapr/components-contrib"), "pubsub")
+}
+
+// daprdModuleDir returns the folder of module, at the version
+// tools/daprd/go.mod pins, in the Go module cache.
+func daprdModuleDir(t *testing.T, module string) string {
+	t.Helper()
 	dir := filepath.Join("..", "tools", "daprd")
 	for _, args := range [][]string{
-		{"list", "-m", "-json", "github.com/dapr/components-contrib"},
+		{"list", "-m", "-json", module},
 		// Not downloaded yet (no daprd built on this machine): fetch it.
-		{"mod", "download", "-json", "github.com/dapr/components-contrib"},
+		{"mod", "download", "-json", module},
 	} {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
@@ -207,12 +214,31 @@ func contribPubsubDir(t *testing.T) string {
 			m.Dir = m.Replace.Dir
 		}
 		if m.Dir != "" {
-			return filepath.Join(m.Dir, "pubsub")
+			return m.Dir
 		}
 	}
-	t.Fatalf("cannot find github.com/dapr/components-contrib (as tools/daprd/go.mod pins it) in the Go module cache; " +
-		"run scripts/daprd.sh or `cd tools/daprd && GOWORK=off go mod download github.com/dapr/components-contrib`")
+	t.Fatalf("cannot find %s (as tools/daprd/go.mod pins it) in the Go module cache; "+
+		"run scripts/daprd.sh or `cd tools/daprd && GOWORK=off go mod download %s`", module, module)
 	return ""
+}
+
+// runtimeScopeFields are the metadata names the Dapr runtime itself reads
+// from every pub/sub component (topic scopes), as the constants of its
+// pkg/scopes/scopes.go declare them at the version tools/daprd builds.
+func runtimeScopeFields(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(daprdModuleDir(t, "github.com/dapr/dapr"), "pkg", "scopes", "scopes.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range regexp.MustCompile(`(?m)^\s+\w+Topics\s*=\s*"(\w+)"|^\s+\w+Scopes\s*=\s*"(\w+)"`).FindAllStringSubmatch(string(b), -1) {
+		names = append(names, m[1]+m[2])
+	}
+	if len(names) < 4 {
+		t.Fatalf("dapr's pkg/scopes/scopes.go declares %v; want subscriptionScopes, publishingScopes, allowedTopics and protectedTopics", names)
+	}
+	return names
 }
 
 // contribField is one metadata field a component's metadata.yaml documents.
@@ -290,9 +316,13 @@ func TestBrokerComponentsUseOnlyDocumentedMetadata(t *testing.T) {
 	styleIndependent(t)
 	comps, _ := readBrokerComponents(t)
 	pubsubDir := contribPubsubDir(t)
+	scopes := runtimeScopeFields(t)
 	for file, want := range brokerComponents {
 		t.Run(file, func(t *testing.T) {
 			fields := contribFields(t, pubsubDir, want.contrib)
+			for _, name := range scopes {
+				fields[name] = contribField{Name: name}
+			}
 			for _, m := range comps[file].Spec.Metadata {
 				if _, ok := fields[m.Name]; !ok {
 					var names []string

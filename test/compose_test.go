@@ -65,12 +65,21 @@ func TestComposeGivesEveryServiceASidecar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
-		cli.WithWorkingDirectory(root), cli.WithName("ride-choreography"))
-	if err != nil {
-		t.Fatal(err)
+	// The tokens come from the environment: without them the file does
+	// not load; with them, every app and its sidecar get them.
+	load := func(env ...string) (*types.Project, error) {
+		opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
+			cli.WithWorkingDirectory(root), cli.WithName("ride-choreography"), cli.WithEnv(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return opts.LoadProject(context.Background())
 	}
-	project, err := opts.LoadProject(context.Background())
+	if _, err := load(); err == nil || !strings.Contains(err.Error(), "APP_API_TOKEN") {
+		t.Errorf("docker-compose.yml loads without APP_API_TOKEN and DAPR_API_TOKEN (error %v); want it to refuse", err)
+	}
+	const appToken, daprToken = "compose-app-token-0123456789", "compose-dapr-token-0123456789"
+	project, err := load("APP_API_TOKEN="+appToken, "DAPR_API_TOKEN="+daprToken)
 	if err != nil {
 		t.Fatalf("load docker-compose.yml: %v", err)
 	}
@@ -132,6 +141,16 @@ func TestComposeGivesEveryServiceASidecar(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("sidecar %s flags (-want +got):\n%s", sidecar.Name, diff)
+			}
+			// The sidecar's API on the app's loopback only, and the pair
+			// trusting each other by the tokens from the environment.
+			if got := args["--dapr-listen-addresses"]; got != "127.0.0.1" {
+				t.Errorf("sidecar %s: --dapr-listen-addresses %q, want 127.0.0.1", sidecar.Name, got)
+			}
+			for name, value := range map[string]string{"APP_API_TOKEN": appToken, "DAPR_API_TOKEN": daprToken} {
+				if env(svc, name) != value || env(sidecar, name) != value {
+					t.Errorf("%s: %s is %q in the app and %q in its sidecar, want both from the environment", a.id, name, env(svc, name), env(sidecar, name))
+				}
 			}
 			if d, ok := sidecar.DependsOn[a.id]; !ok || d.Condition != types.ServiceConditionStarted {
 				t.Errorf("sidecar %s: depends_on %s = %+v, want condition service_started: it joins the app's network namespace", sidecar.Name, a.id, d)
@@ -202,10 +221,11 @@ func mountedAt(s types.ServiceConfig, target string) *types.ServiceVolumeConfig 
 type runTemplate struct {
 	Version int `yaml:"version"`
 	Common  struct {
-		ResourcesPath  string `yaml:"resourcesPath"`
-		ConfigFilePath string `yaml:"configFilePath"`
-		AppProtocol    string `yaml:"appProtocol"`
-		LogLevel       string `yaml:"logLevel"`
+		APIListenAddresses string `yaml:"apiListenAddresses"`
+		ResourcesPath      string `yaml:"resourcesPath"`
+		ConfigFilePath     string `yaml:"configFilePath"`
+		AppProtocol        string `yaml:"appProtocol"`
+		LogLevel           string `yaml:"logLevel"`
 	} `yaml:"common"`
 	Apps []runApp `yaml:"apps"`
 }
@@ -245,6 +265,9 @@ func TestDaprRunTemplateMatchesConventions(t *testing.T) {
 	}
 	if tmpl.Version != 1 {
 		t.Errorf("version = %d, want 1", tmpl.Version)
+	}
+	if tmpl.Common.APIListenAddresses != "127.0.0.1" {
+		t.Errorf("common: apiListenAddresses = %q, want 127.0.0.1: the sidecars' APIs on loopback only", tmpl.Common.APIListenAddresses)
 	}
 	for _, path := range []string{tmpl.Common.ResourcesPath, tmpl.Common.ConfigFilePath} {
 		if path == "" {
