@@ -27,6 +27,7 @@ type Sidecar struct {
 
 	mu     sync.Mutex
 	calls  []string
+	tokens []string
 	bodies []string
 	status int
 }
@@ -59,6 +60,7 @@ func (f *Sidecar) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.calls = append(f.calls, strings.Replace(call, "/method/steps/", " ", 1))
+	f.tokens = append(f.tokens, r.Header.Get("dapr-api-token"))
 	f.bodies = append(f.bodies, string(body))
 	status := f.status
 	f.mu.Unlock()
@@ -92,4 +94,11 @@ func (f *Sidecar) AnswerEveryStep(status int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.status = status
+}
+
+// Tokens returns the dapr-api-token each invocation carried, "" for none.
+func (f *Sidecar) Tokens() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.tokens...)
 }
