@@ -203,6 +203,7 @@ func (s *system) driversOn(t *testing.T, tripID string) []string {
 // answered 5xx and left nothing behind (no trip stored, nothing announced,
 // nobody notified).
 func TestTripSidecarRestartKeepsEveryAcceptedOrder(t *testing.T) {
+	lostByDesignIn(t, styleOrchestration, "its steps go through its sidecar, and fail while it restarts; they are given up after STEP_ATTEMPTS tries", "TestDriverDown30sWhileTripsAreOrdered")
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		name := map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGKILL: "SIGKILL"}[sig]
 		t.Run(name, func(t *testing.T) {
@@ -231,6 +232,7 @@ func TestTripSidecarRestartKeepsEveryAcceptedOrder(t *testing.T) {
 // the default pool, each ride lasting a second. No driver is ever given a
 // trip before the ride before it ended.
 func TestNeverDoubleBooked(t *testing.T) {
+	lostByDesignIn(t, styleOrchestration, "a trip that finds every driver busy is tried STEP_ATTEMPTS times 1 s apart, then given up, long before a driver is free", "TestDriverDown30sWhileTripsAreOrdered")
 	const ride = time.Second
 	s := startSystem(t, withReplicas("driver", 2),
 		withEnv("driver", "RIDE_DURATION="+ride.String(), "ASSIGN_DEADLINE=20s"))
