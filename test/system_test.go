@@ -59,9 +59,22 @@ func shared(t *testing.T) *system {
 	t.Helper()
 	sharedSys.once.Do(func() {
 		start := time.Now()
-		s, err := newSystem("shared")
-		if err == nil {
-			err = s.start()
+		var s *system
+		var err error
+		// As startSystem: a port taken between choosing and binding it
+		// (another program on a shared machine) is chosen again.
+		for attempt := 1; ; attempt++ {
+			name := "shared"
+			if attempt > 1 {
+				name = fmt.Sprintf("shared_attempt%d", attempt)
+			}
+			if s, err = newSystem(name); err == nil {
+				err = s.start()
+			}
+			if err == nil || s == nil || attempt == startAttempts || !s.logsContain(portTaken) {
+				break
+			}
+			s.stop()
 		}
 		sharedSys.sys, sharedSys.err = s, err
 		if err == nil && testing.Verbose() {
@@ -1204,6 +1217,16 @@ func lostByDesignIn(t *testing.T, style, why, assertedBy string) {
 	t.Helper()
 	if defaultStyle == style {
 		t.Skipf("the %s style loses trips here by design (%s); %s asserts it", style, why, assertedBy)
+	}
+}
+
+// knownLossIn skips a test in style, where it was measured to lose trips
+// by a limit of Dapr that this project cannot fix (README, "Known
+// limits"): what says what was measured.
+func knownLossIn(t *testing.T, style, what string) {
+	t.Helper()
+	if defaultStyle == style {
+		t.Skipf("the %s style loses trips here, a known limit (README, \"Known limits\"): %s", style, what)
 	}
 }
 
