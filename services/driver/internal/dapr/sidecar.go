@@ -45,14 +45,21 @@ const readyProbeKey = "readyz-probe"
 // NewSidecar prepares the connection to the sidecar without waiting for
 // it; WaitReady waits.
 func NewSidecar(opts SidecarOptions) (*Sidecar, error) {
-	conn, err := grpc.NewClient(net.JoinHostPort(opts.Host, strconv.Itoa(opts.GRPCPort)),
+	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithUnaryInterceptor(tracing.GRPCInterceptor()))
+		grpc.WithUnaryInterceptor(tracing.GRPCInterceptor()),
+	}
+	if opts.APIToken != "" {
+		// On every call, unary and streaming. (The SDK adds the token
+		// only to connections it dials itself.)
+		dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(tokenCredentials(opts.APIToken)))
+	}
+	conn, err := grpc.NewClient(net.JoinHostPort(opts.Host, strconv.Itoa(opts.GRPCPort)), dialOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial sidecar: %w", err)
 	}
 	return &Sidecar{
-		client:     withToken(daprclient.NewClientWithConnection(conn), opts.APIToken),
+		client:     daprclient.NewClientWithConnection(conn),
 		stateStore: opts.StateStore,
 		healthURL:  "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(opts.HTTPPort)) + "/v1.0/healthz/outbound",
 		httpClient: &http.Client{Timeout: 2 * time.Second},
@@ -105,11 +112,13 @@ func (s *Sidecar) Close() {
 	s.client.Close()
 }
 
-// withToken makes client send token with every call (the SDK also reads
-// DAPR_API_TOKEN from the environment itself; this makes it explicit).
-func withToken(client daprclient.Client, token string) daprclient.Client {
-	if token != "" {
-		client.WithAuthToken(token)
-	}
-	return client
+// tokenCredentials sends the token the sidecar requires as the
+// dapr-api-token metadata of every gRPC call.
+type tokenCredentials string
+
+func (c tokenCredentials) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"dapr-api-token": string(c)}, nil
 }
+
+// RequireTransportSecurity is false: the sidecar is on loopback, without TLS.
+func (tokenCredentials) RequireTransportSecurity() bool { return false }
