@@ -41,6 +41,7 @@ func sidecarEnv(port string, fake *daprtest.Sidecar, extra map[string]string) ma
 		"APP_PORT":       port,
 		"DAPR_GRPC_PORT": strconv.Itoa(fake.GRPCPort),
 		"DAPR_HTTP_PORT": strconv.Itoa(fake.HTTPPort),
+		"DAPR_API_TOKEN": daprtest.APIToken,
 	}
 	for k, v := range extra {
 		vars[k] = v

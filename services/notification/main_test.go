@@ -118,6 +118,7 @@ func sidecarEnv(t *testing.T) map[string]string {
 		"DAPR_GRPC_PORT":  strconv.Itoa(opts.GRPCPort),
 		"DAPR_HTTP_PORT":  strconv.Itoa(opts.HTTPPort),
 		"STATESTORE_NAME": opts.StateStore,
+		"DAPR_API_TOKEN":  opts.APIToken,
 	}
 }
 
@@ -236,6 +237,7 @@ func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
 		"DAPR_GRPC_PORT=" + strconv.Itoa(opts.GRPCPort),
 		"DAPR_HTTP_PORT=" + strconv.Itoa(opts.HTTPPort),
 		"STATESTORE_NAME=" + opts.StateStore,
+		"DAPR_API_TOKEN=" + opts.APIToken,
 		"SHUTDOWN_TIMEOUT=4s",
 		"APP_API_TOKEN=" + testToken,
 	}

@@ -86,6 +86,7 @@ func sidecarEnv(opts dapr.SidecarOptions) map[string]string {
 		"DAPR_GRPC_PORT":  strconv.Itoa(opts.GRPCPort),
 		"DAPR_HTTP_PORT":  strconv.Itoa(opts.HTTPPort),
 		"STATESTORE_NAME": opts.StateStore,
+		"DAPR_API_TOKEN":  opts.APIToken,
 	}
 }
 

@@ -18,7 +18,7 @@ const storeName = "driver-store"
 // options says how the service reaches fake, naming store as its state
 // store.
 func options(fake *daprtest.Sidecar, store string) dapr.SidecarOptions {
-	return dapr.SidecarOptions{Host: "127.0.0.1", GRPCPort: fake.GRPCPort, HTTPPort: fake.HTTPPort, StateStore: store}
+	return dapr.SidecarOptions{Host: "127.0.0.1", GRPCPort: fake.GRPCPort, HTTPPort: fake.HTTPPort, StateStore: store, APIToken: daprtest.APIToken}
 }
 
 // dial returns the service's connection to the sidecar at opts.

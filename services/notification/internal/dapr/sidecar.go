@@ -8,6 +8,8 @@ package dapr
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -55,6 +57,10 @@ func NewSidecar(opts SidecarOptions) (*Sidecar, error) {
 		// only to connections it dials itself.)
 		dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(tokenCredentials(opts.APIToken)))
 	}
+	// The SDK writes plain-text lines to standard output ("API Token
+	// loaded from the environment variable", ...), which would break the
+	// service's JSON logs, and says nothing the service does not.
+	daprclient.SetLogger(log.New(io.Discard, "", 0))
 	conn, err := grpc.NewClient(net.JoinHostPort(opts.Host, strconv.Itoa(opts.GRPCPort)), dialOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial sidecar: %w", err)

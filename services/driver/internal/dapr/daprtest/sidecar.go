@@ -78,7 +78,7 @@ func Start(t testing.TB, store string) *Sidecar {
 	if err != nil {
 		t.Fatalf("fake sidecar: %v", err)
 	}
-	server := grpc.NewServer()
+	server := grpc.NewServer(grpc.UnaryInterceptor(requireToken))
 	runtimev1.RegisterDaprServer(server, s)
 	go func() { _ = server.Serve(lis) }()
 	t.Cleanup(server.Stop)
@@ -224,4 +224,16 @@ func (s *Sidecar) PublishEvent(ctx context.Context, req *runtimev1.PublishEventR
 		TraceParent: traceParent,
 	})
 	return &emptypb.Empty{}, nil
+}
+
+// APIToken is the token the fake sidecar requires of every gRPC call, as
+// daprd does with DAPR_API_TOKEN set; a call without it is Unauthenticated.
+const APIToken = "fake-dapr-token-0123456789"
+
+// requireToken refuses a call that does not carry APIToken.
+func requireToken(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if md, _ := metadata.FromIncomingContext(ctx); len(md.Get("dapr-api-token")) != 1 || md.Get("dapr-api-token")[0] != APIToken {
+		return nil, status.Error(codes.Unauthenticated, "Unauthorized")
+	}
+	return handler(ctx, req)
 }

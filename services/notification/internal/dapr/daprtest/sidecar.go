@@ -55,7 +55,7 @@ func Start(t testing.TB) (*Sidecar, dapr.SidecarOptions) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	grpcServer := grpc.NewServer()
+	grpcServer := grpc.NewServer(grpc.UnaryInterceptor(requireToken))
 	runtimev1.RegisterDaprServer(grpcServer, s)
 	go func() { _ = grpcServer.Serve(ln) }()
 	t.Cleanup(grpcServer.Stop)
@@ -72,6 +72,7 @@ func Start(t testing.TB) (*Sidecar, dapr.SidecarOptions) {
 	t.Cleanup(health.Close)
 
 	return s, dapr.SidecarOptions{
+		APIToken:   APIToken,
 		Host:       "127.0.0.1",
 		GRPCPort:   ln.Addr().(*net.TCPAddr).Port,
 		HTTPPort:   health.Listener.Addr().(*net.TCPAddr).Port,
@@ -208,4 +209,16 @@ func (s *Sidecar) etag(key string) string {
 		return ""
 	}
 	return strconv.Itoa(s.versions[key])
+}
+
+// APIToken is the token the fake sidecar requires of every gRPC call, as
+// daprd does with DAPR_API_TOKEN set; a call without it is Unauthenticated.
+const APIToken = "fake-dapr-token-0123456789"
+
+// requireToken refuses a call that does not carry APIToken.
+func requireToken(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if md, _ := metadata.FromIncomingContext(ctx); len(md.Get("dapr-api-token")) != 1 || md.Get("dapr-api-token")[0] != APIToken {
+		return nil, status.Error(codes.Unauthenticated, "Unauthorized")
+	}
+	return handler(ctx, req)
 }

@@ -6,6 +6,7 @@ package daprtest
 
 import (
 	"context"
+	"google.golang.org/grpc/metadata"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -72,7 +73,7 @@ func Start(t testing.TB) (*Sidecar, dapr.SidecarOptions) {
 	if err != nil {
 		t.Fatalf("fake sidecar: %v", err)
 	}
-	grpcServer := grpc.NewServer()
+	grpcServer := grpc.NewServer(grpc.UnaryInterceptor(requireToken))
 	runtimev1.RegisterDaprServer(grpcServer, s)
 	go func() { _ = grpcServer.Serve(ln) }()
 	t.Cleanup(grpcServer.Stop)
@@ -89,6 +90,7 @@ func Start(t testing.TB) (*Sidecar, dapr.SidecarOptions) {
 	t.Cleanup(health.Close)
 
 	return s, dapr.SidecarOptions{
+		APIToken:   APIToken,
 		Host:       "127.0.0.1",
 		GRPCPort:   ln.Addr().(*net.TCPAddr).Port,
 		HTTPPort:   health.Listener.Addr().(*net.TCPAddr).Port,
@@ -293,4 +295,16 @@ func (s *Sidecar) answer(ctx context.Context, err error) error {
 	case <-ctx.Done():
 		return status.FromContextError(ctx.Err()).Err()
 	}
+}
+
+// APIToken is the token the fake sidecar requires of every gRPC call, as
+// daprd does with DAPR_API_TOKEN set; a call without it is Unauthenticated.
+const APIToken = "fake-dapr-token-0123456789"
+
+// requireToken refuses a call that does not carry APIToken.
+func requireToken(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if md, _ := metadata.FromIncomingContext(ctx); len(md.Get("dapr-api-token")) != 1 || md.Get("dapr-api-token")[0] != APIToken {
+		return nil, status.Error(codes.Unauthenticated, "Unauthorized")
+	}
+	return handler(ctx, req)
 }
