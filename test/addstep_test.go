@@ -23,7 +23,6 @@ import (
 // changes in the services that existed before it. testdata/addstep/README.md
 // says how to make the patches again when the tree moves under them.
 func TestAddingAStep(t *testing.T) {
-	styleIndependent(t)
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)

@@ -108,7 +108,6 @@ func (s *system) awaitBacklog(t *testing.T, timeout time.Duration, what string, 
 // from the broker and cannot hand them on (pending); and with the sidecar
 // stopped too, as a replica scaled to zero, so that nobody takes them (lag).
 func TestBacklogShowsWhatWaitsForAStoppedConsumer(t *testing.T) {
-	choreographyOnly(t, "subscriptions with a backlog")
 	const n = 20 // trips per phase
 	s := startSystem(t, shortRides, withBacklogExporter())
 	drv := s.app("driver")

@@ -932,7 +932,6 @@ func TestBenchSmoke(t *testing.T) {
 // The median of several runs takes each figure's median and adds up the
 // counts, so that a trip lost in one run is never hidden by the others.
 func TestMedianReport(t *testing.T) {
-	styleIndependent(t)
 	run := func(p50, completedPerS float64, lost int, cpu float64) benchReport {
 		return benchReport{
 			Steps: []stepResult{{Rate: 100, Sent: 10, Accepted: 10, Completed: 10 - lost, Lost: lost, OfferedPerS: 100,

@@ -137,7 +137,6 @@ func readBrokerComponents(t *testing.T) (map[string]brokerComponent, map[string]
 }
 
 func TestBrokerComponentsKeepMessagesForADownSubscriber(t *testing.T) {
-	styleIndependent(t)
 	comps, _ := readBrokerComponents(t)
 	for file, want := range brokerComponents {
 		t.Run(file, func(t *testing.T) {
@@ -313,7 +312,6 @@ func contribFields(t *testing.T, pubsubDir, component string) map[string]contrib
 }
 
 func TestBrokerComponentsUseOnlyDocumentedMetadata(t *testing.T) {
-	styleIndependent(t)
 	comps, _ := readBrokerComponents(t)
 	pubsubDir := contribPubsubDir(t)
 	scopes := runtimeScopeFields(t)
@@ -347,7 +345,6 @@ var secretName = regexp.MustCompile(`(?i)password|secret|connectionstring|token|
 var credentialsInURL = regexp.MustCompile(`://[^/\s:@]+:[^/\s@]+@`)
 
 func TestBrokerComponentsHoldNoSecrets(t *testing.T) {
-	styleIndependent(t)
 	comps, _ := readBrokerComponents(t)
 	pubsubDir := contribPubsubDir(t)
 	for file, want := range brokerComponents {
@@ -373,7 +370,6 @@ func TestBrokerComponentsHoldNoSecrets(t *testing.T) {
 }
 
 func TestBrokerServiceBusUsesManagedIdentityAndPreparedTopics(t *testing.T) {
-	styleIndependent(t)
 	comps, texts := readBrokerComponents(t)
 	c, text := comps["servicebus.yaml"], texts["servicebus.yaml"]
 	for _, m := range c.Spec.Metadata {
@@ -404,7 +400,6 @@ func TestBrokerServiceBusUsesManagedIdentityAndPreparedTopics(t *testing.T) {
 // the in-memory component, which cannot carry events between services. Both
 // refusals come before anything is built or started.
 func TestBrokerSwitchInMakeRun(t *testing.T) {
-	styleIndependent(t)
 	script, err := os.ReadFile(filepath.Join("..", "scripts", "run.sh"))
 	if err != nil {
 		t.Fatal(err)

@@ -60,7 +60,6 @@ func conventionApps(t *testing.T) []conventionApp {
 }
 
 func TestComposeGivesEveryServiceASidecar(t *testing.T) {
-	styleIndependent(t)
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +257,6 @@ func readRunTemplate(t *testing.T) runTemplate {
 }
 
 func TestDaprRunTemplateMatchesConventions(t *testing.T) {
-	styleIndependent(t)
 	tmpl := readRunTemplate(t)
 	if tmpl.Common.AppProtocol != "http" {
 		t.Errorf("common: appProtocol = %q, want http: the services serve Dapr's subscriptions over HTTP", tmpl.Common.AppProtocol)
@@ -303,7 +301,6 @@ func TestDaprRunTemplateMatchesConventions(t *testing.T) {
 // component files. So no component may name the address; each reads it from
 // REDIS_HOST, which whoever starts the sidecar sets.
 func TestComponentsTakeRedisFromTheEnvironment(t *testing.T) {
-	styleIndependent(t)
 	files, err := filepath.Glob(filepath.Join("..", "components", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)

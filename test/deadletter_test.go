@@ -65,7 +65,6 @@ func (s *system) logged(t *testing.T, a *app, message, eventID string) int {
 // the log says so; nothing is done for it; a copy with the same id is kept
 // and logged once; and a trip ordered right after it completes.
 func TestPoisonEventGoesToDeadLetters(t *testing.T) {
-	choreographyOnly(t, "events, and so no dead letters")
 	s := startSystem(t)
 	poisonID, poisonTrip := newID("poison"), newUUID()
 	poison := cloudEvent(t, poisonID, "trip-created", map[string]any{

@@ -54,7 +54,6 @@ func scrapeURL(t *testing.T, what, url string) series {
 // assignments, notifications by kind, every delivery by topic and
 // outcome, and dead letters.
 func TestMetricsCountWhatHappened(t *testing.T) {
-	choreographyOnly(t, "event handlers to count, nor dead letters")
 	s := startSystem(t)
 	before := map[string]series{}
 	for _, name := range services {

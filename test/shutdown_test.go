@@ -69,7 +69,6 @@ func brief(answer string) string {
 // "outcome unknown" (its publish may still happen), an event is not
 // acknowledged (no SUCCESS or DROP), so daprd delivers it again.
 func TestGracefulShutdownWithin5s(t *testing.T) {
-	choreographyOnly(t, "publish or event delivery to cut off at shutdown (the coordinators' own tests stop them mid-request)")
 	s := startSystem(t)
 	riderInFlight := newID("rider")
 	event := string(cloudEvent(t, newID("inflight"), "trip-created", map[string]any{

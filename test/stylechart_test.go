@@ -22,7 +22,6 @@ const stylesDir = "../docs/bench/styles"
 // table differs, so that the figures in the README are the ones the kept
 // reports give; STYLE_CHART_WRITE=1 writes both.
 func TestStyleChartIsDrawnFromTheReports(t *testing.T) {
-	styleIndependent(t)
 	reports := map[string]benchReport{}
 	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
 		raw, err := os.ReadFile(filepath.Join(stylesDir, style+".json"))

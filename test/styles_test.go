@@ -22,7 +22,6 @@ import (
 // rider's notifications), and so is the outcome: Jarda comes, the rider
 // hears both steps in order, and Jarda is on the trip.
 func TestEveryStyleOrdersATrip(t *testing.T) {
-	styleIndependent(t)
 	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
 		t.Run(style, func(t *testing.T) {
 			s := startSystem(t, withStyle(style))
@@ -131,7 +130,6 @@ func (s *system) awaitRiderOutcomes(t *testing.T, orders []order) figures {
 // its restart knows no trip (GET /trips/{id} answers 404). The test
 // asserts all three, so the README's table cannot go stale.
 func TestCoordinatorKilledWithTripsInFlight(t *testing.T) {
-	styleIndependent(t)
 	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
 		t.Run(style, func(t *testing.T) {
 			s := startSystem(t, withStyle(style), shortRides, withEnv("driver", "DRIVER_POOL_SIZE=500"),
@@ -243,7 +241,6 @@ func (s *system) startControlPlane() error {
 // after a lost answer), in every style: one trip, the second answer a
 // replay of the first, one driver taken, the rider told each thing once.
 func TestEveryStyleTakesARetriedOrderOnce(t *testing.T) {
-	styleIndependent(t)
 	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
 		t.Run(style, func(t *testing.T) {
 			s := startSystem(t, withStyle(style))
@@ -290,7 +287,6 @@ func TestEveryStyleTakesARetriedOrderOnce(t *testing.T) {
 // apart: every trip ordered during the outage is lost, the rider told only
 // that the order arrived. The test asserts all three.
 func TestDriverDown30sWhileTripsAreOrdered(t *testing.T) {
-	styleIndependent(t)
 	const outage, trips = 30 * time.Second, 20
 	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
 		t.Run(style, func(t *testing.T) {
@@ -344,7 +340,6 @@ func TestDriverDown30sWhileTripsAreOrdered(t *testing.T) {
 // second replica knows none of them (its trips live in the first one's
 // memory). The test asserts all three.
 func TestTwoCoordinatorReplicas(t *testing.T) {
-	styleIndependent(t)
 	const trips = 20
 	for _, style := range []string{styleChoreography, styleOrchestration, styleWorkflow} {
 		t.Run(style, func(t *testing.T) {

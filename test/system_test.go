@@ -147,6 +147,11 @@ func prepare() error {
 	switch style := os.Getenv("E2E_STYLE"); style {
 	case "", styleChoreography:
 	case styleOrchestration, styleWorkflow:
+		// Not every test holds in another style: the Makefile's
+		// STYLE_SUITE_<style> names those that do, and why the rest do not.
+		if run := flag.Lookup("test.run"); run == nil || run.Value.String() == "" {
+			return fmt.Errorf("E2E_STYLE=%s runs only the tests that hold in that style; run them with `make e2e STYLE=%s`, which selects them (-run)", style, style)
+		}
 		defaultStyle = style
 	default:
 		return fmt.Errorf("E2E_STYLE=%s: the styles are %s (the default), %s and %s", style, styleChoreography, styleOrchestration, styleWorkflow)
@@ -1186,49 +1191,9 @@ const (
 
 // defaultStyle is the style of every system not started withStyle: the
 // choreography, or E2E_STYLE's (make e2e STYLE=orchestration), which runs
-// the same scenarios against another style.
+// the scenarios that hold in another style (the Makefile's STYLE_SUITE_*)
+// against it.
 var defaultStyle = styleChoreography
-
-// choreographyOnly skips a test when the suite runs against another style
-// (make e2e STYLE=...): its subject, what says, is the choreography's own
-// machinery (events on the broker, their subscriptions, redeliveries and
-// dead letters), which the other styles do not have.
-func choreographyOnly(t *testing.T, what string) {
-	t.Helper()
-	if defaultStyle != styleChoreography {
-		t.Skipf("the %s style has no %s, the subject of this test", defaultStyle, what)
-	}
-}
-
-// styleIndependent skips a test when the suite runs against another style
-// (make e2e STYLE=...): it reads files, or starts systems of every style
-// itself, so the default run has run it already.
-func styleIndependent(t *testing.T) {
-	t.Helper()
-	if defaultStyle != styleChoreography {
-		t.Skipf("independent of E2E_STYLE (%s): make e2e runs it", defaultStyle)
-	}
-}
-
-// lostByDesignIn skips a test in style, which loses what the test asserts
-// is kept, by design; assertedBy names the style scenario that asserts the
-// loss (README, "Three styles").
-func lostByDesignIn(t *testing.T, style, why, assertedBy string) {
-	t.Helper()
-	if defaultStyle == style {
-		t.Skipf("the %s style loses trips here by design (%s); %s asserts it", style, why, assertedBy)
-	}
-}
-
-// knownLossIn skips a test in style, where it was measured to lose trips
-// by a limit of Dapr that this project cannot fix (README, "Known
-// limits"): what says what was measured.
-func knownLossIn(t *testing.T, style, what string) {
-	t.Helper()
-	if defaultStyle == style {
-		t.Skipf("the %s style loses trips here, a known limit (README, \"Known limits\"): %s", style, what)
-	}
-}
 
 // coordinators are the programs that play the trip service's part in the
 // other styles; buildServices builds them.

@@ -195,7 +195,6 @@ func (s *system) awaitTripTrace(t *testing.T, tripID string, want ...string) (ja
 // service's spans tagged with the trip's id. make trace prints it, and
 // every log line about the trip carries the trace's id.
 func TestOneTripIsOneTrace(t *testing.T) {
-	choreographyOnly(t, "events to carry the trace (its trace is one too, a span per step: README, \"Three styles\")")
 	s := startSystem(t, withTracing())
 	riderID := newID("rider")
 	trip := accepted(t, s.orderTrip(t, orderBody(riderID, jardasCorner)))
@@ -293,7 +292,6 @@ func TestOneTripIsOneTrace(t *testing.T) {
 // trip is ordered, daprd delivers trip-created again and again until it is
 // back; the handling that succeeds is still in the order's trace.
 func TestTraceContinuesAcrossRedelivery(t *testing.T) {
-	choreographyOnly(t, "redelivered events")
 	s := startSystem(t, withTracing())
 	driver := s.app("driver")
 	s.stopService(t, driver, syscall.SIGTERM)
