@@ -117,7 +117,7 @@ validate-deploy: ## Check the deployment files offline: Dockerfiles (BuildKit's 
 	@scripts/validate-terraform.sh
 
 lint: ## gofmt, go vet and staticcheck in every module; each service's embedded schemas are contracts/schemas
-	@for s in $(SERVICES); do \
+	@for s in $(SERVICES) $(COORDINATORS); do \
 		diff -r contracts/schemas services/$$s/internal/dapr/schemas >/dev/null || { \
 			echo "services/$$s/internal/dapr/schemas differs from contracts/schemas; run make schemas:"; \
 			diff -r contracts/schemas services/$$s/internal/dapr/schemas; exit 1; }; \
@@ -134,7 +134,7 @@ lint: ## gofmt, go vet and staticcheck in every module; each service's embedded 
 	done
 
 schemas: ## Copy contracts/schemas into each service's embedded copy (internal/dapr/schemas), after a contract changes
-	@for s in $(SERVICES); do \
+	@for s in $(SERVICES) $(COORDINATORS); do \
 		rm -rf services/$$s/internal/dapr/schemas && mkdir -p services/$$s/internal/dapr/schemas && \
 		cp contracts/schemas/*.json services/$$s/internal/dapr/schemas/ && echo "copied to services/$$s/internal/dapr/schemas"; \
 	done

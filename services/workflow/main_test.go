@@ -5,10 +5,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/ride-choreography/services/workflow/internal/dapr/daprtest"
+	"github.com/ride-choreography/services/workflow/internal/testkit"
 )
 
 // hangGuard ends a wait that would otherwise last forever. It bounds
@@ -39,10 +41,11 @@ func TestShutdownIsNotHeldUpByASilentConnection(t *testing.T) {
 	port := freePort(t)
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan error, 1)
+	logs := &testkit.Buffer{}
 	go func() {
 		done <- run(ctx, env(map[string]string{
 			"APP_PORT": port, "DAPR_HOST": sidecar.Hostname(), "DAPR_HTTP_PORT": sidecar.Port(), "DAPR_GRPC_PORT": freePort(t),
-		}), io.Discard, io.Discard)
+		}), logs, io.Discard)
 	}()
 	base := "http://127.0.0.1:" + port
 	waitUntil(t, "readiness", func() bool { return answers(base+"/readyz", http.StatusOK) })
@@ -61,6 +64,14 @@ func TestShutdownIsNotHeldUpByASilentConnection(t *testing.T) {
 		}
 		if took := time.Since(start); took > 5*time.Second {
 			t.Errorf("run took %v to stop, more than the 5 s Container Apps gives", took)
+		}
+		// Every line it wrote is JSON (All fails on one that is not), and
+		// says what happened, in order.
+		msgs := logs.Messages(t)
+		for _, want := range []string{"listening", "ready", "shutting down"} {
+			if !slices.Contains(msgs, want) {
+				t.Errorf("log messages %q lack %q", msgs, want)
+			}
 		}
 	case <-time.After(hangGuard):
 		t.Fatal("run did not return")

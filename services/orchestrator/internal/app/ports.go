@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/ride-choreography/services/orchestrator/internal/trip"
+	"github.com/ride-choreography/services/orchestrator/internal/orchestrator"
 )
 
 // Steps are the other services' steps, called in turn for each order
@@ -12,13 +12,13 @@ import (
 // wrapping ErrRetryable when a later call may succeed.
 type Steps interface {
 	// TripReceived tells the rider that the order arrived.
-	TripReceived(ctx context.Context, t trip.Trip) error
+	TripReceived(ctx context.Context, t orchestrator.Trip) error
 	// AssignDriver has the driver service settle who drives the trip.
-	AssignDriver(ctx context.Context, t trip.Trip) (Outcome, error)
+	AssignDriver(ctx context.Context, t orchestrator.Trip) (Outcome, error)
 	// DriverAssigned tells the rider who comes, and when.
-	DriverAssigned(ctx context.Context, t trip.Trip, o Outcome) error
+	DriverAssigned(ctx context.Context, t orchestrator.Trip, o Outcome) error
 	// NoDriver tells the rider that no driver was found.
-	NoDriver(ctx context.Context, t trip.Trip, o Outcome) error
+	NoDriver(ctx context.Context, t orchestrator.Trip, o Outcome) error
 }
 
 // Outcome is what the driver service settled for a trip: a driver, or
@@ -26,7 +26,7 @@ type Steps interface {
 // choreography would have published), passed on to the notification step
 // as it is.
 type Outcome struct {
-	Driver     *trip.Driver
+	Driver     *orchestrator.Driver
 	ETASeconds int
 	DecidedAt  time.Time
 	Reason     string

@@ -22,8 +22,8 @@ import (
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/ride-choreography/services/orchestrator/internal/orchestrator"
 	"github.com/ride-choreography/services/orchestrator/internal/tracing"
-	"github.com/ride-choreography/services/orchestrator/internal/trip"
 )
 
 // Sentinel errors of the use cases.
@@ -56,13 +56,13 @@ type Service struct {
 	newID   func() string
 
 	mu    sync.Mutex
-	trips map[string]trip.Trip
+	trips map[string]orchestrator.Trip
 }
 
 // NewService returns a Service. now and newID are injected so tests are
 // deterministic; production passes time.Now and uuid.NewString.
 func NewService(steps Steps, metrics Metrics, retry Retry, log zerolog.Logger, now func() time.Time, newID func() string) *Service {
-	return &Service{steps: steps, metrics: metrics, retry: retry, log: log, now: now, newID: newID, trips: map[string]trip.Trip{}}
+	return &Service{steps: steps, metrics: metrics, retry: retry, log: log, now: now, newID: newID, trips: map[string]orchestrator.Trip{}}
 }
 
 // Order accepts an order, keeps its trip in memory and starts its flow in
@@ -71,17 +71,17 @@ func NewService(steps Steps, metrics Metrics, retry Retry, log zerolog.Logger, n
 // retried order finds the trip it created (replayed is true), as long as
 // this process still remembers it; the same key with a different order is
 // ErrIdempotencyKeyReused.
-func (s *Service) Order(ctx context.Context, o trip.Order, idempotencyKey string) (t trip.Trip, replayed bool, err error) {
+func (s *Service) Order(ctx context.Context, o orchestrator.Order, idempotencyKey string) (t orchestrator.Trip, replayed bool, err error) {
 	if err := o.Validate(); err != nil {
-		return trip.Trip{}, false, err
+		return orchestrator.Trip{}, false, err
 	}
 	id := s.newID()
 	if idempotencyKey != "" {
 		id = uuid.NewSHA1(idempotencyNamespace, []byte(o.RiderID+"\x00"+idempotencyKey)).String()
 	}
-	t, err = trip.New(id, o, s.now().UTC())
+	t, err = orchestrator.New(id, o, s.now().UTC())
 	if err != nil {
-		return trip.Trip{}, false, err
+		return orchestrator.Trip{}, false, err
 	}
 	s.mu.Lock()
 	existing, known := s.trips[id]
@@ -93,7 +93,7 @@ func (s *Service) Order(ctx context.Context, o trip.Order, idempotencyKey string
 	case known && existing.Order() == o:
 		return existing, true, nil
 	case known:
-		return trip.Trip{}, false, fmt.Errorf("trip %s: %w", id, ErrIdempotencyKeyReused)
+		return orchestrator.Trip{}, false, fmt.Errorf("trip %s: %w", id, ErrIdempotencyKeyReused)
 	}
 	s.metrics.TripOrdered()
 	// The flow outlives the request, in the request's trace.
@@ -103,12 +103,12 @@ func (s *Service) Order(ctx context.Context, o trip.Order, idempotencyKey string
 }
 
 // Trip returns the trip with the id, or trip.ErrNotFound.
-func (s *Service) Trip(_ context.Context, id string) (trip.Trip, error) {
+func (s *Service) Trip(_ context.Context, id string) (orchestrator.Trip, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.trips[id]
 	if !ok {
-		return trip.Trip{}, fmt.Errorf("get trip %s: %w", id, trip.ErrNotFound)
+		return orchestrator.Trip{}, fmt.Errorf("get trip %s: %w", id, orchestrator.ErrNotFound)
 	}
 	return t, nil
 }
@@ -116,7 +116,7 @@ func (s *Service) Trip(_ context.Context, id string) (trip.Trip, error) {
 // flow runs one order to its end: tell the rider it arrived, have a driver
 // assigned, record the outcome, tell the rider. A step that still fails
 // after the retries ends the flow there (TripAbandoned).
-func (s *Service) flow(ctx context.Context, t trip.Trip) {
+func (s *Service) flow(ctx context.Context, t orchestrator.Trip) {
 	ctx, span := tracing.Start(ctx, "trip flow", trace.SpanKindInternal, tracing.TripID.String(t.ID))
 	defer span.End()
 	log := s.log.With().Str("tripId", t.ID).Str("traceId", tracing.TraceID(ctx)).Logger()
@@ -140,7 +140,7 @@ func (s *Service) flow(ctx context.Context, t trip.Trip) {
 
 // record applies the driver service's outcome to the trip in memory, and
 // returns it with the step that tells the rider, and its name.
-func (s *Service) record(t trip.Trip, o Outcome) (trip.Trip, func(context.Context, trip.Trip, Outcome) error, string) {
+func (s *Service) record(t orchestrator.Trip, o Outcome) (orchestrator.Trip, func(context.Context, orchestrator.Trip, Outcome) error, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t = s.trips[t.ID]

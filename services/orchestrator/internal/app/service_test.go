@@ -12,13 +12,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/orchestrator/internal/app"
-	"github.com/ride-choreography/services/orchestrator/internal/trip"
+	"github.com/ride-choreography/services/orchestrator/internal/orchestrator"
 )
 
 var (
 	now    = time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	jarda  = trip.Driver{ID: "jarda", Name: "Jarda", Car: trip.Car{Make: "Toyota", Model: "Corolla", Color: "blue", Plate: "1AB 2345"}}
-	order  = trip.Order{RiderID: "rider-42", Pickup: trip.Point{Lat: 50.0755, Lon: 14.4378}, Dropoff: trip.Point{Lat: 50.1, Lon: 14.26}}
+	jarda  = orchestrator.Driver{ID: "jarda", Name: "Jarda", Car: orchestrator.Car{Make: "Toyota", Model: "Corolla", Color: "blue", Plate: "1AB 2345"}}
+	order  = orchestrator.Order{RiderID: "rider-42", Pickup: orchestrator.Point{Lat: 50.0755, Lon: 14.4378}, Dropoff: orchestrator.Point{Lat: 50.1, Lon: 14.26}}
 	noWait = app.Retry{Attempts: 3, Pause: time.Millisecond}
 )
 
@@ -47,18 +47,20 @@ func (f *fakeSteps) step(name string) error {
 	return nil
 }
 
-func (f *fakeSteps) TripReceived(context.Context, trip.Trip) error { return f.step("trip-received") }
+func (f *fakeSteps) TripReceived(context.Context, orchestrator.Trip) error {
+	return f.step("trip-received")
+}
 
-func (f *fakeSteps) AssignDriver(context.Context, trip.Trip) (app.Outcome, error) {
+func (f *fakeSteps) AssignDriver(context.Context, orchestrator.Trip) (app.Outcome, error) {
 	return f.outcome, f.step("assign-driver")
 }
 
-func (f *fakeSteps) DriverAssigned(context.Context, trip.Trip, app.Outcome) error {
+func (f *fakeSteps) DriverAssigned(context.Context, orchestrator.Trip, app.Outcome) error {
 	defer close(f.done)
 	return f.step("driver-assigned")
 }
 
-func (f *fakeSteps) NoDriver(context.Context, trip.Trip, app.Outcome) error {
+func (f *fakeSteps) NoDriver(context.Context, orchestrator.Trip, app.Outcome) error {
 	defer close(f.done)
 	return f.step("no-driver")
 }
@@ -103,7 +105,7 @@ func assigned() app.Outcome {
 }
 
 // waitForTrip waits until the trip's status is want.
-func waitForTrip(t *testing.T, s *app.Service, id string, want trip.Status) trip.Trip {
+func waitForTrip(t *testing.T, s *app.Service, id string, want orchestrator.Status) orchestrator.Trip {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -123,10 +125,10 @@ func TestOrderRunsTheStepsInTurn(t *testing.T) {
 	s := newService(steps, m)
 
 	placed, replayed, err := s.Order(t.Context(), order, "")
-	if err != nil || replayed || placed.Status != trip.StatusRequested {
+	if err != nil || replayed || placed.Status != orchestrator.StatusRequested {
 		t.Fatalf("Order() = %+v, %v, %v; want a requested trip", placed, replayed, err)
 	}
-	got := waitForTrip(t, s, placed.ID, trip.StatusDriverAssigned)
+	got := waitForTrip(t, s, placed.ID, orchestrator.StatusDriverAssigned)
 	if got.Driver == nil || *got.Driver != jarda || got.ETASeconds != 60 {
 		t.Errorf("trip %+v, want Jarda in 60 s", got)
 	}
@@ -143,7 +145,7 @@ func TestNoDriverIsToldAsSuch(t *testing.T) {
 	steps := newFakeSteps(app.Outcome{Reason: "no driver became free within 60s", DecidedAt: now.Add(time.Minute)})
 	s := newService(steps, &fakeMetrics{})
 	placed, _, _ := s.Order(t.Context(), order, "")
-	waitForTrip(t, s, placed.ID, trip.StatusNoDriver)
+	waitForTrip(t, s, placed.ID, orchestrator.StatusNoDriver)
 	<-steps.done
 	if got := steps.called(); got[len(got)-1] != "no-driver" {
 		t.Errorf("steps %v, want the rider told no driver came", got)
@@ -155,7 +157,7 @@ func TestAStepIsRetriedThenSucceeds(t *testing.T) {
 	steps.fail["assign-driver"] = []error{fmt.Errorf("driver down: %w", app.ErrRetryable), fmt.Errorf("still down: %w", app.ErrRetryable)}
 	s := newService(steps, &fakeMetrics{})
 	placed, _, _ := s.Order(t.Context(), order, "")
-	waitForTrip(t, s, placed.ID, trip.StatusDriverAssigned)
+	waitForTrip(t, s, placed.ID, orchestrator.StatusDriverAssigned)
 	<-steps.done
 	want := []string{"trip-received", "assign-driver", "assign-driver", "assign-driver", "driver-assigned"}
 	if diff := cmp.Diff(want, steps.called()); diff != "" {
@@ -179,7 +181,7 @@ func TestAStepThatKeepsFailingAbandonsTheTrip(t *testing.T) {
 	if diff := cmp.Diff([]string{"ordered", "abandoned at assign-driver"}, m.all()); diff != "" {
 		t.Errorf("counted (-want +got):\n%s", diff)
 	}
-	if got, _ := s.Trip(t.Context(), placed.ID); got.Status != trip.StatusRequested {
+	if got, _ := s.Trip(t.Context(), placed.ID); got.Status != orchestrator.StatusRequested {
 		t.Errorf("abandoned trip is %s, want requested", got.Status)
 	}
 	if diff := cmp.Diff([]string{"trip-received", "assign-driver", "assign-driver", "assign-driver"}, steps.called()); diff != "" {
@@ -213,7 +215,7 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Errorf("replayed Order() = %+v, %v, %v; want the first trip, replayed", again, replayed, err)
 	}
 	other := order
-	other.Dropoff = trip.Point{Lat: 50.2, Lon: 14.3}
+	other.Dropoff = orchestrator.Point{Lat: 50.2, Lon: 14.3}
 	if _, _, err := s.Order(t.Context(), other, "key-1"); !errors.Is(err, app.ErrIdempotencyKeyReused) {
 		t.Errorf("Order() with the key and another order = %v, want ErrIdempotencyKeyReused", err)
 	}
@@ -225,7 +227,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 func TestUnknownTrip(t *testing.T) {
 	s := newService(newFakeSteps(assigned()), &fakeMetrics{})
-	if _, err := s.Trip(t.Context(), "nope"); !errors.Is(err, trip.ErrNotFound) {
+	if _, err := s.Trip(t.Context(), "nope"); !errors.Is(err, orchestrator.ErrNotFound) {
 		t.Errorf("Trip() = %v, want trip.ErrNotFound", err)
 	}
 }
@@ -233,7 +235,7 @@ func TestUnknownTrip(t *testing.T) {
 func TestInvalidOrderStartsNothing(t *testing.T) {
 	steps, m := newFakeSteps(assigned()), &fakeMetrics{}
 	s := newService(steps, m)
-	if _, _, err := s.Order(t.Context(), trip.Order{RiderID: ""}, ""); !errors.Is(err, trip.ErrInvalidOrder) {
+	if _, _, err := s.Order(t.Context(), orchestrator.Order{RiderID: ""}, ""); !errors.Is(err, orchestrator.ErrInvalidOrder) {
 		t.Errorf("Order() = %v, want trip.ErrInvalidOrder", err)
 	}
 	time.Sleep(10 * time.Millisecond)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ride-choreography/services/orchestrator/internal/app"
-	"github.com/ride-choreography/services/orchestrator/internal/trip"
+	"github.com/ride-choreography/services/orchestrator/internal/orchestrator"
 )
 
 // Steps invokes the driver and notification services' steps (their
@@ -44,12 +44,12 @@ type point struct {
 	Lon float64 `json:"lon"`
 }
 
-func newTripCreated(t trip.Trip) tripCreated {
+func newTripCreated(t orchestrator.Trip) tripCreated {
 	return tripCreated{TripID: t.ID, RiderID: t.RiderID, Pickup: point(t.Pickup), Dropoff: point(t.Dropoff), RequestedAt: t.RequestedAt}
 }
 
 // TripReceived invokes notification's trip-received step.
-func (s *Steps) TripReceived(ctx context.Context, t trip.Trip) error {
+func (s *Steps) TripReceived(ctx context.Context, t orchestrator.Trip) error {
 	body, err := json.Marshal(newTripCreated(t))
 	if err != nil {
 		return fmt.Errorf("encode trip %s: %w", t.ID, err)
@@ -89,7 +89,7 @@ type driverNotFound struct {
 
 // AssignDriver invokes the driver's assign-driver step and reads its
 // outcome.
-func (s *Steps) AssignDriver(ctx context.Context, t trip.Trip) (app.Outcome, error) {
+func (s *Steps) AssignDriver(ctx context.Context, t orchestrator.Trip) (app.Outcome, error) {
 	body, err := json.Marshal(newTripCreated(t))
 	if err != nil {
 		return app.Outcome{}, fmt.Errorf("encode trip %s: %w", t.ID, err)
@@ -102,15 +102,22 @@ func (s *Steps) AssignDriver(ctx context.Context, t trip.Trip) (app.Outcome, err
 	if err := json.Unmarshal(raw, &answer); err != nil {
 		return app.Outcome{}, fmt.Errorf("assign-driver answered %.200q: %w", raw, err)
 	}
+	// The answer's event is read as a consumer of its topic reads it:
+	// only once its schema accepts it.
+	if _, known := eventSchemas[answer.Topic]; known {
+		if err := validate(answer.Topic, answer.Event); err != nil {
+			return app.Outcome{}, fmt.Errorf("assign-driver answered: %w", err)
+		}
+	}
 	switch answer.Topic {
-	case "driver-assigned":
+	case topicDriverAssigned:
 		var e driverAssigned
 		if err := json.Unmarshal(answer.Event, &e); err != nil {
 			return app.Outcome{}, fmt.Errorf("assign-driver answered %.200q: %w", raw, err)
 		}
-		d := trip.Driver{ID: e.Driver.ID, Name: e.Driver.Name, Car: trip.Car(e.Driver.Car)}
+		d := orchestrator.Driver{ID: e.Driver.ID, Name: e.Driver.Name, Car: orchestrator.Car(e.Driver.Car)}
 		return app.Outcome{Driver: &d, ETASeconds: e.ETASeconds, DecidedAt: e.AssignedAt, Event: answer.Event}, nil
-	case "driver-not-found":
+	case topicDriverNotFound:
 		var e driverNotFound
 		if err := json.Unmarshal(answer.Event, &e); err != nil {
 			return app.Outcome{}, fmt.Errorf("assign-driver answered %.200q: %w", raw, err)
@@ -122,13 +129,13 @@ func (s *Steps) AssignDriver(ctx context.Context, t trip.Trip) (app.Outcome, err
 
 // DriverAssigned invokes notification's driver-assigned step with the
 // driver's answer.
-func (s *Steps) DriverAssigned(ctx context.Context, _ trip.Trip, o app.Outcome) error {
+func (s *Steps) DriverAssigned(ctx context.Context, _ orchestrator.Trip, o app.Outcome) error {
 	_, err := s.invoke(ctx, s.notificationApp, "steps/driver-assigned", o.Event)
 	return err
 }
 
 // NoDriver invokes notification's no-driver step with the driver's answer.
-func (s *Steps) NoDriver(ctx context.Context, _ trip.Trip, o app.Outcome) error {
+func (s *Steps) NoDriver(ctx context.Context, _ orchestrator.Trip, o app.Outcome) error {
 	_, err := s.invoke(ctx, s.notificationApp, "steps/no-driver", o.Event)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,13 +15,13 @@ import (
 	"github.com/ride-choreography/services/orchestrator/internal/contracttest"
 	"github.com/ride-choreography/services/orchestrator/internal/dapr"
 	"github.com/ride-choreography/services/orchestrator/internal/dapr/daprtest"
-	"github.com/ride-choreography/services/orchestrator/internal/trip"
+	"github.com/ride-choreography/services/orchestrator/internal/orchestrator"
 )
 
-var requested = trip.Trip{
+var requested = orchestrator.Trip{
 	ID: "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", RiderID: "rider-42",
-	Pickup: trip.Point{Lat: 50.08, Lon: 14.42}, Dropoff: trip.Point{Lat: 50.1, Lon: 14.26},
-	Status: trip.StatusRequested, RequestedAt: time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC),
+	Pickup: orchestrator.Point{Lat: 50.08, Lon: 14.42}, Dropoff: orchestrator.Point{Lat: 50.1, Lon: 14.26},
+	Status: orchestrator.StatusRequested, RequestedAt: time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC),
 }
 
 func steps(f *daprtest.Sidecar) *dapr.Steps {
@@ -112,5 +113,18 @@ func TestInvokeTellsRetryableFromFinal(t *testing.T) {
 	unreachable := dapr.NewSteps(dapr.NewSidecar(dapr.SidecarOptions{Host: "127.0.0.1", HTTPPort: 1, StepTimeout: time.Second}), "driver", "notification")
 	if err := unreachable.TripReceived(t.Context(), requested); !errors.Is(err, app.ErrRetryable) {
 		t.Errorf("no sidecar: error %v, want retryable", err)
+	}
+}
+
+// The driver's answer is read only once its topic's schema accepts its
+// event: one that breaks the contract is refused, finally (a retry gets
+// the same answer), and nobody is told a made-up driver.
+func TestAssignDriverRefusesAnAnswerItsSchemaRefuses(t *testing.T) {
+	forged := `{"topic":"driver-assigned","event":{"tripId":"0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10","riderId":"rider-42",` +
+		`"driver":{"id":"mallory","name":"","car":{"make":"Lada","model":"Niva","color":"black","plate":"6MA 6666"}},"etaSeconds":-5,"assignedAt":"yesterday"}}`
+	f := daprtest.Start(t, forged)
+	o, err := steps(f).AssignDriver(t.Context(), requested)
+	if err == nil || !strings.Contains(err.Error(), "invalid event: driver-assigned") || errors.Is(err, app.ErrRetryable) {
+		t.Errorf("AssignDriver() = %+v, %v; want a final error naming the invalid driver-assigned", o, err)
 	}
 }

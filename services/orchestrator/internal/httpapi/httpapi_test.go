@@ -15,7 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/orchestrator/internal/app"
-	"github.com/ride-choreography/services/orchestrator/internal/trip"
+	"github.com/ride-choreography/services/orchestrator/internal/orchestrator"
 )
 
 const tripID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10"
@@ -24,33 +24,33 @@ var requestedAt = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
 
 // fakeTrips records the orders it receives.
 type fakeTrips struct {
-	orders   []trip.Order
+	orders   []orchestrator.Order
 	keys     []string
 	orderErr error
-	trips    map[string]trip.Trip
+	trips    map[string]orchestrator.Trip
 	getErr   error
 }
 
-func (f *fakeTrips) Order(_ context.Context, o trip.Order, key string) (trip.Trip, bool, error) {
+func (f *fakeTrips) Order(_ context.Context, o orchestrator.Order, key string) (orchestrator.Trip, bool, error) {
 	if f.orderErr != nil {
-		return trip.Trip{}, false, f.orderErr
+		return orchestrator.Trip{}, false, f.orderErr
 	}
 	if err := o.Validate(); err != nil {
-		return trip.Trip{}, false, err
+		return orchestrator.Trip{}, false, err
 	}
 	f.orders = append(f.orders, o)
 	f.keys = append(f.keys, key)
-	return trip.Trip{ID: tripID, RiderID: o.RiderID, Pickup: o.Pickup, Dropoff: o.Dropoff,
-		Status: trip.StatusRequested, RequestedAt: requestedAt, UpdatedAt: requestedAt}, key == "replay", nil
+	return orchestrator.Trip{ID: tripID, RiderID: o.RiderID, Pickup: o.Pickup, Dropoff: o.Dropoff,
+		Status: orchestrator.StatusRequested, RequestedAt: requestedAt, UpdatedAt: requestedAt}, key == "replay", nil
 }
 
-func (f *fakeTrips) Trip(_ context.Context, id string) (trip.Trip, error) {
+func (f *fakeTrips) Trip(_ context.Context, id string) (orchestrator.Trip, error) {
 	if f.getErr != nil {
-		return trip.Trip{}, f.getErr
+		return orchestrator.Trip{}, f.getErr
 	}
 	t, ok := f.trips[id]
 	if !ok {
-		return trip.Trip{}, trip.ErrNotFound
+		return orchestrator.Trip{}, orchestrator.ErrNotFound
 	}
 	return t, nil
 }
@@ -107,7 +107,7 @@ func TestCreateTrip(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("body (-want +got):\n%s", diff)
 	}
-	wantOrders := []trip.Order{{RiderID: "rider-42", Pickup: trip.Point{Lat: 50.08, Lon: 14.42}, Dropoff: trip.Point{Lat: 50.1, Lon: 14.26}}}
+	wantOrders := []orchestrator.Order{{RiderID: "rider-42", Pickup: orchestrator.Point{Lat: 50.08, Lon: 14.42}, Dropoff: orchestrator.Point{Lat: 50.1, Lon: 14.26}}}
 	if diff := cmp.Diff(wantOrders, trips.orders); diff != "" {
 		t.Errorf("orders (-want +got):\n%s", diff)
 	}
@@ -224,9 +224,9 @@ func TestProblems(t *testing.T) {
 }
 
 func TestGetTrip(t *testing.T) {
-	jarda := &trip.Driver{ID: "jarda", Name: "Jarda", Car: trip.Car{Make: "Toyota", Model: "Corolla", Color: "blue", Plate: "1AB 2345"}}
-	trips := &fakeTrips{trips: map[string]trip.Trip{tripID: {
-		ID: tripID, RiderID: "rider-42", Status: trip.StatusDriverAssigned, Driver: jarda, ETASeconds: 240,
+	jarda := &orchestrator.Driver{ID: "jarda", Name: "Jarda", Car: orchestrator.Car{Make: "Toyota", Model: "Corolla", Color: "blue", Plate: "1AB 2345"}}
+	trips := &fakeTrips{trips: map[string]orchestrator.Trip{tripID: {
+		ID: tripID, RiderID: "rider-42", Status: orchestrator.StatusDriverAssigned, Driver: jarda, ETASeconds: 240,
 		RequestedAt: requestedAt, UpdatedAt: requestedAt.Add(time.Second),
 	}}}
 	rec := do(newTestServer(trips, nil), http.MethodGet, "/trips/"+tripID, "", "")

@@ -13,14 +13,14 @@ import (
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
+	"github.com/ride-choreography/services/orchestrator/internal/orchestrator"
 	"github.com/ride-choreography/services/orchestrator/internal/tracing"
-	"github.com/ride-choreography/services/orchestrator/internal/trip"
 )
 
 // Trips is what the Trip API needs of the app.
 type Trips interface {
-	Order(ctx context.Context, o trip.Order, idempotencyKey string) (t trip.Trip, replayed bool, err error)
-	Trip(ctx context.Context, id string) (trip.Trip, error)
+	Order(ctx context.Context, o orchestrator.Order, idempotencyKey string) (t orchestrator.Trip, replayed bool, err error)
+	Trip(ctx context.Context, id string) (orchestrator.Trip, error)
 }
 
 // Deps is what the HTTP surface serves.

@@ -8,8 +8,8 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/ride-choreography/services/orchestrator/internal/orchestrator"
 	"github.com/ride-choreography/services/orchestrator/internal/tracing"
-	"github.com/ride-choreography/services/orchestrator/internal/trip"
 )
 
 // maxIdempotencyKeyLength bounds the Idempotency-Key header.
@@ -30,15 +30,15 @@ type pointRequest struct {
 
 // tripResponse is a trip as the Trip API shows it.
 type tripResponse struct {
-	TripID      string          `json:"tripId"`
-	RiderID     string          `json:"riderId"`
-	Status      trip.Status     `json:"status"`
-	Pickup      pointResponse   `json:"pickup"`
-	Dropoff     pointResponse   `json:"dropoff"`
-	RequestedAt time.Time       `json:"requestedAt"`
-	UpdatedAt   time.Time       `json:"updatedAt"`
-	Driver      *driverResponse `json:"driver,omitempty"`
-	ETASeconds  *int            `json:"etaSeconds,omitempty"`
+	TripID      string              `json:"tripId"`
+	RiderID     string              `json:"riderId"`
+	Status      orchestrator.Status `json:"status"`
+	Pickup      pointResponse       `json:"pickup"`
+	Dropoff     pointResponse       `json:"dropoff"`
+	RequestedAt time.Time           `json:"requestedAt"`
+	UpdatedAt   time.Time           `json:"updatedAt"`
+	Driver      *driverResponse     `json:"driver,omitempty"`
+	ETASeconds  *int                `json:"etaSeconds,omitempty"`
 }
 
 type pointResponse struct {
@@ -117,11 +117,11 @@ func handleGetTrip(logger zerolog.Logger, trips Trips) http.Handler {
 }
 
 // order checks that every field is present; the domain checks the values.
-func (req orderRequest) order() (trip.Order, error) {
-	var missing []trip.FieldError
+func (req orderRequest) order() (orchestrator.Order, error) {
+	var missing []orchestrator.FieldError
 	require := func(present bool, field string) {
 		if !present {
-			missing = append(missing, trip.FieldError{Field: field, Reason: "is required"})
+			missing = append(missing, orchestrator.FieldError{Field: field, Reason: "is required"})
 		}
 	}
 	require(req.RiderID != nil, "riderId")
@@ -136,12 +136,12 @@ func (req orderRequest) order() (trip.Order, error) {
 		require(req.Dropoff.Lon != nil, "dropoff.lon")
 	}
 	if len(missing) > 0 {
-		return trip.Order{}, &trip.InvalidOrderError{Fields: missing}
+		return orchestrator.Order{}, &orchestrator.InvalidOrderError{Fields: missing}
 	}
-	o := trip.Order{
+	o := orchestrator.Order{
 		RiderID: *req.RiderID,
-		Pickup:  trip.Point{Lat: *req.Pickup.Lat, Lon: *req.Pickup.Lon},
-		Dropoff: trip.Point{Lat: *req.Dropoff.Lat, Lon: *req.Dropoff.Lon},
+		Pickup:  orchestrator.Point{Lat: *req.Pickup.Lat, Lon: *req.Pickup.Lon},
+		Dropoff: orchestrator.Point{Lat: *req.Dropoff.Lat, Lon: *req.Dropoff.Lon},
 	}
 	return o, o.Validate()
 }
@@ -167,7 +167,7 @@ func idempotencyKey(r *http.Request) (string, error) {
 	return key, nil
 }
 
-func toResponse(t trip.Trip) tripResponse {
+func toResponse(t orchestrator.Trip) tripResponse {
 	resp := tripResponse{
 		TripID:      t.ID,
 		RiderID:     t.RiderID,
@@ -177,7 +177,7 @@ func toResponse(t trip.Trip) tripResponse {
 		RequestedAt: t.RequestedAt,
 		UpdatedAt:   t.UpdatedAt,
 	}
-	if t.Status == trip.StatusDriverAssigned && t.Driver != nil {
+	if t.Status == orchestrator.StatusDriverAssigned && t.Driver != nil {
 		eta := t.ETASeconds
 		resp.ETASeconds = &eta
 		resp.Driver = &driverResponse{ID: t.Driver.ID, Name: t.Driver.Name, Car: carResponse(t.Driver.Car)}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/ride-choreography/services/workflow/internal/trip"
+	"github.com/ride-choreography/services/workflow/internal/workflow"
 )
 
 // ErrExists means a trip with the id has a workflow already.
@@ -15,10 +15,10 @@ var ErrExists = errors.New("the trip has a workflow already")
 type Engine interface {
 	// Start starts the trip's workflow, whose instance id is the trip's
 	// id, with the trip as its input; ErrExists when it has one.
-	Start(ctx context.Context, t trip.Trip) error
+	Start(ctx context.Context, t workflow.Trip) error
 	// Trip returns the trip as its workflow last recorded it, or
 	// trip.ErrNotFound when no workflow has the id.
-	Trip(ctx context.Context, id string) (trip.Trip, error)
+	Trip(ctx context.Context, id string) (workflow.Trip, error)
 }
 
 // Metrics counts what the coordinator did (internal/metrics).

@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/ride-choreography/services/workflow/internal/trip"
+	"github.com/ride-choreography/services/workflow/internal/workflow"
 )
 
 // ErrIdempotencyKeyReused means an Idempotency-Key already placed a
@@ -44,52 +44,52 @@ func NewService(engine Engine, metrics Metrics, now func() time.Time, newID func
 // instance id) is derived from the rider and the key, so a retried order
 // finds the trip it created (replayed is true); the same key with a
 // different order is ErrIdempotencyKeyReused.
-func (s *Service) Order(ctx context.Context, o trip.Order, idempotencyKey string) (t trip.Trip, replayed bool, err error) {
+func (s *Service) Order(ctx context.Context, o workflow.Order, idempotencyKey string) (t workflow.Trip, replayed bool, err error) {
 	if err := o.Validate(); err != nil {
-		return trip.Trip{}, false, err
+		return workflow.Trip{}, false, err
 	}
 	id := s.newID()
 	if idempotencyKey != "" {
 		id = uuid.NewSHA1(idempotencyNamespace, []byte(o.RiderID+"\x00"+idempotencyKey)).String()
 		if existing, err := s.engine.Trip(ctx, id); err == nil {
 			return replay(existing, o)
-		} else if !errors.Is(err, trip.ErrNotFound) {
-			return trip.Trip{}, false, fmt.Errorf("look up trip %s: %w", id, err)
+		} else if !errors.Is(err, workflow.ErrNotFound) {
+			return workflow.Trip{}, false, fmt.Errorf("look up trip %s: %w", id, err)
 		}
 	}
-	t, err = trip.New(id, o, s.now().UTC())
+	t, err = workflow.New(id, o, s.now().UTC())
 	if err != nil {
-		return trip.Trip{}, false, err
+		return workflow.Trip{}, false, err
 	}
 	err = s.engine.Start(ctx, t)
 	if errors.Is(err, ErrExists) { // the same key, at the same moment
 		existing, getErr := s.engine.Trip(ctx, id)
 		if getErr != nil {
-			return trip.Trip{}, false, fmt.Errorf("look up trip %s: %w", id, getErr)
+			return workflow.Trip{}, false, fmt.Errorf("look up trip %s: %w", id, getErr)
 		}
 		return replay(existing, o)
 	}
 	if err != nil {
-		return trip.Trip{}, false, fmt.Errorf("start the workflow of trip %s: %w", id, err)
+		return workflow.Trip{}, false, fmt.Errorf("start the workflow of trip %s: %w", id, err)
 	}
 	s.metrics.TripOrdered()
 	return t, false, nil
 }
 
 // replay answers an order whose trip exists already.
-func replay(existing trip.Trip, o trip.Order) (trip.Trip, bool, error) {
+func replay(existing workflow.Trip, o workflow.Order) (workflow.Trip, bool, error) {
 	if existing.Order() != o {
-		return trip.Trip{}, false, fmt.Errorf("trip %s: %w", existing.ID, ErrIdempotencyKeyReused)
+		return workflow.Trip{}, false, fmt.Errorf("trip %s: %w", existing.ID, ErrIdempotencyKeyReused)
 	}
 	return existing, true, nil
 }
 
 // Trip returns the trip with the id, as its workflow recorded it, or
 // trip.ErrNotFound.
-func (s *Service) Trip(ctx context.Context, id string) (trip.Trip, error) {
+func (s *Service) Trip(ctx context.Context, id string) (workflow.Trip, error) {
 	t, err := s.engine.Trip(ctx, id)
 	if err != nil {
-		return trip.Trip{}, fmt.Errorf("get trip %s: %w", id, err)
+		return workflow.Trip{}, fmt.Errorf("get trip %s: %w", id, err)
 	}
 	return t, nil
 }

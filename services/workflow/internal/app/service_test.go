@@ -8,18 +8,18 @@ import (
 	"time"
 
 	"github.com/ride-choreography/services/workflow/internal/app"
-	"github.com/ride-choreography/services/workflow/internal/trip"
+	"github.com/ride-choreography/services/workflow/internal/workflow"
 )
 
 var (
 	now   = time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	order = trip.Order{RiderID: "rider-42", Pickup: trip.Point{Lat: 50.0755, Lon: 14.4378}, Dropoff: trip.Point{Lat: 50.1, Lon: 14.26}}
+	order = workflow.Order{RiderID: "rider-42", Pickup: workflow.Point{Lat: 50.0755, Lon: 14.4378}, Dropoff: workflow.Point{Lat: 50.1, Lon: 14.26}}
 )
 
 // fakeEngine keeps the trips whose workflows were started.
 type fakeEngine struct {
 	mu       sync.Mutex
-	trips    map[string]trip.Trip
+	trips    map[string]workflow.Trip
 	startErr error
 	starts   int
 	// unseen trips are not found until a start finds them there: the
@@ -27,7 +27,7 @@ type fakeEngine struct {
 	unseen map[string]bool
 }
 
-func (e *fakeEngine) Start(_ context.Context, t trip.Trip) error {
+func (e *fakeEngine) Start(_ context.Context, t workflow.Trip) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.starts++
@@ -42,12 +42,12 @@ func (e *fakeEngine) Start(_ context.Context, t trip.Trip) error {
 	return nil
 }
 
-func (e *fakeEngine) Trip(_ context.Context, id string) (trip.Trip, error) {
+func (e *fakeEngine) Trip(_ context.Context, id string) (workflow.Trip, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	t, ok := e.trips[id]
 	if !ok || e.unseen[id] {
-		return trip.Trip{}, trip.ErrNotFound
+		return workflow.Trip{}, workflow.ErrNotFound
 	}
 	return t, nil
 }
@@ -62,10 +62,10 @@ func newService(e *fakeEngine, m *countOrders) *app.Service {
 }
 
 func TestOrderStartsTheTripsWorkflow(t *testing.T) {
-	e, m := &fakeEngine{trips: map[string]trip.Trip{}}, &countOrders{}
+	e, m := &fakeEngine{trips: map[string]workflow.Trip{}}, &countOrders{}
 	s := newService(e, m)
 	placed, replayed, err := s.Order(t.Context(), order, "")
-	if err != nil || replayed || placed.Status != trip.StatusRequested || !placed.RequestedAt.Equal(now) {
+	if err != nil || replayed || placed.Status != workflow.StatusRequested || !placed.RequestedAt.Equal(now) {
 		t.Fatalf("Order() = %+v, %v, %v; want a requested trip", placed, replayed, err)
 	}
 	if got, err := s.Trip(t.Context(), placed.ID); err != nil || got.ID != placed.ID {
@@ -77,7 +77,7 @@ func TestOrderStartsTheTripsWorkflow(t *testing.T) {
 }
 
 func TestIdempotencyKeyFindsTheWorkflow(t *testing.T) {
-	e, m := &fakeEngine{trips: map[string]trip.Trip{}}, &countOrders{}
+	e, m := &fakeEngine{trips: map[string]workflow.Trip{}}, &countOrders{}
 	s := newService(e, m)
 	first, _, err := s.Order(t.Context(), order, "key-1")
 	if err != nil {
@@ -88,7 +88,7 @@ func TestIdempotencyKeyFindsTheWorkflow(t *testing.T) {
 		t.Errorf("replay = %+v, %v, %v; want the first trip, replayed", again, replayed, err)
 	}
 	other := order
-	other.Dropoff = trip.Point{Lat: 50.2, Lon: 14.3}
+	other.Dropoff = workflow.Point{Lat: 50.2, Lon: 14.3}
 	if _, _, err := s.Order(t.Context(), other, "key-1"); !errors.Is(err, app.ErrIdempotencyKeyReused) {
 		t.Errorf("another order with the key: %v, want ErrIdempotencyKeyReused", err)
 	}
@@ -100,7 +100,7 @@ func TestIdempotencyKeyFindsTheWorkflow(t *testing.T) {
 // Two orders with one key at the same moment: the second finds no trip,
 // then its start finds the workflow the first started, and it is a replay.
 func TestConcurrentReplayIsAReplay(t *testing.T) {
-	e, m := &fakeEngine{trips: map[string]trip.Trip{}, unseen: map[string]bool{}}, &countOrders{}
+	e, m := &fakeEngine{trips: map[string]workflow.Trip{}, unseen: map[string]bool{}}, &countOrders{}
 	s := newService(e, m)
 	first, _, err := s.Order(t.Context(), order, "key-2")
 	if err != nil {
@@ -116,7 +116,7 @@ func TestConcurrentReplayIsAReplay(t *testing.T) {
 }
 
 func TestAFailedStartIsAnError(t *testing.T) {
-	e := &fakeEngine{trips: map[string]trip.Trip{}, startErr: errors.New("sidecar unavailable")}
+	e := &fakeEngine{trips: map[string]workflow.Trip{}, startErr: errors.New("sidecar unavailable")}
 	m := &countOrders{}
 	s := newService(e, m)
 	if _, _, err := s.Order(t.Context(), order, ""); err == nil {
@@ -128,9 +128,9 @@ func TestAFailedStartIsAnError(t *testing.T) {
 }
 
 func TestInvalidOrderStartsNothing(t *testing.T) {
-	e := &fakeEngine{trips: map[string]trip.Trip{}}
+	e := &fakeEngine{trips: map[string]workflow.Trip{}}
 	s := newService(e, &countOrders{})
-	if _, _, err := s.Order(t.Context(), trip.Order{}, ""); !errors.Is(err, trip.ErrInvalidOrder) {
+	if _, _, err := s.Order(t.Context(), workflow.Order{}, ""); !errors.Is(err, workflow.ErrInvalidOrder) {
 		t.Errorf("Order() = %v, want trip.ErrInvalidOrder", err)
 	}
 	if e.starts != 0 {
@@ -139,8 +139,8 @@ func TestInvalidOrderStartsNothing(t *testing.T) {
 }
 
 func TestUnknownTrip(t *testing.T) {
-	s := newService(&fakeEngine{trips: map[string]trip.Trip{}}, &countOrders{})
-	if _, err := s.Trip(t.Context(), "nope"); !errors.Is(err, trip.ErrNotFound) {
+	s := newService(&fakeEngine{trips: map[string]workflow.Trip{}}, &countOrders{})
+	if _, err := s.Trip(t.Context(), "nope"); !errors.Is(err, workflow.ErrNotFound) {
 		t.Errorf("Trip() = %v, want trip.ErrNotFound", err)
 	}
 }

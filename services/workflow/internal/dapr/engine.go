@@ -9,29 +9,29 @@ import (
 
 	"github.com/dapr/durabletask-go/api"
 	"github.com/dapr/durabletask-go/api/protos"
-	"github.com/dapr/durabletask-go/workflow"
+	durable "github.com/dapr/durabletask-go/workflow"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/ride-choreography/services/workflow/internal/app"
-	"github.com/ride-choreography/services/workflow/internal/trip"
+	"github.com/ride-choreography/services/workflow/internal/workflow"
 )
 
 // Engine runs the trips' RequestTrip workflows on Dapr Workflow, through
 // the sidecar's gRPC API. It implements app.Engine.
 type Engine struct {
-	client *workflow.Client
+	client *durable.Client
 }
 
 // NewEngine returns the engine behind the sidecar conn reaches.
 func NewEngine(conn grpc.ClientConnInterface) *Engine {
-	return &Engine{client: workflow.NewClient(conn)}
+	return &Engine{client: durable.NewClient(conn)}
 }
 
 // Start starts the trip's workflow; its instance id is the trip's id.
-func (e *Engine) Start(ctx context.Context, t trip.Trip) error {
-	_, err := e.client.ScheduleWorkflow(ctx, WorkflowName, workflow.WithInstanceID(t.ID), workflow.WithInput(newTripRecord(t)))
+func (e *Engine) Start(ctx context.Context, t workflow.Trip) error {
+	_, err := e.client.ScheduleWorkflow(ctx, WorkflowName, durable.WithInstanceID(t.ID), durable.WithInput(newTripRecord(t)))
 	switch {
 	case err == nil:
 		return nil
@@ -43,13 +43,13 @@ func (e *Engine) Start(ctx context.Context, t trip.Trip) error {
 
 // Trip returns the trip as its workflow last recorded it: its custom
 // status once a driver service's outcome is in, else its input.
-func (e *Engine) Trip(ctx context.Context, id string) (trip.Trip, error) {
-	md, err := e.client.FetchWorkflowMetadata(ctx, id, workflow.WithFetchPayloads(true))
+func (e *Engine) Trip(ctx context.Context, id string) (workflow.Trip, error) {
+	md, err := e.client.FetchWorkflowMetadata(ctx, id, durable.WithFetchPayloads(true))
 	if errors.Is(err, api.ErrInstanceNotFound) || status.Code(err) == codes.NotFound || (err == nil && (md == nil || md.InstanceId == "")) {
-		return trip.Trip{}, trip.ErrNotFound
+		return workflow.Trip{}, workflow.ErrNotFound
 	}
 	if err != nil {
-		return trip.Trip{}, fmt.Errorf("read the workflow of trip %s: %w", id, err)
+		return workflow.Trip{}, fmt.Errorf("read the workflow of trip %s: %w", id, err)
 	}
 	meta := (*protos.OrchestrationMetadata)(md)
 	raw := meta.GetCustomStatus().GetValue()
@@ -58,7 +58,7 @@ func (e *Engine) Trip(ctx context.Context, id string) (trip.Trip, error) {
 	}
 	var r tripRecord
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
-		return trip.Trip{}, fmt.Errorf("read the workflow of trip %s: %q: %w", id, raw, err)
+		return workflow.Trip{}, fmt.Errorf("read the workflow of trip %s: %q: %w", id, raw, err)
 	}
 	return r.trip(), nil
 }

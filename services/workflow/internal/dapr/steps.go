@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ride-choreography/services/workflow/internal/trip"
+	"github.com/ride-choreography/services/workflow/internal/workflow"
 )
 
 // Steps invokes the driver and notification services' steps (their
@@ -43,12 +43,12 @@ type point struct {
 	Lon float64 `json:"lon"`
 }
 
-func newTripCreated(t trip.Trip) tripCreated {
+func newTripCreated(t workflow.Trip) tripCreated {
 	return tripCreated{TripID: t.ID, RiderID: t.RiderID, Pickup: point(t.Pickup), Dropoff: point(t.Dropoff), RequestedAt: t.RequestedAt}
 }
 
 // TripReceived invokes notification's trip-received step.
-func (s *Steps) TripReceived(ctx context.Context, t trip.Trip) error {
+func (s *Steps) TripReceived(ctx context.Context, t workflow.Trip) error {
 	body, err := json.Marshal(newTripCreated(t))
 	if err != nil {
 		return fmt.Errorf("encode trip %s: %w", t.ID, err)
@@ -90,7 +90,7 @@ type driverNotFound struct {
 // none. Event is its answer's event, passed on to the notification step as
 // it came.
 type outcome struct {
-	Driver     *trip.Driver
+	Driver     *workflow.Driver
 	ETASeconds int
 	DecidedAt  time.Time
 	Event      []byte
@@ -106,7 +106,7 @@ func newOutcomeRecord(o outcome) outcomeRecord {
 
 // AssignDriver invokes the driver's assign-driver step and reads its
 // outcome.
-func (s *Steps) AssignDriver(ctx context.Context, t trip.Trip) (outcome, error) {
+func (s *Steps) AssignDriver(ctx context.Context, t workflow.Trip) (outcome, error) {
 	body, err := json.Marshal(newTripCreated(t))
 	if err != nil {
 		return outcome{}, fmt.Errorf("encode trip %s: %w", t.ID, err)
@@ -119,15 +119,22 @@ func (s *Steps) AssignDriver(ctx context.Context, t trip.Trip) (outcome, error) 
 	if err := json.Unmarshal(raw, &answer); err != nil {
 		return outcome{}, fmt.Errorf("assign-driver answered %.200q: %w", raw, err)
 	}
+	// The answer's event is read as a consumer of its topic reads it:
+	// only once its schema accepts it.
+	if _, known := eventSchemas[answer.Topic]; known {
+		if err := validate(answer.Topic, answer.Event); err != nil {
+			return outcome{}, fmt.Errorf("assign-driver answered: %w", err)
+		}
+	}
 	switch answer.Topic {
-	case "driver-assigned":
+	case topicDriverAssigned:
 		var e driverAssigned
 		if err := json.Unmarshal(answer.Event, &e); err != nil {
 			return outcome{}, fmt.Errorf("assign-driver answered %.200q: %w", raw, err)
 		}
-		d := trip.Driver{ID: e.Driver.ID, Name: e.Driver.Name, Car: trip.Car(e.Driver.Car)}
+		d := workflow.Driver{ID: e.Driver.ID, Name: e.Driver.Name, Car: workflow.Car(e.Driver.Car)}
 		return outcome{Driver: &d, ETASeconds: e.ETASeconds, DecidedAt: e.AssignedAt, Event: answer.Event}, nil
-	case "driver-not-found":
+	case topicDriverNotFound:
 		var e driverNotFound
 		if err := json.Unmarshal(answer.Event, &e); err != nil {
 			return outcome{}, fmt.Errorf("assign-driver answered %.200q: %w", raw, err)

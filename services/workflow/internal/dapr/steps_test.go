@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,18 @@ func TestAStepAnsweredOtherThan2xxFailsTheActivity(t *testing.T) {
 		if err := stepsOf(f).TripReceived(t.Context(), requested); err == nil {
 			t.Errorf("answer %d: no error", status)
 		}
+	}
+}
+
+// The driver's answer is read only once its topic's schema accepts its
+// event: one that breaks the contract fails the activity, and nobody is
+// told a made-up driver.
+func TestAssignDriverRefusesAnAnswerItsSchemaRefuses(t *testing.T) {
+	forged := `{"topic":"driver-assigned","event":{"tripId":"0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10","riderId":"rider-42",` +
+		`"driver":{"id":"mallory","name":"","car":{"make":"Lada","model":"Niva","color":"black","plate":"6MA 6666"}},"etaSeconds":-5,"assignedAt":"yesterday"}}`
+	f := daprtest.Start(t, forged)
+	o, err := stepsOf(f).AssignDriver(t.Context(), requested)
+	if err == nil || !strings.Contains(err.Error(), "invalid event: driver-assigned") {
+		t.Errorf("AssignDriver() = %+v, %v; want an error naming the invalid driver-assigned", o, err)
 	}
 }

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dapr/durabletask-go/workflow"
+	durable "github.com/dapr/durabletask-go/workflow"
 
-	"github.com/ride-choreography/services/workflow/internal/trip"
+	"github.com/ride-choreography/services/workflow/internal/workflow"
 )
 
 // WorkflowName is the workflow that runs one trip to its end.
@@ -27,7 +27,7 @@ const (
 // step that fails is tried again, 1 s later, then twice as long each time
 // up to 30 s, for about 10 minutes in all. Unlike the naive orchestrator's,
 // these retries survive a crash: the engine keeps them.
-var stepRetry = &workflow.RetryPolicy{
+var stepRetry = &durable.RetryPolicy{
 	MaxAttempts:          25,
 	InitialRetryInterval: time.Second,
 	BackoffCoefficient:   2,
@@ -40,13 +40,13 @@ var stepRetry = &workflow.RetryPolicy{
 // it stands now, which GET /trips/{id} answers; its output is the final
 // trip. Dapr Workflow replays it from its history after a crash, so it
 // must stay deterministic: everything it learns comes from activities.
-func RequestTrip(ctx *workflow.WorkflowContext) (any, error) {
+func RequestTrip(ctx *durable.WorkflowContext) (any, error) {
 	var t tripRecord
 	if err := ctx.GetInput(&t); err != nil {
 		return nil, fmt.Errorf("read the trip: %w", err)
 	}
 	call := func(activity string, input, output any) error {
-		return ctx.CallActivity(activity, workflow.WithActivityInput(input), workflow.WithActivityRetryPolicy(stepRetry)).Await(output)
+		return ctx.CallActivity(activity, durable.WithActivityInput(input), durable.WithActivityRetryPolicy(stepRetry)).Await(output)
 	}
 	if err := call(activityTripReceived, t, nil); err != nil {
 		return nil, err
@@ -72,16 +72,16 @@ func RequestTrip(ctx *workflow.WorkflowContext) (any, error) {
 }
 
 // Activities returns RequestTrip's activities, calling steps.
-func Activities(steps *Steps) map[string]workflow.Activity {
-	return map[string]workflow.Activity{
-		activityTripReceived: func(ctx workflow.ActivityContext) (any, error) {
+func Activities(steps *Steps) map[string]durable.Activity {
+	return map[string]durable.Activity{
+		activityTripReceived: func(ctx durable.ActivityContext) (any, error) {
 			var t tripRecord
 			if err := ctx.GetInput(&t); err != nil {
 				return nil, err
 			}
 			return nil, steps.TripReceived(ctx.Context(), t.trip())
 		},
-		activityAssignDriver: func(ctx workflow.ActivityContext) (any, error) {
+		activityAssignDriver: func(ctx durable.ActivityContext) (any, error) {
 			var t tripRecord
 			if err := ctx.GetInput(&t); err != nil {
 				return nil, err
@@ -92,14 +92,14 @@ func Activities(steps *Steps) map[string]workflow.Activity {
 			}
 			return newOutcomeRecord(o), nil
 		},
-		activityDriverAssigned: func(ctx workflow.ActivityContext) (any, error) {
+		activityDriverAssigned: func(ctx durable.ActivityContext) (any, error) {
 			var o outcomeRecord
 			if err := ctx.GetInput(&o); err != nil {
 				return nil, err
 			}
 			return nil, steps.tell(ctx.Context(), "steps/driver-assigned", o.Event)
 		},
-		activityNoDriver: func(ctx workflow.ActivityContext) (any, error) {
+		activityNoDriver: func(ctx durable.ActivityContext) (any, error) {
 			var o outcomeRecord
 			if err := ctx.GetInput(&o); err != nil {
 				return nil, err
@@ -111,8 +111,8 @@ func Activities(steps *Steps) map[string]workflow.Activity {
 
 // Registry returns the registry of RequestTrip and its activities, for
 // the worker.
-func Registry(steps *Steps) (*workflow.Registry, error) {
-	r := workflow.NewRegistry()
+func Registry(steps *Steps) (*durable.Registry, error) {
+	r := durable.NewRegistry()
 	if err := r.AddWorkflowN(WorkflowName, RequestTrip); err != nil {
 		return nil, err
 	}
@@ -127,15 +127,15 @@ func Registry(steps *Steps) (*workflow.Registry, error) {
 // tripRecord is a trip as the workflow keeps it: its input, its custom
 // status and its output.
 type tripRecord struct {
-	ID          string        `json:"tripId"`
-	RiderID     string        `json:"riderId"`
-	Pickup      point         `json:"pickup"`
-	Dropoff     point         `json:"dropoff"`
-	Status      trip.Status   `json:"status"`
-	RequestedAt time.Time     `json:"requestedAt"`
-	UpdatedAt   time.Time     `json:"updatedAt"`
-	Driver      *driverRecord `json:"driver,omitempty"`
-	ETASeconds  int           `json:"etaSeconds,omitempty"`
+	ID          string          `json:"tripId"`
+	RiderID     string          `json:"riderId"`
+	Pickup      point           `json:"pickup"`
+	Dropoff     point           `json:"dropoff"`
+	Status      workflow.Status `json:"status"`
+	RequestedAt time.Time       `json:"requestedAt"`
+	UpdatedAt   time.Time       `json:"updatedAt"`
+	Driver      *driverRecord   `json:"driver,omitempty"`
+	ETASeconds  int             `json:"etaSeconds,omitempty"`
 }
 
 type driverRecord struct {
@@ -151,7 +151,7 @@ type carRecord struct {
 	Plate string `json:"plate"`
 }
 
-func newTripRecord(t trip.Trip) tripRecord {
+func newTripRecord(t workflow.Trip) tripRecord {
 	r := tripRecord{ID: t.ID, RiderID: t.RiderID, Pickup: point(t.Pickup), Dropoff: point(t.Dropoff),
 		Status: t.Status, RequestedAt: t.RequestedAt, UpdatedAt: t.UpdatedAt, ETASeconds: t.ETASeconds}
 	if t.Driver != nil {
@@ -160,11 +160,11 @@ func newTripRecord(t trip.Trip) tripRecord {
 	return r
 }
 
-func (r tripRecord) trip() trip.Trip {
-	t := trip.Trip{ID: r.ID, RiderID: r.RiderID, Pickup: trip.Point(r.Pickup), Dropoff: trip.Point(r.Dropoff),
+func (r tripRecord) trip() workflow.Trip {
+	t := workflow.Trip{ID: r.ID, RiderID: r.RiderID, Pickup: workflow.Point(r.Pickup), Dropoff: workflow.Point(r.Dropoff),
 		Status: r.Status, RequestedAt: r.RequestedAt, UpdatedAt: r.UpdatedAt, ETASeconds: r.ETASeconds}
 	if r.Driver != nil {
-		t.Driver = &trip.Driver{ID: r.Driver.ID, Name: r.Driver.Name, Car: trip.Car(r.Driver.Car)}
+		t.Driver = &workflow.Driver{ID: r.Driver.ID, Name: r.Driver.Name, Car: workflow.Car(r.Driver.Car)}
 	}
 	return t
 }
@@ -173,7 +173,7 @@ func (r tripRecord) trip() trip.Trip {
 func (r tripRecord) settled(o outcomeRecord) tripRecord {
 	t := r.trip()
 	if o.Driver != nil {
-		_, _ = t.AssignDriver(trip.Driver{ID: o.Driver.ID, Name: o.Driver.Name, Car: trip.Car(o.Driver.Car)}, o.ETASeconds, o.DecidedAt)
+		_, _ = t.AssignDriver(workflow.Driver{ID: o.Driver.ID, Name: o.Driver.Name, Car: workflow.Car(o.Driver.Car)}, o.ETASeconds, o.DecidedAt)
 	} else {
 		_, _ = t.MarkNoDriver(o.DecidedAt)
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/ride-choreography/services/workflow/internal/app"
 	"github.com/ride-choreography/services/workflow/internal/tracing"
-	"github.com/ride-choreography/services/workflow/internal/trip"
+	"github.com/ride-choreography/services/workflow/internal/workflow"
 )
 
 // maxBodyBytes bounds a request body.
@@ -55,7 +55,7 @@ var errNotReady = errors.New("not ready")
 func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	p := problem{Type: "about:blank", Instance: r.URL.Path}
 	var reqErr *requestError
-	var invalid *trip.InvalidOrderError
+	var invalid *workflow.InvalidOrderError
 	switch {
 	case errors.As(err, &reqErr):
 		p.Status, p.Detail = reqErr.status, reqErr.detail
@@ -64,7 +64,7 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 		for _, f := range invalid.Fields {
 			p.InvalidParams = append(p.InvalidParams, invalidParam{Name: f.Field, Reason: f.Reason})
 		}
-	case errors.Is(err, trip.ErrNotFound):
+	case errors.Is(err, workflow.ErrNotFound):
 		p.Status, p.Detail = http.StatusNotFound, "no trip has this id"
 	case errors.Is(err, app.ErrIdempotencyKeyReused):
 		p.Status, p.Detail = http.StatusUnprocessableEntity, "this Idempotency-Key was already used for a different order; use a new key for a new order"

@@ -14,13 +14,13 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/ride-choreography/services/workflow/internal/tracing"
-	"github.com/ride-choreography/services/workflow/internal/trip"
+	"github.com/ride-choreography/services/workflow/internal/workflow"
 )
 
 // Trips is what the Trip API needs of the app.
 type Trips interface {
-	Order(ctx context.Context, o trip.Order, idempotencyKey string) (t trip.Trip, replayed bool, err error)
-	Trip(ctx context.Context, id string) (trip.Trip, error)
+	Order(ctx context.Context, o workflow.Order, idempotencyKey string) (t workflow.Trip, replayed bool, err error)
+	Trip(ctx context.Context, id string) (workflow.Trip, error)
 }
 
 // Deps is what the HTTP surface serves.

@@ -9,7 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/workflow/internal/tracing"
-	"github.com/ride-choreography/services/workflow/internal/trip"
+	"github.com/ride-choreography/services/workflow/internal/workflow"
 )
 
 // maxIdempotencyKeyLength bounds the Idempotency-Key header.
@@ -32,7 +32,7 @@ type pointRequest struct {
 type tripResponse struct {
 	TripID      string          `json:"tripId"`
 	RiderID     string          `json:"riderId"`
-	Status      trip.Status     `json:"status"`
+	Status      workflow.Status `json:"status"`
 	Pickup      pointResponse   `json:"pickup"`
 	Dropoff     pointResponse   `json:"dropoff"`
 	RequestedAt time.Time       `json:"requestedAt"`
@@ -117,11 +117,11 @@ func handleGetTrip(logger zerolog.Logger, trips Trips) http.Handler {
 }
 
 // order checks that every field is present; the domain checks the values.
-func (req orderRequest) order() (trip.Order, error) {
-	var missing []trip.FieldError
+func (req orderRequest) order() (workflow.Order, error) {
+	var missing []workflow.FieldError
 	require := func(present bool, field string) {
 		if !present {
-			missing = append(missing, trip.FieldError{Field: field, Reason: "is required"})
+			missing = append(missing, workflow.FieldError{Field: field, Reason: "is required"})
 		}
 	}
 	require(req.RiderID != nil, "riderId")
@@ -136,12 +136,12 @@ func (req orderRequest) order() (trip.Order, error) {
 		require(req.Dropoff.Lon != nil, "dropoff.lon")
 	}
 	if len(missing) > 0 {
-		return trip.Order{}, &trip.InvalidOrderError{Fields: missing}
+		return workflow.Order{}, &workflow.InvalidOrderError{Fields: missing}
 	}
-	o := trip.Order{
+	o := workflow.Order{
 		RiderID: *req.RiderID,
-		Pickup:  trip.Point{Lat: *req.Pickup.Lat, Lon: *req.Pickup.Lon},
-		Dropoff: trip.Point{Lat: *req.Dropoff.Lat, Lon: *req.Dropoff.Lon},
+		Pickup:  workflow.Point{Lat: *req.Pickup.Lat, Lon: *req.Pickup.Lon},
+		Dropoff: workflow.Point{Lat: *req.Dropoff.Lat, Lon: *req.Dropoff.Lon},
 	}
 	return o, o.Validate()
 }
@@ -167,7 +167,7 @@ func idempotencyKey(r *http.Request) (string, error) {
 	return key, nil
 }
 
-func toResponse(t trip.Trip) tripResponse {
+func toResponse(t workflow.Trip) tripResponse {
 	resp := tripResponse{
 		TripID:      t.ID,
 		RiderID:     t.RiderID,
@@ -177,7 +177,7 @@ func toResponse(t trip.Trip) tripResponse {
 		RequestedAt: t.RequestedAt,
 		UpdatedAt:   t.UpdatedAt,
 	}
-	if t.Status == trip.StatusDriverAssigned && t.Driver != nil {
+	if t.Status == workflow.StatusDriverAssigned && t.Driver != nil {
 		eta := t.ETASeconds
 		resp.ETASeconds = &eta
 		resp.Driver = &driverResponse{ID: t.Driver.ID, Name: t.Driver.Name, Car: carResponse(t.Driver.Car)}

@@ -16,7 +16,7 @@ import (
 )
 
 // DriverAssigned is the driver's answer with Jarda.
-const DriverAssigned = `{"topic":"driver-assigned","event":{"tripId":"x","riderId":"rider-42",` +
+const DriverAssigned = `{"topic":"driver-assigned","event":{"tripId":"0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10","riderId":"rider-42",` +
 	`"driver":{"id":"jarda","name":"Jarda","car":{"make":"Toyota","model":"Corolla","color":"blue","plate":"1AB 2345"}},` +
 	`"etaSeconds":60,"assignedAt":"2026-12-02T10:00:00Z"}}`
 

@@ -1,4 +1,4 @@
-package trip
+package workflow
 
 import (
 	"errors"

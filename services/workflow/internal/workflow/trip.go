@@ -1,6 +1,7 @@
-// Package trip is the trip service's domain: an ordered trip, its status and
-// the transitions the rest of the system may cause. Standard library only.
-package trip
+// Package workflow is the workflow app's domain: the trip service's own
+// (an ordered trip, its status and the transitions the rest of the system
+// may cause), since it serves the same Trip API. Standard library only.
+package workflow
 
 import (
 	"errors"
