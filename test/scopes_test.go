@@ -168,7 +168,7 @@ func TestOnlyTheRightAppPublishesEachTopic(t *testing.T) {
 	for _, topic := range slices.Sorted(maps.Keys(owner)) {
 		through := []*app{mallory}
 		for _, role := range []string{"trip", "driver", "notification"} {
-			if a := sys.app(role); appIDOf(a) != owner[topic] {
+			if a := sys.app(role); a.daprAppID() != owner[topic] {
 				through = append(through, a)
 			}
 		}
@@ -184,7 +184,7 @@ func TestOnlyTheRightAppPublishesEachTopic(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusUnauthorized {
-				t.Errorf("%s through the sidecar of %s without its token: want 401, got %s %s", topic, appIDOf(a), resp.Status, body)
+				t.Errorf("%s through the sidecar of %s without its token: want 401, got %s %s", topic, a.daprAppID(), resp.Status, body)
 			}
 			// With it, as the app itself (or whoever took it over): the
 			// topic's scopes refuse, 403.
@@ -195,10 +195,10 @@ func TestOnlyTheRightAppPublishesEachTopic(t *testing.T) {
 			body, _ = io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusForbidden {
-				t.Errorf("%s through the sidecar of %s: want 403, got %s %s", topic, appIDOf(a), resp.Status, body)
+				t.Errorf("%s through the sidecar of %s: want 403, got %s %s", topic, a.daprAppID(), resp.Status, body)
 				continue
 			}
-			refused = append(refused, topic+" via "+appIDOf(a))
+			refused = append(refused, topic+" via "+a.daprAppID())
 		}
 	}
 
@@ -220,14 +220,6 @@ func TestOnlyTheRightAppPublishesEachTopic(t *testing.T) {
 		t.Errorf("the stranger was handed %d events", n)
 	}
 	report(t, "forged publishes refused (403, and 401 without the sidecar's token): %s; events handed to the stranger: %d", strings.Join(refused, ", "), stolen.Load())
-}
-
-// appIDOf is an app's Dapr app id.
-func appIDOf(a *app) string {
-	if a.appID != "" {
-		return a.appID
-	}
-	return a.name
 }
 
 // startStranger starts a sidecar with the app id name on the system's

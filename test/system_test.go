@@ -355,6 +355,10 @@ type app struct {
 	service, sidecar *process // running now; nil while stopped (guarded by system.mu)
 }
 
+// daprAppID is the app's Dapr app id: its binary's name, or for an app of
+// the tests' own (the bench's, a stranger's) its name.
+func (a *app) daprAppID() string { return cmp.Or(a.appID, a.name) }
+
 // callSidecar sends a request to the app's sidecar with the token it
 // requires, as the app does.
 func (a *app) callSidecar(method, url, contentType string, body io.Reader) (*http.Response, error) {
@@ -698,7 +702,7 @@ func (s *system) startSidecar(a *app) error {
 		appFlags = append(appFlags, "--placement-host-address", s.controlPlane.placement, "--scheduler-host-address", s.controlPlane.scheduler)
 	}
 	p, err := s.spawn(a.instance+"-dapr", env, daprd, append(appFlags,
-		"--app-id", cmp.Or(a.appID, a.name),
+		"--app-id", a.daprAppID(),
 		"--dapr-http-port", strconv.Itoa(a.daprHTTPPort),
 		"--dapr-grpc-port", strconv.Itoa(a.daprGRPCPort),
 		"--metrics-port", strconv.Itoa(a.metricsPort),

@@ -31,10 +31,6 @@ func tokenEnv(vars map[string]string) func(string) string {
 	}
 }
 
-func env(vars map[string]string) func(string) string {
-	return tokenEnv(vars)
-}
-
 func TestLoadConfig(t *testing.T) {
 	tests := []struct {
 		name string
@@ -107,7 +103,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := loadConfig(env(tt.env))
+			got, err := loadConfig(tokenEnv(tt.env))
 			if err != nil {
 				t.Fatalf("loadConfig() error = %v", err)
 			}
@@ -151,7 +147,7 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
-			_, err := loadConfig(env(map[string]string{tt.name: tt.value}))
+			_, err := loadConfig(tokenEnv(map[string]string{tt.name: tt.value}))
 			if err == nil {
 				t.Fatal("loadConfig() error = nil, want one")
 			}
@@ -163,7 +159,7 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 }
 
 func TestLoadConfigReportsEveryBadVariable(t *testing.T) {
-	_, err := loadConfig(env(map[string]string{
+	_, err := loadConfig(tokenEnv(map[string]string{
 		"APP_PORT":         "http",
 		"SIDECAR_WAIT":     "-1s",
 		"LOG_LEVEL":        "loud",

@@ -125,7 +125,7 @@ func TestRunServesUntilStopped(t *testing.T) {
 }
 
 func TestRunFailsWithoutSidecar(t *testing.T) {
-	getenv := env(map[string]string{
+	getenv := tokenEnv(map[string]string{
 		"APP_PORT":       freePort(t),
 		"DAPR_GRPC_PORT": freePort(t),
 		"DAPR_HTTP_PORT": freePort(t),
@@ -152,7 +152,7 @@ func TestRunFailsWithoutSidecar(t *testing.T) {
 }
 
 func TestRunStopsWhileWaitingForSidecar(t *testing.T) {
-	getenv := env(map[string]string{
+	getenv := tokenEnv(map[string]string{
 		"APP_PORT":       freePort(t),
 		"DAPR_GRPC_PORT": freePort(t),
 		"DAPR_HTTP_PORT": freePort(t),
@@ -167,7 +167,7 @@ func TestRunStopsWhileWaitingForSidecar(t *testing.T) {
 
 func TestRunRejectsBadConfig(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), env(map[string]string{"APP_PORT": "http", "DRIVER_POOL_SIZE": "0"}), &stdout, &stderr)
+	err := run(context.Background(), tokenEnv(map[string]string{"APP_PORT": "http", "DRIVER_POOL_SIZE": "0"}), &stdout, &stderr)
 
 	if err == nil {
 		t.Fatal("run() error = nil, want one")

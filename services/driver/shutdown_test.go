@@ -87,7 +87,7 @@ func startRun(t *testing.T, vars map[string]string, stdout io.Writer) (stop cont
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	returned := make(chan error, 1)
-	go func() { returned <- run(ctx, env(vars), stdout, io.Discard) }()
+	go func() { returned <- run(ctx, tokenEnv(vars), stdout, io.Discard) }()
 	return cancel, returned
 }
 

@@ -32,12 +32,8 @@ func tokenEnv(vars map[string]string) func(string) string {
 	}
 }
 
-func env(vars map[string]string) func(string) string {
-	return tokenEnv(vars)
-}
-
 func TestLoadConfigDefaults(t *testing.T) {
-	got, err := loadConfig(env(nil))
+	got, err := loadConfig(tokenEnv(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +50,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigOverrides(t *testing.T) {
-	got, err := loadConfig(env(map[string]string{
+	got, err := loadConfig(tokenEnv(map[string]string{
 		"APP_HOST": "0.0.0.0", "APP_PORT": "9000", "DAPR_GRPC_PORT": "50011", "DAPR_HTTP_PORT": "3511",
 		"STATESTORE_NAME": "trips", "SHUTDOWN_TIMEOUT": "2s", "LOG_LEVEL": "debug", "PPROF_ADDR": "127.0.0.1:6060",
 		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_TRACES_SAMPLER_ARG": "0.01",
@@ -70,7 +66,7 @@ func TestLoadConfigOverrides(t *testing.T) {
 }
 
 func TestLoadConfigReportsEveryBadValue(t *testing.T) {
-	_, err := loadConfig(env(map[string]string{
+	_, err := loadConfig(tokenEnv(map[string]string{
 		"APP_PORT": "http", "DAPR_GRPC_PORT": "70000", "SIDECAR_WAIT": "-1s", "LOG_LEVEL": "loud",
 		"OTEL_TRACES_SAMPLER_ARG": "2",
 	}))
@@ -86,7 +82,7 @@ func TestLoadConfigReportsEveryBadValue(t *testing.T) {
 
 func TestRunRefusesBadConfig(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), env(map[string]string{"APP_PORT": "0"}), &stdout, &stderr)
+	err := run(context.Background(), tokenEnv(map[string]string{"APP_PORT": "0"}), &stdout, &stderr)
 	if err == nil || !strings.Contains(stderr.String(), "APP_PORT") {
 		t.Errorf("run = %v, stderr %q; want an error naming APP_PORT", err, stderr.String())
 	}
@@ -101,7 +97,7 @@ func TestRunStopsWithoutSidecar(t *testing.T) {
 	done := make(chan error, 1)
 	var stdout, stderr bytes.Buffer
 	go func() {
-		done <- run(ctx, env(map[string]string{"APP_PORT": port, "DAPR_HTTP_PORT": "1", "DAPR_GRPC_PORT": "1"}), &stdout, &stderr)
+		done <- run(ctx, tokenEnv(map[string]string{"APP_PORT": port, "DAPR_HTTP_PORT": "1", "DAPR_GRPC_PORT": "1"}), &stdout, &stderr)
 	}()
 	base := "http://127.0.0.1:" + port
 	deadline := time.Now().Add(5 * time.Second)

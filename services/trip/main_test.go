@@ -98,7 +98,7 @@ func start(t *testing.T, vars map[string]string) *service {
 	vars["APP_PORT"] = freePort(t)
 	ctx, stop := context.WithCancel(t.Context())
 	s := &service{url: "http://127.0.0.1:" + vars["APP_PORT"], logs: &testkit.Buffer{}, stop: stop, done: make(chan error, 1)}
-	go func() { s.done <- run(ctx, env(vars), s.logs, io.Discard) }()
+	go func() { s.done <- run(ctx, tokenEnv(vars), s.logs, io.Discard) }()
 	t.Cleanup(func() {
 		stop()
 		select {
@@ -218,7 +218,7 @@ func (s *service) order(t *testing.T) *http.Response {
 
 func TestRunReportsEveryBadVariable(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := run(t.Context(), env(map[string]string{"APP_PORT": "http", "SHUTDOWN_TIMEOUT": "x"}), &stdout, &stderr)
+	err := run(t.Context(), tokenEnv(map[string]string{"APP_PORT": "http", "SHUTDOWN_TIMEOUT": "x"}), &stdout, &stderr)
 
 	if err == nil {
 		t.Fatal("run() = nil, want an error")
