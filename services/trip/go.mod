@@ -20,6 +20,7 @@ require (
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/coreos/go-oidc/v3 v3.21.0 // indirect
 	github.com/dapr/durabletask-go v0.11.3 // indirect
 	github.com/dapr/kit v0.17.0 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/trip/internal/app"
+	"github.com/ride-choreography/services/trip/internal/auth"
 	"github.com/ride-choreography/services/trip/internal/tracing"
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
@@ -50,6 +51,9 @@ func badRequest(detail string) error {
 
 var errNotReady = errors.New("not ready")
 
+// errNotYourRider: the order names a rider other than the token's.
+var errNotYourRider = errors.New("riderId must be the rider your token names, or be left out")
+
 // problemOutcomeUnknown is the problem type of an order whose fate is not
 // known (app.ErrOutcomeUnknown).
 const problemOutcomeUnknown = "https://ride-choreography.example/problems/order-outcome-unknown"
@@ -68,6 +72,22 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 		for _, f := range invalid.Fields {
 			p.InvalidParams = append(p.InvalidParams, invalidParam{Name: f.Field, Reason: f.Reason})
 		}
+	case errors.Is(err, auth.ErrNoToken):
+		p.Status, p.Detail = http.StatusUnauthorized, auth.ErrNoToken.Error()
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ride"`)
+	case errors.Is(err, auth.ErrExpired), errors.Is(err, auth.ErrInvalid):
+		// What exactly is wrong with a token stays in the log.
+		detail := auth.ErrInvalid.Error()
+		if errors.Is(err, auth.ErrExpired) {
+			detail = auth.ErrExpired.Error()
+		}
+		p.Status, p.Detail = http.StatusUnauthorized, detail
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="ride", error="invalid_token", error_description=%q`, detail))
+	case errors.Is(err, auth.ErrUnavailable):
+		p.Status, p.Detail = http.StatusServiceUnavailable, "the service cannot check bearer tokens right now; retry shortly"
+		w.Header().Set("Retry-After", "1")
+	case errors.Is(err, errNotYourRider):
+		p.Status, p.Detail = http.StatusForbidden, errNotYourRider.Error()
 	case errors.Is(err, trip.ErrNotFound):
 		p.Status, p.Detail = http.StatusNotFound, "no trip has this id"
 	case errors.Is(err, app.ErrIdempotencyKeyReused):
