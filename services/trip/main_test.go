@@ -19,9 +19,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ride-choreography/services/trip/internal/auth/authtest"
 	"github.com/ride-choreography/services/trip/internal/contracttest"
 	"github.com/ride-choreography/services/trip/internal/dapr"
-	"github.com/ride-choreography/services/trip/internal/auth/authtest"
 	"github.com/ride-choreography/services/trip/internal/dapr/daprtest"
 	"github.com/ride-choreography/services/trip/internal/testkit"
 )
@@ -76,8 +76,8 @@ type service struct {
 	url    string
 	issuer *authtest.Issuer // of the riders' tokens the service takes
 	logs   *testkit.Buffer
-	stop context.CancelFunc // nil for a process
-	done chan error         // what run returned; nil for a process
+	stop   context.CancelFunc // nil for a process
+	done   chan error         // what run returned; nil for a process
 }
 
 // sidecarEnv is the environment that points the service at the sidecar

@@ -101,3 +101,23 @@ func (k keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error)
 	}
 	return payload, err
 }
+
+// Refusal is how an HTTP API answers err, one of this package's errors:
+// the status, the detail for the client (what exactly is wrong with a
+// token stays in the log) and the WWW-Authenticate challenge (RFC 6750),
+// "" for none. ok is false for any other error.
+func Refusal(err error) (status int, detail, challenge string, ok bool) {
+	switch {
+	case errors.Is(err, ErrNoToken):
+		return http.StatusUnauthorized, ErrNoToken.Error(), `Bearer realm="ride"`, true
+	case errors.Is(err, ErrExpired), errors.Is(err, ErrInvalid):
+		detail := ErrInvalid.Error()
+		if errors.Is(err, ErrExpired) {
+			detail = ErrExpired.Error()
+		}
+		return http.StatusUnauthorized, detail, fmt.Sprintf(`Bearer realm="ride", error="invalid_token", error_description=%q`, detail), true
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable, "the service cannot check bearer tokens right now; retry shortly", "", true
+	}
+	return 0, "", "", false
+}

@@ -58,6 +58,12 @@ var errNotYourRider = errors.New("riderId must be the rider your token names, or
 // known (app.ErrOutcomeUnknown).
 const problemOutcomeUnknown = "https://ride-choreography.example/problems/order-outcome-unknown"
 
+// isRefusal reports whether err is internal/auth's refusal of a token.
+func isRefusal(err error) bool {
+	_, _, _, ok := auth.Refusal(err)
+	return ok
+}
+
 // writeError maps an error to its problem response. It is the one place
 // an HTTP error is logged.
 func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, err error) {
@@ -72,20 +78,15 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 		for _, f := range invalid.Fields {
 			p.InvalidParams = append(p.InvalidParams, invalidParam{Name: f.Field, Reason: f.Reason})
 		}
-	case errors.Is(err, auth.ErrNoToken):
-		p.Status, p.Detail = http.StatusUnauthorized, auth.ErrNoToken.Error()
-		w.Header().Set("WWW-Authenticate", `Bearer realm="ride"`)
-	case errors.Is(err, auth.ErrExpired), errors.Is(err, auth.ErrInvalid):
-		// What exactly is wrong with a token stays in the log.
-		detail := auth.ErrInvalid.Error()
-		if errors.Is(err, auth.ErrExpired) {
-			detail = auth.ErrExpired.Error()
+	case isRefusal(err):
+		status, detail, challenge, _ := auth.Refusal(err)
+		p.Status, p.Detail = status, detail
+		if challenge != "" {
+			w.Header().Set("WWW-Authenticate", challenge)
 		}
-		p.Status, p.Detail = http.StatusUnauthorized, detail
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="ride", error="invalid_token", error_description=%q`, detail))
-	case errors.Is(err, auth.ErrUnavailable):
-		p.Status, p.Detail = http.StatusServiceUnavailable, "the service cannot check bearer tokens right now; retry shortly"
-		w.Header().Set("Retry-After", "1")
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
 	case errors.Is(err, errNotYourRider):
 		p.Status, p.Detail = http.StatusForbidden, errNotYourRider.Error()
 	case errors.Is(err, trip.ErrNotFound):

@@ -21,7 +21,7 @@ func fromRider(logger zerolog.Logger, auth Authenticator, next http.Handler) htt
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		authorization := r.Header.Values("Authorization")
 		if len(authorization) > 1 {
-			writeError(logger, w, r, badRequest("send one Authorization header, not several"))
+			writeError(logger, w, r, &requestError{status: http.StatusBadRequest, detail: "send one Authorization header, not several"})
 			return
 		}
 		rider, err := auth.Subject(r.Context(), r.Header.Get("Authorization"))
