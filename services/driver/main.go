@@ -94,7 +94,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	m := metrics.New()
 	drivers := app.NewService(dapr.NewDriverStore(sidecar), dapr.NewPublisher(sidecar, cfg.PubSub), m, pool,
-		app.Timing{AssignDeadline: cfg.AssignDeadline, RideDuration: cfg.RideDuration}, time.Now)
+		app.Timing{AssignDeadline: cfg.AssignDeadline, RideDuration: cfg.RideDuration, MaxPickupMeters: cfg.MaxPickupKM * 1000}, time.Now)
 	deadLetters := app.NewDeadLetterBox(dapr.NewDeadLetterStore(sidecar), time.Now)
 	readiness := httpapi.NewReadiness(sidecar.Ready)
 	// Every request's context derives from handlers, so shutdown can cancel

@@ -132,3 +132,30 @@ func TestAssignDriverStepRefusesBadBodies(t *testing.T) {
 		})
 	}
 }
+
+// A trip with no driver within the maximum pickup distance is answered at
+// once, with the outcome and its reason code: a final answer the
+// orchestrator passes on, not a 503 it would retry.
+func TestAssignDriverStepWithNobodyNearAnswersAtOnce(t *testing.T) {
+	store := testkit.NewStore(driver.DefaultPool()...)
+	bounded := app.Timing{AssignDeadline: time.Minute, RideDuration: 2 * time.Minute, MaxPickupMeters: 15_000}
+	service := app.NewService(store, &testkit.Publisher{}, &testkit.Metrics{}, driver.DefaultPool(), bounded, func() time.Time { return requestedAt.Add(time.Second) })
+	h := &stepHarness{store: store, steps: dapr.NewSteps(zerolog.Nop(), service)}
+	farAway := strings.Replace(validData, `"pickup":{"lat":50.08,"lon":14.42}`, `"pickup":{"lat":50.08,"lon":16.25}`, 1)
+
+	w := h.call(t, farAway)
+
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d %s, want 200 and the outcome", w.Code, w.Body)
+	}
+	var got stepAnswer
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Topic != app.TopicDriverNotFound || got.Event["reasonCode"] != "no_driver_near" || got.Event["reason"] != "no driver within 15 km of the pickup" {
+		t.Errorf("answer %+v, want driver-not-found with reasonCode no_driver_near", got)
+	}
+	if busy := h.onTrips(t); len(busy) != 0 {
+		t.Errorf("drivers on a trip: %v, want none", busy)
+	}
+}
