@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dapr/go-sdk/service/common"
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
@@ -100,4 +101,53 @@ func TestStepThatCannotBeDoneAsksToRetry(t *testing.T) {
 	if strings.Contains(w.Body.String(), "state store unavailable") {
 		t.Errorf("the answer shows the service's internals: %s", w.Body)
 	}
+}
+
+// The reason code of driver-not-found, event or step, decides what the
+// rider is told: no_driver_near that no driver is near, anything else
+// (no_driver_free, or none, as before the code existed) that none is free.
+func TestReasonCodeSaysWhetherNoDriverIsNear(t *testing.T) {
+	const tripID, riderID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", "rider-42"
+	const code = `"reasonCode": "no_driver_free",`
+	for name, tt := range map[string]struct {
+		replacement string
+		near        bool
+	}{
+		"no_driver_near":     {`"reasonCode": "no_driver_near",`, true},
+		"no_driver_free":     {code, false},
+		"no code, as of old": {``, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			want := []call{{Event: app.DriverNotFound{TripID: tripID, RiderID: riderID, NoneNear: tt.near}, TraceID: traceID}}
+			event := exampleWith(t, "driver-not-found", code, tt.replacement)
+
+			s, rec, _ := newSubscriber()
+			if got := deliver(t, s, "driver-not-found", event); got != common.SubscriptionResponseStatusSuccess {
+				t.Fatalf("event: status %s, want SUCCESS", got)
+			}
+			if diff := cmp.Diff(want, rec.calls); diff != "" {
+				t.Errorf("event: use case calls (-want +got):\n%s", diff)
+			}
+
+			rec = &recorder{}
+			if w := invoke(dapr.NewSteps(zerolog.Nop(), rec).NoDriver(), dapr.RouteStepNoDriver, stepData(t, event)); w.Code != http.StatusNoContent {
+				t.Fatalf("step: status %d, want 204: %s", w.Code, w.Body)
+			}
+			want[0].TraceID = ""
+			if diff := cmp.Diff(want, rec.calls); diff != "" {
+				t.Errorf("step: use case calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// stepData is the data of the CloudEvent event, as an orchestrator sends it
+// to the step standing for the event.
+func stepData(tb testing.TB, event []byte) []byte {
+	tb.Helper()
+	var ce struct{ Data json.RawMessage }
+	if err := json.Unmarshal(event, &ce); err != nil {
+		tb.Fatal(err)
+	}
+	return ce.Data
 }
