@@ -28,6 +28,10 @@ type config struct {
 	TraceRatio      float64       // OTEL_TRACES_SAMPLER_ARG: the share of new traces kept, 0 to 1
 	AppAPIToken     string        // APP_API_TOKEN: the token its sidecar sends with each call to the service; required
 	DaprAPIToken    string        // DAPR_API_TOKEN: the token its sidecar requires of the service; "" if it requires none
+
+	// MaxStreamsPerRider (MAX_STREAMS_PER_RIDER) is how many notification
+	// streams one rider may have open at once, on each replica.
+	MaxStreamsPerRider int
 }
 
 // loadConfig reads the configuration, applying defaults, and reports every
@@ -50,6 +54,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		TraceRatio:      p.ratio("OTEL_TRACES_SAMPLER_ARG", 1),
 		AppAPIToken:     p.token("APP_API_TOKEN", true, "the sidecar's token, which it sends with every call to the service (make run and the tests generate one; Azure Container Apps sets it)"),
 		DaprAPIToken:    p.token("DAPR_API_TOKEN", false, ""),
+
+		MaxStreamsPerRider: p.count("MAX_STREAMS_PER_RIDER", 4, maxStreamsPerRider),
 	}
 	return cfg, errors.Join(p.errs...)
 }
@@ -99,6 +105,17 @@ func (p *parser) ratio(name string, def float64) float64 {
 	return parse(p, name, def, "a number from 0 to 1", func(v string) (float64, bool) {
 		f, err := strconv.ParseFloat(v, 64)
 		return f, err == nil && f >= 0 && f <= 1
+	})
+}
+
+// maxStreamsPerRider is the most MAX_STREAMS_PER_RIDER takes.
+const maxStreamsPerRider = 1000
+
+// count reads a whole number from 1 to most.
+func (p *parser) count(name string, def, most int) int {
+	return parse(p, name, def, fmt.Sprintf("a whole number from 1 to %d", most), func(v string) (int, bool) {
+		n, err := strconv.Atoi(v)
+		return n, err == nil && n >= 1 && n <= most
 	})
 }
 

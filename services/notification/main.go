@@ -100,6 +100,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			Steps:        dapr.NewSteps(logger, riders),
 			Readiness:    readiness,
 			Metrics:      m.Handler(),
+
+			MaxStreamsPerRider: cfg.MaxStreamsPerRider,
 		}),
 		// A connection that sends no request (a client's spare dial) is
 		// closed after this; Shutdown would wait 5 s for it otherwise, more

@@ -33,6 +33,10 @@ func (e *requestError) Error() string { return e.detail }
 
 var errNotReady = errors.New("not ready")
 
+// streamRetryAfter is the Retry-After, in seconds, of a stream refused
+// because the rider has too many open.
+const streamRetryAfter = "5"
+
 // writeError maps an error to its problem response. It is the one place
 // an HTTP error is logged.
 func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, err error) {
@@ -43,6 +47,9 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 		p.Status, p.Detail = reqErr.status, reqErr.detail
 	case errors.Is(err, notification.ErrInvalidRiderID):
 		p.Status, p.Detail = http.StatusBadRequest, err.Error()
+	case errors.Is(err, errTooManyStreams):
+		p.Status, p.Detail = http.StatusTooManyRequests, "this rider has as many notification streams open as allowed; close one, or retry later"
+		w.Header().Set("Retry-After", streamRetryAfter)
 	case errors.Is(err, errNotReady):
 		p.Status, p.Detail = http.StatusServiceUnavailable, err.Error()
 	default:

@@ -11,7 +11,7 @@ import (
 func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
 	// Riders' notifications
 	r.Handle("/riders/{riderId}/notifications", handleHistory(logger, d.Riders)).Methods(http.MethodGet)
-	r.Handle("/riders/{riderId}/notifications/stream", handleStream(logger, d.Riders, d.Readiness.Stopping(), d.PollInterval, d.Heartbeat)).Methods(http.MethodGet)
+	r.Handle("/riders/{riderId}/notifications/stream", handleStream(logger, d.Riders, newStreamSlots(d.MaxStreamsPerRider), d.Readiness.Stopping(), d.PollInterval, d.Heartbeat)).Methods(http.MethodGet)
 
 	// Events the service dropped, forwarded to its dead-letter topic
 	r.Handle("/dead-letters", handleDeadLetters(logger, d.DeadLetters)).Methods(http.MethodGet)

@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -17,14 +19,21 @@ import (
 // then each new one as it is stored. Notifications stored by any replica
 // show up because the stream re-reads the history every poll; those
 // stored by this process show up at once. The stream ends when the client
-// goes away or stopping is closed.
-func handleStream(logger zerolog.Logger, riders Riders, stopping <-chan struct{}, poll, heartbeat time.Duration) http.Handler {
+// goes away or stopping is closed. A rider holds at most as many streams
+// at once as slots allows; one more is refused (errTooManyStreams) until
+// one of theirs ends.
+func handleStream(logger zerolog.Logger, riders Riders, slots *streamSlots, stopping <-chan struct{}, poll, heartbeat time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		riderID, err := riderIDOf(r)
 		if err != nil {
 			writeError(logger, w, r, err)
 			return
 		}
+		if !slots.take(riderID) {
+			writeError(logger, w, r, fmt.Errorf("rider %s: %w", riderID, errTooManyStreams))
+			return
+		}
+		defer slots.give(riderID)
 		// Watch before the first read, so that nothing stored in between
 		// is missed.
 		wake, stop := riders.Watch(riderID)
@@ -112,4 +121,44 @@ func (s *eventStream) heartbeat() error {
 		return err
 	}
 	return s.rc.Flush()
+}
+
+// errTooManyStreams means the rider has as many notification streams open
+// as they may.
+var errTooManyStreams = errors.New("too many notification streams open")
+
+// streamSlots bounds the notification streams each rider has open at once,
+// so that one client cannot hold any number of connections and the polls
+// they make. It counts the streams of this process only: with several
+// replicas behind a load balancer a rider may hold max on each.
+type streamSlots struct {
+	max  int
+	mu   sync.Mutex
+	open map[string]int // by rider id; a rider with none is not in it
+}
+
+func newStreamSlots(max int) *streamSlots {
+	return &streamSlots{max: max, open: map[string]int{}}
+}
+
+// take takes one of the rider's slots and reports whether one was free.
+func (s *streamSlots) take(riderID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open[riderID] >= s.max {
+		return false
+	}
+	s.open[riderID]++
+	return true
+}
+
+// give gives back a slot the rider took.
+func (s *streamSlots) give(riderID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open[riderID] <= 1 {
+		delete(s.open, riderID)
+		return
+	}
+	s.open[riderID]--
 }
