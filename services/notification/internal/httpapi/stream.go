@@ -89,8 +89,16 @@ func handleStream(logger zerolog.Logger, riders Riders, slots *streamSlots, stop
 	})
 }
 
+// streamWriteTimeout bounds each write to a notification stream: a client
+// that reads nothing for this long is cut off.
+const streamWriteTimeout = 10 * time.Second
+
 // eventStream writes a rider's notifications as Server-Sent Events, each
-// once.
+// once. The server's WriteTimeout bounds a request, and a stream is meant
+// to outlive it: each write gets a deadline of its own instead,
+// streamWriteTimeout, so that a client who stops reading is let go. (Its
+// ReadTimeout ends with the request header, a GET having no body: net/http
+// lifts the read deadline then, to notice the client going away.)
 type eventStream struct {
 	w  io.Writer
 	rc *http.ResponseController
@@ -101,6 +109,9 @@ type eventStream struct {
 // send writes the notifications of h the client does not have yet, and
 // flushes. An error means the client is gone.
 func (s *eventStream) send(h notification.History) error {
+	if err := s.deadline(); err != nil {
+		return err
+	}
 	for _, n := range h.Since(s.last) {
 		data, err := json.Marshal(toNotificationJSON(n))
 		if err != nil {
@@ -117,10 +128,22 @@ func (s *eventStream) send(h notification.History) error {
 // heartbeat writes a comment, which clients ignore, so that proxies and
 // clients see the connection is alive.
 func (s *eventStream) heartbeat() error {
+	if err := s.deadline(); err != nil {
+		return err
+	}
 	if _, err := io.WriteString(s.w, ": heartbeat\n\n"); err != nil {
 		return err
 	}
 	return s.rc.Flush()
+}
+
+// deadline gives the next write streamWriteTimeout (with no deadline at
+// all where the writer has none, as in a test's recorder).
+func (s *eventStream) deadline() error {
+	if err := s.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
 }
 
 // errTooManyStreams means the rider has as many notification streams open
