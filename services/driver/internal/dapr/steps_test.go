@@ -3,6 +3,8 @@ package dapr_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -121,10 +123,14 @@ func TestAssignDriverStepRefusesBadBodies(t *testing.T) {
 		"larger than 64 KiB": strings.Replace(validData, `"rider-42"`, `"`+strings.Repeat("r", 64<<10)+`"`, 1),
 	} {
 		t.Run(name, func(t *testing.T) {
+			want := http.StatusBadRequest
+			if len(body) > 64<<10 {
+				want = http.StatusRequestEntityTooLarge
+			}
 			h := newStepHarness(requestedAt.Add(time.Second), driver.DefaultPool()...)
 			w := h.call(t, body)
-			if w.Code != http.StatusBadRequest || w.Header().Get("Content-Type") != "application/problem+json" {
-				t.Errorf("status %d %s, want 400 problem+json: %s", w.Code, w.Header().Get("Content-Type"), w.Body)
+			if w.Code != want || w.Header().Get("Content-Type") != "application/problem+json" {
+				t.Errorf("status %d %s, want %d problem+json: %s", w.Code, w.Header().Get("Content-Type"), want, w.Body)
 			}
 			if busy := h.onTrips(t); len(busy) != 0 {
 				t.Errorf("drivers took trips from a refused call: %v", busy)
@@ -157,5 +163,43 @@ func TestAssignDriverStepWithNobodyNearAnswersAtOnce(t *testing.T) {
 	}
 	if busy := h.onTrips(t); len(busy) != 0 {
 		t.Errorf("drivers on a trip: %v, want none", busy)
+	}
+}
+
+// brokenBody is a request body whose reading fails, as when the caller
+// is cut off or too slow for the server's ReadTimeout.
+type brokenBody struct{}
+
+func (brokenBody) Read([]byte) (int, error) {
+	return 0, errors.New("read tcp 127.0.0.1:8081->127.0.0.1:40112: i/o timeout")
+}
+
+// A body over 64 KiB is a 413 that says the limit; one that cannot be read
+// is a 400 that does not repeat the error (addresses, Go's words), which
+// the log keeps.
+func TestAssignDriverStepBodyLimits(t *testing.T) {
+	h := newStepHarness(requestedAt.Add(time.Second), driver.DefaultPool()...)
+	for name, tt := range map[string]struct {
+		body   io.Reader
+		status int
+		detail string
+	}{
+		"over 64 KiB":    {strings.NewReader(`{"riderId":"` + strings.Repeat("r", 64<<10) + `"}`), http.StatusRequestEntityTooLarge, "the body must be at most 65536 bytes"},
+		"cannot be read": {brokenBody{}, http.StatusBadRequest, "the body could not be read"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			h.steps.AssignDriver().ServeHTTP(w, httptest.NewRequest(http.MethodPost, dapr.RouteAssignDriver, tt.body))
+			var p struct {
+				Title, Detail string
+				Status        int
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Header().Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("answer %d %s %s: want a problem (%v)", w.Code, w.Header().Get("Content-Type"), w.Body, err)
+			}
+			if w.Code != tt.status || p.Status != tt.status || p.Detail != tt.detail {
+				t.Errorf("answer %d %+v, want %d with detail %q", w.Code, p, tt.status, tt.detail)
+			}
+		})
 	}
 }
