@@ -51,6 +51,7 @@ locals {
       extra_env = {
         ASSIGN_DEADLINE = "60s"
         RIDE_DURATION   = "2m"
+        MAX_PICKUP_KM   = "15"
       }
     }
     notification = {

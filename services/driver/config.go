@@ -38,6 +38,9 @@ type config struct {
 	PoolSize int
 	// PoolArea (DRIVER_POOL_AREA) is where the generated drivers wait.
 	PoolArea driver.Area
+	// MaxPickupKM (MAX_PICKUP_KM) is the farthest from a pickup, in
+	// kilometers, that a driver is sent from.
+	MaxPickupKM float64
 }
 
 // loadConfig reads the configuration, applying defaults, and reports every
@@ -64,6 +67,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DaprAPIToken:    p.token("DAPR_API_TOKEN", false, ""),
 		PoolSize:        p.poolSize("DRIVER_POOL_SIZE", 5),
 		PoolArea:        p.area("DRIVER_POOL_AREA", driver.Prague),
+		MaxPickupKM:     p.km("MAX_PICKUP_KM", 15),
 	}
 	return cfg, errors.Join(p.errs...)
 }
@@ -127,6 +131,18 @@ func (p *parser) poolSize(name string, def int) int {
 	return parse(p, name, def, func(v string) (int, error) {
 		n, err := strconv.Atoi(v)
 		return n, want(err == nil && n >= 1 && n <= driver.MaxPoolSize, fmt.Sprintf("a whole number from 1 to %d", driver.MaxPoolSize))
+	})
+}
+
+// maxKM is the most kilometers MAX_PICKUP_KM takes: about half the
+// Earth's circumference, farther than any two points on it are apart.
+const maxKM = 20_000
+
+// km reads a distance in kilometers, above 0 and at most maxKM.
+func (p *parser) km(name string, def float64) float64 {
+	return parse(p, name, def, func(v string) (float64, error) {
+		f, err := strconv.ParseFloat(v, 64)
+		return f, want(err == nil && f > 0 && f <= maxKM, fmt.Sprintf("a number of kilometers above 0 and at most %d, such as 15 or 2.5", maxKM))
 	})
 }
 

@@ -56,6 +56,7 @@ func TestLoadConfig(t *testing.T) {
 				TraceRatio:      1,
 				AppAPIToken:     testToken,
 				PoolArea:        driver.Area{Min: driver.Position{Lat: 49.98, Lon: 14.25}, Max: driver.Position{Lat: 50.15, Lon: 14.60}},
+				MaxPickupKM:     15,
 			},
 		},
 		{
@@ -78,6 +79,7 @@ func TestLoadConfig(t *testing.T) {
 				"PPROF_ADDR":                  "127.0.0.1:6060",
 				"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317",
 				"OTEL_TRACES_SAMPLER_ARG":     "0.01",
+				"MAX_PICKUP_KM":               "2.5",
 			},
 			want: config{
 				Host:            "0.0.0.0",
@@ -98,6 +100,7 @@ func TestLoadConfig(t *testing.T) {
 				AppAPIToken:     testToken,
 				PoolSize:        10_000,
 				PoolArea:        driver.Area{Min: driver.Position{Lat: 49.1, Lon: 16.5}, Max: driver.Position{Lat: 49.3, Lon: 16.7}},
+				MaxPickupKM:     2.5,
 			},
 		},
 	}
@@ -144,6 +147,12 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{name: "DRIVER_POOL_AREA", value: "89,14,91,15"},
 		{name: "DRIVER_POOL_AREA", value: "north,14,50,15"},
 		{name: "DRIVER_POOL_AREA", value: "NaN,14,50,15"},
+		{name: "MAX_PICKUP_KM", value: "0"},
+		{name: "MAX_PICKUP_KM", value: "-15"},
+		{name: "MAX_PICKUP_KM", value: "20001"},
+		{name: "MAX_PICKUP_KM", value: "15km"},
+		{name: "MAX_PICKUP_KM", value: "NaN"},
+		{name: "MAX_PICKUP_KM", value: "Inf"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

@@ -32,6 +32,10 @@ type config struct {
 	AuthIssuer      string        // AUTH_ISSUER: the OpenID Connect issuer of riders' bearer tokens (their iss); required
 	AuthAudience    string        // AUTH_AUDIENCE: the tokens' aud, this API's name at the issuer
 	AuthJWKSURL     string        // AUTH_JWKS_URL: where the issuer publishes its keys; default AUTH_ISSUER/.well-known/jwks.json
+
+	// MaxStreamsPerRider (MAX_STREAMS_PER_RIDER) is how many notification
+	// streams one rider may have open at once, on each replica.
+	MaxStreamsPerRider int
 }
 
 // loadConfig reads the configuration, applying defaults, and reports every
@@ -56,6 +60,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DaprAPIToken:    p.token("DAPR_API_TOKEN", false, ""),
 		AuthIssuer:      p.url("AUTH_ISSUER", "", "the OpenID Connect issuer of riders' tokens, e.g. https://login.microsoftonline.com/<tenant>/v2.0 (make run and the tests start a development issuer)"),
 		AuthAudience:    p.str("AUTH_AUDIENCE", "ride-api"),
+
+		MaxStreamsPerRider: p.count("MAX_STREAMS_PER_RIDER", 4, maxStreamsPerRider),
 	}
 	if cfg.AuthIssuer != "" {
 		cfg.AuthJWKSURL = p.url("AUTH_JWKS_URL", strings.TrimRight(cfg.AuthIssuer, "/")+"/.well-known/jwks.json", "")
@@ -126,6 +132,17 @@ func (p *parser) ratio(name string, def float64) float64 {
 	return parse(p, name, def, "a number from 0 to 1", func(v string) (float64, bool) {
 		f, err := strconv.ParseFloat(v, 64)
 		return f, err == nil && f >= 0 && f <= 1
+	})
+}
+
+// maxStreamsPerRider is the most MAX_STREAMS_PER_RIDER takes.
+const maxStreamsPerRider = 1000
+
+// count reads a whole number from 1 to most.
+func (p *parser) count(name string, def, most int) int {
+	return parse(p, name, def, fmt.Sprintf("a whole number from 1 to %d", most), func(v string) (int, bool) {
+		n, err := strconv.Atoi(v)
+		return n, err == nil && n >= 1 && n <= most
 	})
 }
 

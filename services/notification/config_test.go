@@ -53,6 +53,8 @@ func TestLoadConfig(t *testing.T) {
 		AuthIssuer:      testIssuer,
 		AuthAudience:    "ride-api",
 		AuthJWKSURL:     testIssuer + "/.well-known/jwks.json",
+
+		MaxStreamsPerRider: 4,
 	}
 	tests := []struct {
 		name string
@@ -70,6 +72,7 @@ func TestLoadConfig(t *testing.T) {
 				"SIDECAR_WAIT": "2m", "SHUTDOWN_TIMEOUT": "1500ms", "LOG_LEVEL": "debug",
 				"PPROF_ADDR":                  "127.0.0.1:6060",
 				"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_TRACES_SAMPLER_ARG": "0.01",
+				"MAX_STREAMS_PER_RIDER": "2",
 			},
 			want: config{
 				Host: "0.0.0.0", Port: 9000,
@@ -79,6 +82,7 @@ func TestLoadConfig(t *testing.T) {
 				PprofAddr: "127.0.0.1:6060", OTLPEndpoint: "http://127.0.0.1:4317", TraceRatio: 0.01,
 				AppAPIToken: testToken,
 				AuthIssuer:  testIssuer, AuthAudience: "ride-api", AuthJWKSURL: testIssuer + "/.well-known/jwks.json",
+				MaxStreamsPerRider: 2,
 			},
 		},
 	}
@@ -107,6 +111,9 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{name: "SHUTDOWN_TIMEOUT", value: "-4s", wantErr: `SHUTDOWN_TIMEOUT="-4s": want a positive duration such as 5s`},
 		{name: "LOG_LEVEL", value: "loud", wantErr: `LOG_LEVEL="loud": want debug, info, warn or error`},
 		{name: "OTEL_TRACES_SAMPLER_ARG", value: "1.5", wantErr: `OTEL_TRACES_SAMPLER_ARG="1.5": want a number from 0 to 1`},
+		{name: "MAX_STREAMS_PER_RIDER", value: "0", wantErr: `MAX_STREAMS_PER_RIDER="0": want a whole number from 1 to 1000`},
+		{name: "MAX_STREAMS_PER_RIDER", value: "1001", wantErr: `MAX_STREAMS_PER_RIDER="1001": want a whole number from 1 to 1000`},
+		{name: "MAX_STREAMS_PER_RIDER", value: "four", wantErr: `MAX_STREAMS_PER_RIDER="four": want a whole number from 1 to 1000`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

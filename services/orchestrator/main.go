@@ -89,13 +89,10 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			Readiness: readiness,
 			Metrics:   m.Handler(),
 		}),
-		// A connection that sends no request (a client's spare dial) is
-		// closed after this; Shutdown would wait 5 s for it otherwise, more
-		// than the shutdown budget.
-		ReadHeaderTimeout: 2 * time.Second,
-		ErrorLog:          log.New(stderr, "", 0), // the server's own errors, such as a failed TLS handshake
-		BaseContext:       func(net.Listener) context.Context { return handlers },
+		ErrorLog:    log.New(stderr, "", 0), // the server's own errors, such as a failed TLS handshake
+		BaseContext: func(net.Listener) context.Context { return handlers },
 	}
+	limit(server)
 
 	listener, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {

@@ -34,9 +34,13 @@ const FirstBatch = 8
 // the same driver, and a driver's rides never overlap. Before a driver is
 // reserved, the trip's reservation names them, so that a delivery that
 // finds no outcome takes over the driver that a stopped handler reserved
-// instead of reserving a second one. With no free driver it returns an
-// error wrapping driver.ErrNoDriverFree until the assign deadline has
-// passed since the trip was requested, and then settles on DriverNotFound.
+// instead of reserving a second one. Only drivers within the maximum
+// pickup distance are considered: with none at all that near, the trip
+// settles on DriverNotFound (ReasonNoDriverNear) at once, since waiting
+// brings no driver nearer. With drivers that near but none of them free
+// it returns an error wrapping driver.ErrNoDriverFree until the assign
+// deadline has passed since the trip was requested, and then settles on
+// DriverNotFound (ReasonNoDriverFree).
 func (s *Service) AssignDriver(ctx context.Context, t TripCreated) (Assignment, error) {
 	a, err := s.Assign(ctx, t)
 	if err != nil {
@@ -85,6 +89,9 @@ func (s *Service) settle(ctx context.Context, t TripCreated) (_ Assignment, err 
 	ctx, span := tracing.Start(ctx, "driver search", trace.SpanKindInternal, tracing.TripID.String(t.TripID))
 	defer func() { tracing.End(span, err) }()
 	search := s.index.Search(t.Pickup)
+	if s.timing.MaxPickupMeters > 0 {
+		search.Within(s.timing.MaxPickupMeters)
+	}
 	ids := s.idsOf(search.Next(FirstBatch))
 	trip, stored, err := s.store.Trip(ctx, t.TripID, ids)
 	if err != nil {
@@ -122,7 +129,8 @@ func (s *Service) settle(ctx context.Context, t TripCreated) (_ Assignment, err 
 // ETag. Otherwise (the driver took another trip, so a reservation still
 // under way would lose the ETag, or their ride for this trip has ended)
 // the nearest free driver is named in the reservation and reserved. With
-// nobody free, the deadline decides between waiting and no driver.
+// nobody near, there is no driver; with nobody near free, the deadline
+// decides between waiting and no driver.
 func (s *Service) decide(ctx context.Context, t TripCreated, r Reservation, c *candidates) (Assignment, string, error) {
 	now := s.now()
 	if r.DriverID != "" {
@@ -141,13 +149,15 @@ func (s *Service) decide(ctx context.Context, t TripCreated, r Reservation, c *c
 	}
 
 	nearest, err := s.nearestFree(ctx, c, now)
-	if errors.Is(err, driver.ErrNoDriverFree) {
+	switch {
+	case errors.Is(err, driver.ErrNoDriverNear):
+		return noDriverNear(t, s.timing.MaxPickupMeters, now), "", nil
+	case errors.Is(err, driver.ErrNoDriverFree):
 		if waited := now.Sub(t.RequestedAt); waited < s.timing.AssignDeadline {
 			return Assignment{}, "", fmt.Errorf("waited %s of %s: %w", waited.Truncate(time.Second), s.timing.AssignDeadline, err)
 		}
-		return newDriverNotFound(t, s.timing.AssignDeadline, now), "", nil
-	}
-	if err != nil {
+		return noDriverFree(t, s.timing.AssignDeadline, now), "", nil
+	case err != nil:
 		return Assignment{}, "", err
 	}
 	if nearest.Driver.ID != r.DriverID {
@@ -176,8 +186,12 @@ func (s *Service) named(ctx context.Context, id string, c *candidates) (StoredDr
 // nearestFree returns the driver free at now who is nearest to the
 // pickup, the first in the pool on a tie (as driver.Nearest), reading
 // further batches of c as long as every driver read is on a trip; or
-// driver.ErrNoDriverFree once the whole pool is read.
+// driver.ErrNoDriverFree once every driver the search hands out is read,
+// and driver.ErrNoDriverNear when it hands out none at all.
 func (s *Service) nearestFree(ctx context.Context, c *candidates, now time.Time) (StoredDriver, error) {
+	if len(c.ids) == 0 {
+		return StoredDriver{}, driver.ErrNoDriverNear
+	}
 	for {
 		if err := allStored(c.ids, c.stored); err != nil {
 			return StoredDriver{}, err

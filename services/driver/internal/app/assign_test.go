@@ -137,10 +137,11 @@ func assignedMessage(t *testing.T, driverID string, at time.Time) testkit.Messag
 // tripID, decided at the given time.
 func notFoundMessage(at time.Time) testkit.Message {
 	return testkit.Message{Topic: app.TopicDriverNotFound, Event: app.DriverNotFound{
-		TripID:    tripID,
-		RiderID:   "rider-42",
-		Reason:    "no driver became free within 60s",
-		DecidedAt: at,
+		TripID:     tripID,
+		RiderID:    "rider-42",
+		Reason:     "no driver became free within 60s",
+		ReasonCode: app.ReasonNoDriverFree,
+		DecidedAt:  at,
 	}}
 }
 

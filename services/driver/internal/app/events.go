@@ -52,11 +52,25 @@ type EventCar struct {
 // DriverNotFound is published on TopicDriverNotFound
 // (contracts/schemas/driver-not-found.schema.json).
 type DriverNotFound struct {
-	TripID    string    `json:"tripId"`
-	RiderID   string    `json:"riderId"`
-	Reason    string    `json:"reason"`
-	DecidedAt time.Time `json:"decidedAt"`
+	TripID  string `json:"tripId"`
+	RiderID string `json:"riderId"`
+	Reason  string `json:"reason"`
+	// ReasonCode is ReasonNoDriverFree or ReasonNoDriverNear; empty in an
+	// outcome recorded before the code existed, which is published again
+	// as it was.
+	ReasonCode string    `json:"reasonCode,omitempty"`
+	DecidedAt  time.Time `json:"decidedAt"`
 }
+
+// The reason codes of DriverNotFound (reasonCode in the contract).
+const (
+	// ReasonNoDriverFree: every driver near enough stayed on a trip until
+	// the assign deadline.
+	ReasonNoDriverFree = "no_driver_free"
+	// ReasonNoDriverNear: no driver of the pool is within the maximum
+	// pickup distance; decided at once.
+	ReasonNoDriverNear = "no_driver_near"
+)
 
 // Assignment is the recorded outcome of a trip: exactly one of Assigned and
 // NotFound is set. It is published again, unchanged, on every redelivery.
@@ -102,11 +116,24 @@ func newDriverAssigned(t TripCreated, d driver.Driver, now time.Time) Assignment
 	}}
 }
 
-func newDriverNotFound(t TripCreated, deadline time.Duration, now time.Time) Assignment {
+// noDriverFree is the outcome of a trip for which no driver came free
+// within the deadline.
+func noDriverFree(t TripCreated, deadline time.Duration, now time.Time) Assignment {
+	return newDriverNotFound(t, ReasonNoDriverFree, fmt.Sprintf("no driver became free within %gs", deadline.Seconds()), now)
+}
+
+// noDriverNear is the outcome of a trip with no driver of the pool within
+// maxPickupMeters of its pickup.
+func noDriverNear(t TripCreated, maxPickupMeters float64, now time.Time) Assignment {
+	return newDriverNotFound(t, ReasonNoDriverNear, fmt.Sprintf("no driver within %g km of the pickup", maxPickupMeters/1000), now)
+}
+
+func newDriverNotFound(t TripCreated, code, reason string, now time.Time) Assignment {
 	return Assignment{NotFound: &DriverNotFound{
-		TripID:    t.TripID,
-		RiderID:   t.RiderID,
-		Reason:    fmt.Sprintf("no driver became free within %gs", deadline.Seconds()),
-		DecidedAt: now.UTC(),
+		TripID:     t.TripID,
+		RiderID:    t.RiderID,
+		Reason:     reason,
+		ReasonCode: code,
+		DecidedAt:  now.UTC(),
 	}}
 }

@@ -15,7 +15,8 @@ import (
 // ErrPoolNotSeeded means some drivers of the pool are not in the Store yet.
 var ErrPoolNotSeeded = errors.New("driver pool not seeded")
 
-// Timing holds the durations that assignment follows.
+// Timing holds the bounds that assignment follows: how long a trip waits,
+// how long a ride lasts, and how far a driver is sent.
 type Timing struct {
 	// AssignDeadline is how long after it was requested a trip waits (its
 	// event is retried) for a free driver before it settles on
@@ -24,6 +25,11 @@ type Timing struct {
 	// RideDuration is how long a driver stays on a trip; then they are free
 	// again.
 	RideDuration time.Duration
+	// MaxPickupMeters is the farthest from the pickup a driver is sent
+	// from: a driver farther away is never assigned, and a trip with no
+	// driver at all that near settles on DriverNotFound at once. Zero
+	// means no bound.
+	MaxPickupMeters float64
 }
 
 // Service assigns drivers from its pool to trips.

@@ -87,6 +87,7 @@ func TestPublishedEventsMatchContract(t *testing.T) {
 	}{
 		{name: "driver assigned", harness: newHarness(requestedAt.Add(time.Second), driver.DefaultPool()...), wantTopic: app.TopicDriverAssigned},
 		{name: "no driver found", harness: newHarness(requestedAt.Add(time.Hour), allBusy(t, requestedAt.Add(time.Hour))...), wantTopic: app.TopicDriverNotFound},
+		{name: "no driver near", harness: newHarnessTimed(requestedAt.Add(time.Second), app.Timing{AssignDeadline: time.Minute, RideDuration: time.Minute, MaxPickupMeters: 1}, driver.DefaultPool()...), wantTopic: app.TopicDriverNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

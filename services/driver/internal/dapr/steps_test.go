@@ -3,6 +3,8 @@ package dapr_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -121,13 +123,82 @@ func TestAssignDriverStepRefusesBadBodies(t *testing.T) {
 		"larger than 64 KiB": strings.Replace(validData, `"rider-42"`, `"`+strings.Repeat("r", 64<<10)+`"`, 1),
 	} {
 		t.Run(name, func(t *testing.T) {
+			want := http.StatusBadRequest
+			if len(body) > 64<<10 {
+				want = http.StatusRequestEntityTooLarge
+			}
 			h := newStepHarness(requestedAt.Add(time.Second), driver.DefaultPool()...)
 			w := h.call(t, body)
-			if w.Code != http.StatusBadRequest || w.Header().Get("Content-Type") != "application/problem+json" {
-				t.Errorf("status %d %s, want 400 problem+json: %s", w.Code, w.Header().Get("Content-Type"), w.Body)
+			if w.Code != want || w.Header().Get("Content-Type") != "application/problem+json" {
+				t.Errorf("status %d %s, want %d problem+json: %s", w.Code, w.Header().Get("Content-Type"), want, w.Body)
 			}
 			if busy := h.onTrips(t); len(busy) != 0 {
 				t.Errorf("drivers took trips from a refused call: %v", busy)
+			}
+		})
+	}
+}
+
+// A trip with no driver within the maximum pickup distance is answered at
+// once, with the outcome and its reason code: a final answer the
+// orchestrator passes on, not a 503 it would retry.
+func TestAssignDriverStepWithNobodyNearAnswersAtOnce(t *testing.T) {
+	store := testkit.NewStore(driver.DefaultPool()...)
+	bounded := app.Timing{AssignDeadline: time.Minute, RideDuration: 2 * time.Minute, MaxPickupMeters: 15_000}
+	service := app.NewService(store, &testkit.Publisher{}, &testkit.Metrics{}, driver.DefaultPool(), bounded, func() time.Time { return requestedAt.Add(time.Second) })
+	h := &stepHarness{store: store, steps: dapr.NewSteps(zerolog.Nop(), service)}
+	farAway := strings.Replace(validData, `"pickup":{"lat":50.08,"lon":14.42}`, `"pickup":{"lat":50.08,"lon":16.25}`, 1)
+
+	w := h.call(t, farAway)
+
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d %s, want 200 and the outcome", w.Code, w.Body)
+	}
+	var got stepAnswer
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Topic != app.TopicDriverNotFound || got.Event["reasonCode"] != "no_driver_near" || got.Event["reason"] != "no driver within 15 km of the pickup" {
+		t.Errorf("answer %+v, want driver-not-found with reasonCode no_driver_near", got)
+	}
+	if busy := h.onTrips(t); len(busy) != 0 {
+		t.Errorf("drivers on a trip: %v, want none", busy)
+	}
+}
+
+// brokenBody is a request body whose reading fails, as when the caller
+// is cut off or too slow for the server's ReadTimeout.
+type brokenBody struct{}
+
+func (brokenBody) Read([]byte) (int, error) {
+	return 0, errors.New("read tcp 127.0.0.1:8081->127.0.0.1:40112: i/o timeout")
+}
+
+// A body over 64 KiB is a 413 that says the limit; one that cannot be read
+// is a 400 that does not repeat the error (addresses, Go's words), which
+// the log keeps.
+func TestAssignDriverStepBodyLimits(t *testing.T) {
+	h := newStepHarness(requestedAt.Add(time.Second), driver.DefaultPool()...)
+	for name, tt := range map[string]struct {
+		body   io.Reader
+		status int
+		detail string
+	}{
+		"over 64 KiB":    {strings.NewReader(`{"riderId":"` + strings.Repeat("r", 64<<10) + `"}`), http.StatusRequestEntityTooLarge, "the body must be at most 65536 bytes"},
+		"cannot be read": {brokenBody{}, http.StatusBadRequest, "the body could not be read"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			h.steps.AssignDriver().ServeHTTP(w, httptest.NewRequest(http.MethodPost, dapr.RouteAssignDriver, tt.body))
+			var p struct {
+				Title, Detail string
+				Status        int
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Header().Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("answer %d %s %s: want a problem (%v)", w.Code, w.Header().Get("Content-Type"), w.Body, err)
+			}
+			if w.Code != tt.status || p.Status != tt.status || p.Detail != tt.detail {
+				t.Errorf("answer %d %+v, want %d with detail %q", w.Code, p, tt.status, tt.detail)
 			}
 		})
 	}

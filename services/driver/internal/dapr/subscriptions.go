@@ -129,7 +129,7 @@ func (s *Subscriber) assignDriver(ctx context.Context, e *common.TopicEvent) (st
 	if a.Assigned != nil {
 		log.Info().Str("driverId", a.Assigned.Driver.ID).Int("etaSeconds", a.Assigned.ETASeconds).Msg("driver assigned")
 	} else {
-		log.Info().Str("reason", a.NotFound.Reason).Msg("no driver found")
+		log.Info().Str("reason", a.NotFound.Reason).Str("reasonCode", a.NotFound.ReasonCode).Msg("no driver found")
 	}
 	return trip.TripID, nil
 }

@@ -61,6 +61,12 @@ type harness struct {
 // newHarness returns a harness whose store holds drivers and whose clock
 // stands at now.
 func newHarness(now time.Time, drivers ...driver.Driver) *harness {
+	return newHarnessTimed(now, timing, drivers...)
+}
+
+// newHarnessTimed is newHarness with a service that follows the given
+// timing.
+func newHarnessTimed(now time.Time, timing app.Timing, drivers ...driver.Driver) *harness {
 	h := &harness{store: testkit.NewStore(drivers...), publisher: &testkit.Publisher{}, metrics: &recordingMetrics{}, logs: &bytes.Buffer{}}
 	clock := func() time.Time { return now }
 	service := app.NewService(h.store, h.publisher, &testkit.Metrics{}, driver.DefaultPool(), timing, clock)
@@ -473,10 +479,11 @@ func TestTripCreatedAfterDeadlinePublishesDriverNotFound(t *testing.T) {
 	want := []testkit.Message{{
 		Topic: app.TopicDriverNotFound,
 		Event: app.DriverNotFound{
-			TripID:    exampleTrip,
-			RiderID:   "rider-42",
-			Reason:    "no driver became free within 60s",
-			DecidedAt: requestedAt.Add(2 * time.Minute),
+			TripID:     exampleTrip,
+			RiderID:    "rider-42",
+			Reason:     "no driver became free within 60s",
+			ReasonCode: app.ReasonNoDriverFree,
+			DecidedAt:  requestedAt.Add(2 * time.Minute),
 		},
 		TraceID: traceID,
 	}}

@@ -11,8 +11,12 @@ import (
 
 // Sentinel errors of the domain.
 var (
-	// ErrNoDriverFree means every driver of the pool is on a trip.
+	// ErrNoDriverFree means every driver of the pool (within the maximum
+	// pickup distance) is on a trip.
 	ErrNoDriverFree = errors.New("no driver is free")
+	// ErrNoDriverNear means no driver of the pool, free or not, is within
+	// the maximum pickup distance.
+	ErrNoDriverNear = errors.New("no driver is near")
 	// ErrDriverBusy means a driver that is on a trip was asked to take another.
 	ErrDriverBusy = errors.New("driver is on a trip")
 	// ErrInvalidPosition means a latitude or longitude is out of range.

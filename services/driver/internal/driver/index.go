@@ -112,7 +112,7 @@ func (ix *Index) edgeLon(col int) float64 {
 
 // Search returns a Search of the pool from p, nearest first.
 func (ix *Index) Search(p Position) *Search {
-	s := &Search{ix: ix, from: p, to: newPoint(p), bound: math.Inf(-1), heap: make([]found, 0, 64)}
+	s := &Search{ix: ix, from: p, to: newPoint(p), bound: math.Inf(-1), limit: math.Inf(1), heap: make([]found, 0, 64)}
 	if ix.Len() == 0 {
 		s.done = true
 		return s
@@ -133,9 +133,19 @@ type Search struct {
 	done     bool
 	// bound is a distance that no driver in a cell not scanned yet is
 	// nearer than; the drivers of heap nearer than bound are next.
-	bound    float64
+	bound float64
+	// limit is the farthest a driver handed out may be (Within).
+	limit    float64
 	heap     []found
 	measured int
+}
+
+// Within makes s hand out only the drivers at most meters from its point:
+// once the next nearest driver is farther, Next hands out none. It
+// returns s.
+func (s *Search) Within(meters float64) *Search {
+	s.limit = meters
+	return s
 }
 
 type found struct {
@@ -154,6 +164,9 @@ func (s *Search) Next(n int) []int {
 	out := make([]int, 0, min(n, s.ix.Len()))
 	for len(out) < n {
 		switch {
+		case s.beyondLimit():
+			s.heap, s.done = s.heap[:0], true
+			return out
 		case len(s.heap) > 0 && (s.done || s.heap[0].dist < s.bound):
 			out = append(out, int(s.pop().index))
 		case s.done:
@@ -163,6 +176,13 @@ func (s *Search) Next(n int) []int {
 		}
 	}
 	return out
+}
+
+// beyondLimit reports whether every driver not handed out yet is farther
+// than the limit: those on the heap (its nearest is), and those in cells
+// not scanned yet (bound, which none of them is nearer than, is).
+func (s *Search) beyondLimit() bool {
+	return (len(s.heap) == 0 || s.heap[0].dist > s.limit) && (s.done || s.bound > s.limit)
 }
 
 // scanRing puts the drivers of the next ring of cells on the heap and

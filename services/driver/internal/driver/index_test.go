@@ -193,3 +193,51 @@ func TestSearchIsLazy(t *testing.T) {
 		t.Errorf("handed out %d drivers in all, want %d", got, len(pool))
 	}
 }
+
+func TestSearchWithinHandsOutOnlyTheDriversInRange(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	pools := map[string][]driver.Driver{
+		"default pool": driver.DefaultPool(),
+		"2,000 around Prague": randomPool(r, 2000, func() driver.Position {
+			return driver.Position{Lat: 49.98 + r.Float64()*0.17, Lon: 14.25 + r.Float64()*0.35}
+		}),
+	}
+	pickups := []driver.Position{
+		{Lat: 50.0755, Lon: 14.4378}, // where Jarda waits
+		{Lat: 49.98, Lon: 14.25},     // a corner of the area
+		{Lat: 50.08, Lon: 16.25},     // about 130 km east
+		{Lat: 51.5, Lon: -0.12},      // London
+	}
+	for name, pool := range pools {
+		index := driver.NewIndex(pool)
+		for _, p := range pickups {
+			for _, meters := range []float64{0, 500, 5_000, 15_000, 130_000, 2_000_000} {
+				var want []int
+				for _, k := range bruteForce(pool, p) {
+					if driver.Distance(pool[k].Position, p) <= meters {
+						want = append(want, k)
+					}
+				}
+				got := drain(index.Search(p).Within(meters), 8, 16)
+				if diff := cmp.Diff(want, got, cmpEmptyAsNil); diff != "" {
+					t.Errorf("%s: Search(%v).Within(%v) (-brute force +index):\n%s", name, p, meters, diff)
+				}
+			}
+		}
+	}
+}
+
+func TestSearchWithinStopsEarlyFarAway(t *testing.T) {
+	pool, err := driver.NewPool(10_000, driver.Prague)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := driver.NewIndex(pool).Search(driver.Position{Lat: 50.08, Lon: 16.25}).Within(15_000)
+
+	if got := s.Next(8); len(got) != 0 {
+		t.Errorf("Next(8) 130 km away from the pool, within 15 km = %v, want none", got)
+	}
+	if got := s.Measured(); got > 500 {
+		t.Errorf("measured the distance to %d drivers to find none in range, want a few cells' worth (under 500)", got)
+	}
+}

@@ -43,7 +43,7 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 	case errors.As(err, &reqErr):
 		p.Status, p.Detail = reqErr.status, reqErr.detail
 	case errors.Is(err, errNotReady):
-		p.Status, p.Detail = http.StatusServiceUnavailable, err.Error()
+		p.Status, p.Detail = http.StatusServiceUnavailable, notReadyDetail(err)
 	case errors.Is(err, app.ErrPoolNotSeeded):
 		// The service is starting: it stores its pool once the sidecar
 		// answers.
@@ -69,6 +69,20 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// notReadyDetail says why the service is not ready (Readiness.Ready):
+// starting, shutting down, or what it depends on not answering, in words
+// of its own; the error of the check, which may hold addresses and the
+// sidecar's words, goes to the log only.
+func notReadyDetail(err error) string {
+	switch {
+	case errors.Is(err, errStarting):
+		return errStarting.Error()
+	case errors.Is(err, errStopping):
+		return errStopping.Error()
+	}
+	return "not ready: the sidecar or the state store does not answer"
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

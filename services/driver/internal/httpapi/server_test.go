@@ -173,7 +173,7 @@ func TestReadyz(t *testing.T) {
 	}{
 		{name: "starting", wantStatus: http.StatusServiceUnavailable, wantDetail: "not ready: starting"},
 		{name: "running with sidecar and store", start: true, wantStatus: http.StatusOK},
-		{name: "running without sidecar", start: true, check: errSidecar, wantStatus: http.StatusServiceUnavailable, wantDetail: "not ready: sidecar health: connection refused"},
+		{name: "running without sidecar", start: true, check: errSidecar, wantStatus: http.StatusServiceUnavailable, wantDetail: "not ready: the sidecar or the state store does not answer"},
 		{name: "shutting down", start: true, stop: true, wantStatus: http.StatusServiceUnavailable, wantDetail: "not ready: shutting down"},
 	}
 	for _, tt := range tests {

@@ -25,8 +25,13 @@ type DriverAssigned struct {
 	ETA time.Duration
 }
 
-// DriverNotFound is a driver-not-found event: no driver came free in time.
+// DriverNotFound is a driver-not-found event: no driver came free in time,
+// or none is near the pickup.
 type DriverNotFound struct {
 	TripID  string
 	RiderID string
+	// NoneNear says that no driver is within the driver service's maximum
+	// pickup distance (reasonCode no_driver_near), rather than that none
+	// came free in time (no_driver_free, or no code at all).
+	NoneNear bool
 }

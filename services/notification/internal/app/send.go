@@ -25,9 +25,13 @@ func (s *Service) DriverAssigned(ctx context.Context, e DriverAssigned) error {
 	return s.send(ctx, e.RiderID, notification.DriverAssigned(e.TripID, e.Driver, e.ETA, s.sentAt()))
 }
 
-// NoDriver tells the rider that no driver was found for the trip, after
-// telling them that the trip was received if nobody did yet.
+// NoDriver tells the rider that no driver was found for the trip, or that
+// none is near its pickup, after telling them that the trip was received
+// if nobody did yet.
 func (s *Service) NoDriver(ctx context.Context, e DriverNotFound) error {
+	if e.NoneNear {
+		return s.send(ctx, e.RiderID, notification.NoDriverNear(e.TripID, s.sentAt()))
+	}
 	return s.send(ctx, e.RiderID, notification.NoDriver(e.TripID, s.sentAt()))
 }
 

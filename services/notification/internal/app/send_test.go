@@ -106,6 +106,9 @@ var (
 	noDriver = func(ctx context.Context, s *app.Service) error {
 		return s.NoDriver(ctx, app.DriverNotFound{TripID: tripID, RiderID: riderID})
 	}
+	noDriverNear = func(ctx context.Context, s *app.Service) error {
+		return s.NoDriver(ctx, app.DriverNotFound{TripID: tripID, RiderID: riderID, NoneNear: true})
+	}
 )
 
 func TestSendStoresEachNotificationOnce(t *testing.T) {
@@ -139,6 +142,14 @@ func TestSendStoresEachNotificationOnce(t *testing.T) {
 			want: []notification.Notification{
 				notification.TripReceived(tripID, now),
 				notification.NoDriver(tripID, now),
+			},
+		},
+		{
+			name:   "no driver near, delivered twice",
+			events: []event{tripReceived, noDriverNear, noDriverNear},
+			want: []notification.Notification{
+				notification.TripReceived(tripID, now),
+				notification.NoDriverNear(tripID, now),
 			},
 		},
 	}

@@ -132,7 +132,7 @@ func want(topic string, v any) any {
 			ETA: etaOf(data["etaSeconds"].(json.Number)),
 		}
 	default:
-		return app.DriverNotFound{TripID: tripID, RiderID: riderID}
+		return app.DriverNotFound{TripID: tripID, RiderID: riderID, NoneNear: data["reasonCode"] == "no_driver_near"}
 	}
 }
 
@@ -434,6 +434,12 @@ var variants = []variant{
 	{name: "no decidedAt", topic: TopicDriverNotFound, changes: map[string]string{"decidedAt": ""}},
 	{name: "decidedAt not a date-time", topic: TopicDriverNotFound, changes: map[string]string{"decidedAt": `"2026-11-27T09:31"`}},
 	{name: "decidedAt a leap second", topic: TopicDriverNotFound, changes: map[string]string{"decidedAt": `"2016-12-31T23:59:60Z"`}, accept: true},
+	{name: "no reasonCode, as before it existed", topic: TopicDriverNotFound, changes: map[string]string{"reasonCode": ""}, accept: true},
+	{name: "reasonCode no_driver_near", topic: TopicDriverNotFound, changes: map[string]string{"reasonCode": `"no_driver_near"`}, accept: true},
+	{name: "reasonCode forged: ReasonCode", topic: TopicDriverNotFound, changes: map[string]string{"reasonCode": "", "ReasonCode": `"no_driver_near"`}, accept: true},
+	{name: "reasonCode unknown", topic: TopicDriverNotFound, changes: map[string]string{"reasonCode": `"no_driver_anywhere"`}},
+	{name: "reasonCode upper case", topic: TopicDriverNotFound, changes: map[string]string{"reasonCode": `"NO_DRIVER_NEAR"`}},
+	{name: "reasonCode null", topic: TopicDriverNotFound, changes: map[string]string{"reasonCode": `null`}},
 	{name: "no tripId", topic: TopicDriverNotFound, changes: map[string]string{"tripId": ""}},
 	{name: "riderId of 129 characters", topic: TopicDriverNotFound, changes: map[string]string{"riderId": longString(129, "r")}},
 }

@@ -61,8 +61,13 @@ func decodeDriverNotFound(data []byte) (app.DriverNotFound, error) {
 	if err != nil {
 		return app.DriverNotFound{}, err
 	}
-	return app.DriverNotFound{TripID: o.str("tripId"), RiderID: o.str("riderId")}, nil
+	return app.DriverNotFound{TripID: o.str("tripId"), RiderID: o.str("riderId"), NoneNear: o.str("reasonCode") == reasonNoDriverNear}, nil
 }
+
+// reasonNoDriverNear is the reasonCode of a driver-not-found event for a
+// trip with no driver near its pickup. Any other code, or none, is told
+// as no driver free.
+const reasonNoDriverNear = "no_driver_near"
 
 // object is a JSON object as validate read it: property names exactly as
 // written, numbers as json.Number. Its readers are used only on an object

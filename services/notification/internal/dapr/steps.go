@@ -81,12 +81,9 @@ func (s *Steps) NoDriver() http.Handler {
 func (s *Steps) step(name string, apply func(ctx context.Context, body []byte) (tripID string, err error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		log := s.logger.With().Str("step", name).Str("traceId", tracing.TraceID(r.Context())).Logger()
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes+1))
-		if err == nil && len(body) > maxEventBytes {
-			err = fmt.Errorf("%w: body is larger than %d bytes", errInvalidEvent, maxEventBytes)
-		}
+		body, status, err := readStepBody(w, r)
 		if err != nil {
-			stepError(w, log, http.StatusBadRequest, err)
+			stepError(w, log, status, err)
 			return
 		}
 		tripID, err := apply(log.WithContext(r.Context()), body)
@@ -107,11 +104,34 @@ func (s *Steps) step(name string, apply func(ctx context.Context, body []byte) (
 	})
 }
 
-// stepError answers a failed step as application/problem+json, with the
-// error's text for a 400 (the caller's mistake) and none of the service's
-// internals for a 503.
+// readStepBody reads the body of a step, at most maxEventBytes: a larger
+// one is refused with 413, one that cannot be read (cut off, or too slow
+// for the server's ReadTimeout) with 400. The error says why, for the log.
+func readStepBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body is larger than %d bytes: %w", maxEventBytes, err)
+	case err != nil:
+		return nil, http.StatusBadRequest, fmt.Errorf("read body: %w", err)
+	}
+	return body, http.StatusOK, nil
+}
+
+// stepError answers a failed step as application/problem+json: for a 400
+// with an invalid event, the reason it is invalid (the caller's mistake);
+// otherwise words of its own, never the error's text, which may hold the
+// service's internals (a body that could not be read, a store that does
+// not answer) and goes to the log instead.
 func stepError(w http.ResponseWriter, log zerolog.Logger, status int, err error) {
 	detail := err.Error()
+	switch {
+	case status == http.StatusRequestEntityTooLarge:
+		detail = fmt.Sprintf("the body must be at most %d bytes", maxEventBytes)
+	case status < 500 && !errors.Is(err, errInvalidEvent):
+		detail = "the body could not be read"
+	}
 	if status >= 500 {
 		log.Warn().Err(err).Int("status", status).Msg("step failed")
 		detail = "the step cannot be done right now; retry shortly"

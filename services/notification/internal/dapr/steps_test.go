@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dapr/go-sdk/service/common"
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
@@ -80,9 +82,13 @@ func TestStepsRefuseBadBodies(t *testing.T) {
 		"a CloudEvent, not a body": `{"specversion":"1.0","id":"x","data":` + valid + `}`,
 	} {
 		t.Run(name, func(t *testing.T) {
+			want := http.StatusBadRequest
+			if len(body) > 64<<10 {
+				want = http.StatusRequestEntityTooLarge
+			}
 			w := invoke(steps.TripReceived(), dapr.RouteStepTripReceived, []byte(body))
-			if w.Code != http.StatusBadRequest || w.Header().Get("Content-Type") != "application/problem+json" {
-				t.Errorf("status %d %s, want 400 problem+json: %s", w.Code, w.Header().Get("Content-Type"), w.Body)
+			if w.Code != want || w.Header().Get("Content-Type") != "application/problem+json" {
+				t.Errorf("status %d %s, want %d problem+json: %s", w.Code, w.Header().Get("Content-Type"), want, w.Body)
 			}
 		})
 	}
@@ -99,5 +105,92 @@ func TestStepThatCannotBeDoneAsksToRetry(t *testing.T) {
 	}
 	if strings.Contains(w.Body.String(), "state store unavailable") {
 		t.Errorf("the answer shows the service's internals: %s", w.Body)
+	}
+}
+
+// The reason code of driver-not-found, event or step, decides what the
+// rider is told: no_driver_near that no driver is near, anything else
+// (no_driver_free, or none, as before the code existed) that none is free.
+func TestReasonCodeSaysWhetherNoDriverIsNear(t *testing.T) {
+	const tripID, riderID = "0b7e4d52-7a4f-4d8e-9c1a-2f6b8e3d9a10", "rider-42"
+	const code = `"reasonCode": "no_driver_free",`
+	for name, tt := range map[string]struct {
+		replacement string
+		near        bool
+	}{
+		"no_driver_near":     {`"reasonCode": "no_driver_near",`, true},
+		"no_driver_free":     {code, false},
+		"no code, as of old": {``, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			want := []call{{Event: app.DriverNotFound{TripID: tripID, RiderID: riderID, NoneNear: tt.near}, TraceID: traceID}}
+			event := exampleWith(t, "driver-not-found", code, tt.replacement)
+
+			s, rec, _ := newSubscriber()
+			if got := deliver(t, s, "driver-not-found", event); got != common.SubscriptionResponseStatusSuccess {
+				t.Fatalf("event: status %s, want SUCCESS", got)
+			}
+			if diff := cmp.Diff(want, rec.calls); diff != "" {
+				t.Errorf("event: use case calls (-want +got):\n%s", diff)
+			}
+
+			rec = &recorder{}
+			if w := invoke(dapr.NewSteps(zerolog.Nop(), rec).NoDriver(), dapr.RouteStepNoDriver, stepData(t, event)); w.Code != http.StatusNoContent {
+				t.Fatalf("step: status %d, want 204: %s", w.Code, w.Body)
+			}
+			want[0].TraceID = ""
+			if diff := cmp.Diff(want, rec.calls); diff != "" {
+				t.Errorf("step: use case calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// stepData is the data of the CloudEvent event, as an orchestrator sends it
+// to the step standing for the event.
+func stepData(tb testing.TB, event []byte) []byte {
+	tb.Helper()
+	var ce struct{ Data json.RawMessage }
+	if err := json.Unmarshal(event, &ce); err != nil {
+		tb.Fatal(err)
+	}
+	return ce.Data
+}
+
+// brokenBody is a request body whose reading fails, as when the caller
+// is cut off or too slow for the server's ReadTimeout.
+type brokenBody struct{}
+
+func (brokenBody) Read([]byte) (int, error) {
+	return 0, errors.New("read tcp 127.0.0.1:8082->127.0.0.1:40112: i/o timeout")
+}
+
+// A body over 64 KiB is a 413 that says the limit; one that cannot be read
+// is a 400 that does not repeat the error (addresses, Go's words), which
+// the log keeps.
+func TestStepBodyLimits(t *testing.T) {
+	steps := dapr.NewSteps(zerolog.Nop(), &recorder{})
+	for name, tt := range map[string]struct {
+		body   io.Reader
+		status int
+		detail string
+	}{
+		"over 64 KiB":    {strings.NewReader(`{"riderId":"` + strings.Repeat("r", 64<<10) + `"}`), http.StatusRequestEntityTooLarge, "the body must be at most 65536 bytes"},
+		"cannot be read": {brokenBody{}, http.StatusBadRequest, "the body could not be read"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			steps.NoDriver().ServeHTTP(w, httptest.NewRequest(http.MethodPost, dapr.RouteStepNoDriver, tt.body))
+			var p struct {
+				Title, Detail string
+				Status        int
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Header().Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("answer %d %s %s: want a problem (%v)", w.Code, w.Header().Get("Content-Type"), w.Body, err)
+			}
+			if w.Code != tt.status || p.Status != tt.status || p.Detail != tt.detail {
+				t.Errorf("answer %d %+v, want %d with detail %q", w.Code, p, tt.status, tt.detail)
+			}
+		})
 	}
 }

@@ -44,6 +44,10 @@ func isRefusal(err error) bool {
 	return ok
 }
 
+// streamRetryAfter is the Retry-After, in seconds, of a stream refused
+// because the rider has too many open.
+const streamRetryAfter = "5"
+
 // writeError maps an error to its problem response. It is the one place
 // an HTTP error is logged.
 func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, err error) {
@@ -65,8 +69,11 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 		p.Status, p.Detail = http.StatusNotFound, errNotYourRider.Error()
 	case errors.Is(err, notification.ErrInvalidRiderID):
 		p.Status, p.Detail = http.StatusBadRequest, err.Error()
+	case errors.Is(err, errTooManyStreams):
+		p.Status, p.Detail = http.StatusTooManyRequests, "this rider has as many notification streams open as allowed; close one, or retry later"
+		w.Header().Set("Retry-After", streamRetryAfter)
 	case errors.Is(err, errNotReady):
-		p.Status, p.Detail = http.StatusServiceUnavailable, err.Error()
+		p.Status, p.Detail = http.StatusServiceUnavailable, notReadyDetail(err)
 	default:
 		// The sidecar or the state store failed: nothing was read, so the
 		// client may retry.
@@ -89,6 +96,20 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// notReadyDetail says why the service is not ready (Readiness.Ready):
+// starting, shutting down, or what it depends on not answering, in words
+// of its own; the error of the check, which may hold addresses and the
+// sidecar's words, goes to the log only.
+func notReadyDetail(err error) string {
+	switch {
+	case errors.Is(err, errStarting):
+		return errStarting.Error()
+	case errors.Is(err, errStopping):
+		return errStopping.Error()
+	}
+	return "not ready: the sidecar or the state store does not answer"
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,6 +53,7 @@ func TestReadyzWhenNotReady(t *testing.T) {
 		deps       func(*httpapi.Deps)
 		stop       bool
 		wantDetail string
+		wantLogged string
 	}{
 		{
 			name:       "starting",
@@ -60,8 +62,9 @@ func TestReadyzWhenNotReady(t *testing.T) {
 		},
 		{
 			name:       "sidecar not reachable",
-			deps:       readiness(errors.New("sidecar health: connection refused")),
-			wantDetail: "not ready: sidecar health: connection refused",
+			deps:       readiness(errors.New(`sidecar health: Get "http://127.0.0.1:3500/v1.0/healthz/outbound": dial tcp 127.0.0.1:3500: connect: connection refused`)),
+			wantDetail: "not ready: the sidecar or the state store does not answer",
+			wantLogged: "dial tcp 127.0.0.1:3500: connect: connection refused",
 		},
 		{name: "shutting down", deps: readiness(nil), stop: true, wantDetail: "not ready: shutting down"},
 	}
@@ -80,6 +83,10 @@ func TestReadyzWhenNotReady(t *testing.T) {
 			}
 			if resp.StatusCode != http.StatusServiceUnavailable {
 				t.Errorf("status %d, want 503", resp.StatusCode)
+			}
+			// The check's error, kept out of the answer, is in the log.
+			if lines := ts.logs.Lines(t, "request failed"); len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["error"]), tt.wantLogged) {
+				t.Errorf("logged %v, want one line with the error, %q", lines, tt.wantLogged)
 			}
 		})
 	}

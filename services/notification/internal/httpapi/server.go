@@ -69,7 +69,16 @@ type Deps struct {
 	// Heartbeat is how often an idle notification stream sends a comment
 	// to keep the connection open; zero means 15 s.
 	Heartbeat time.Duration
+	// MaxStreamsPerRider is how many notification streams one rider may
+	// have open at once on this process (MAX_STREAMS_PER_RIDER); zero
+	// means DefaultMaxStreamsPerRider.
+	MaxStreamsPerRider int
 }
+
+// DefaultMaxStreamsPerRider is how many notification streams a rider may
+// have open at once unless Deps says otherwise: a phone, a tablet, a
+// browser tab or two.
+const DefaultMaxStreamsPerRider = 4
 
 // NewServer returns the service's HTTP handler.
 func NewServer(logger zerolog.Logger, d Deps) http.Handler {
@@ -78,6 +87,9 @@ func NewServer(logger zerolog.Logger, d Deps) http.Handler {
 	}
 	if d.Heartbeat == 0 {
 		d.Heartbeat = 15 * time.Second
+	}
+	if d.MaxStreamsPerRider == 0 {
+		d.MaxStreamsPerRider = DefaultMaxStreamsPerRider
 	}
 	// Routes match the path as sent, escapes kept and unclean paths not
 	// redirected, so that a rider id may hold any character: "a%2Fb" is

@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -17,14 +19,21 @@ import (
 // then each new one as it is stored. Notifications stored by any replica
 // show up because the stream re-reads the history every poll; those
 // stored by this process show up at once. The stream ends when the client
-// goes away or stopping is closed.
-func handleStream(logger zerolog.Logger, riders Riders, stopping <-chan struct{}, poll, heartbeat time.Duration) http.Handler {
+// goes away or stopping is closed. A rider holds at most as many streams
+// at once as slots allows; one more is refused (errTooManyStreams) until
+// one of theirs ends.
+func handleStream(logger zerolog.Logger, riders Riders, slots *streamSlots, stopping <-chan struct{}, poll, heartbeat time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		riderID, err := riderIDOf(r)
 		if err != nil {
 			writeError(logger, w, r, err)
 			return
 		}
+		if !slots.take(riderID) {
+			writeError(logger, w, r, fmt.Errorf("rider %s: %w", riderID, errTooManyStreams))
+			return
+		}
+		defer slots.give(riderID)
 		// Watch before the first read, so that nothing stored in between
 		// is missed.
 		wake, stop := riders.Watch(riderID)
@@ -80,8 +89,16 @@ func handleStream(logger zerolog.Logger, riders Riders, stopping <-chan struct{}
 	})
 }
 
+// streamWriteTimeout bounds each write to a notification stream: a client
+// that reads nothing for this long is cut off.
+const streamWriteTimeout = 10 * time.Second
+
 // eventStream writes a rider's notifications as Server-Sent Events, each
-// once.
+// once. The server's WriteTimeout bounds a request, and a stream is meant
+// to outlive it: each write gets a deadline of its own instead,
+// streamWriteTimeout, so that a client who stops reading is let go. (Its
+// ReadTimeout ends with the request header, a GET having no body: net/http
+// lifts the read deadline then, to notice the client going away.)
 type eventStream struct {
 	w  io.Writer
 	rc *http.ResponseController
@@ -92,6 +109,9 @@ type eventStream struct {
 // send writes the notifications of h the client does not have yet, and
 // flushes. An error means the client is gone.
 func (s *eventStream) send(h notification.History) error {
+	if err := s.deadline(); err != nil {
+		return err
+	}
 	for _, n := range h.Since(s.last) {
 		data, err := json.Marshal(toNotificationJSON(n))
 		if err != nil {
@@ -108,8 +128,60 @@ func (s *eventStream) send(h notification.History) error {
 // heartbeat writes a comment, which clients ignore, so that proxies and
 // clients see the connection is alive.
 func (s *eventStream) heartbeat() error {
+	if err := s.deadline(); err != nil {
+		return err
+	}
 	if _, err := io.WriteString(s.w, ": heartbeat\n\n"); err != nil {
 		return err
 	}
 	return s.rc.Flush()
+}
+
+// deadline gives the next write streamWriteTimeout (with no deadline at
+// all where the writer has none, as in a test's recorder).
+func (s *eventStream) deadline() error {
+	if err := s.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}
+
+// errTooManyStreams means the rider has as many notification streams open
+// as they may.
+var errTooManyStreams = errors.New("too many notification streams open")
+
+// streamSlots bounds the notification streams each rider has open at once,
+// so that one client cannot hold any number of connections and the polls
+// they make. It counts the streams of this process only: with several
+// replicas behind a load balancer a rider may hold max on each.
+type streamSlots struct {
+	max  int
+	mu   sync.Mutex
+	open map[string]int // by rider id; a rider with none is not in it
+}
+
+func newStreamSlots(max int) *streamSlots {
+	return &streamSlots{max: max, open: map[string]int{}}
+}
+
+// take takes one of the rider's slots and reports whether one was free.
+func (s *streamSlots) take(riderID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open[riderID] >= s.max {
+		return false
+	}
+	s.open[riderID]++
+	return true
+}
+
+// give gives back a slot the rider took.
+func (s *streamSlots) give(riderID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open[riderID] <= 1 {
+		delete(s.open, riderID)
+		return
+	}
+	s.open[riderID]--
 }

@@ -22,6 +22,7 @@ const (
 const (
 	tripReceivedText = "We received your order and are looking for a driver."
 	noDriverText     = "Sorry, no driver is free right now. Please order again in a few minutes."
+	noDriverNearText = "Sorry, no driver is near your pickup point. We cannot send a taxi there right now."
 )
 
 // Notification is one message sent to a rider about one of their trips.
@@ -68,4 +69,11 @@ func DriverAssigned(tripID string, d Driver, eta time.Duration, sentAt time.Time
 // NoDriver tells the rider that no driver could be found for trip tripID.
 func NoDriver(tripID string, sentAt time.Time) Notification {
 	return Notification{TripID: tripID, Kind: KindNoDriver, Text: noDriverText, SentAt: sentAt}
+}
+
+// NoDriverNear tells the rider that no driver is near the pickup of trip
+// tripID: a no_driver notification, which ordering again a few minutes
+// later would not change.
+func NoDriverNear(tripID string, sentAt time.Time) Notification {
+	return Notification{TripID: tripID, Kind: KindNoDriver, Text: noDriverNearText, SentAt: sentAt}
 }

@@ -49,6 +49,14 @@ func TestNotificationTexts(t *testing.T) {
 				Text: "Sorry, no driver is free right now. Please order again in a few minutes.",
 			},
 		},
+		{
+			name: "no driver near",
+			got:  notification.NoDriverNear(tripID, sentAt),
+			want: notification.Notification{
+				TripID: tripID, Kind: notification.KindNoDriver, SentAt: sentAt,
+				Text: "Sorry, no driver is near your pickup point. We cannot send a taxi there right now.",
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

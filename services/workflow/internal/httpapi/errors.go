@@ -37,13 +37,22 @@ type invalidParam struct {
 	Reason string `json:"reason"`
 }
 
-// requestError is a client error found while reading the request.
+// requestError is a client error found while reading the request: the
+// problem's status and detail, and for the log only, what caused it.
 type requestError struct {
 	status int
 	detail string
+	cause  error
 }
 
-func (e *requestError) Error() string { return e.detail }
+func (e *requestError) Error() string {
+	if e.cause != nil {
+		return e.detail + ": " + e.cause.Error()
+	}
+	return e.detail
+}
+
+func (e *requestError) Unwrap() error { return e.cause }
 
 func badRequest(detail string) error {
 	return &requestError{status: http.StatusBadRequest, detail: detail}
@@ -90,7 +99,7 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 	case errors.Is(err, app.ErrIdempotencyKeyReused):
 		p.Status, p.Detail = http.StatusUnprocessableEntity, "this Idempotency-Key was already used for a different order; use a new key for a new order"
 	case errors.Is(err, errNotReady):
-		p.Status, p.Detail = http.StatusServiceUnavailable, err.Error()
+		p.Status, p.Detail = http.StatusServiceUnavailable, notReadyDetail(err)
 	default:
 		p.Status, p.Detail = http.StatusServiceUnavailable, "the orchestrator cannot take this right now; retry shortly"
 		w.Header().Set("Retry-After", "1")
@@ -113,6 +122,20 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 	_ = json.NewEncoder(w).Encode(p)
 }
 
+// notReadyDetail says why the service is not ready (Readiness.Ready):
+// starting, shutting down, or what it depends on not answering, in words
+// of its own; the error of the check, which may hold addresses and the
+// sidecar's words, goes to the log only.
+func notReadyDetail(err error) string {
+	switch {
+	case errors.Is(err, errStarting):
+		return errStarting.Error()
+	case errors.Is(err, errStopping):
+		return errStopping.Error()
+	}
+	return "not ready: the sidecar does not answer"
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -127,8 +150,14 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return &requestError{status: http.StatusUnsupportedMediaType, detail: "Content-Type must be application/json"}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
 		return decodeError(err)
+	case err != nil:
+		// Cut off, or too slow for the server's ReadTimeout: the error
+		// names addresses, which are for the log.
+		return &requestError{status: http.StatusBadRequest, detail: "the body could not be read", cause: err}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -195,7 +224,7 @@ func decodeError(err error) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return badRequest("unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field "))
 	default:
-		return badRequest("the body is not a valid order: " + err.Error())
+		return &requestError{status: http.StatusBadRequest, detail: "the body is not a valid order", cause: err}
 	}
 }
 

@@ -39,14 +39,21 @@ func (r *Readiness) Stop() {
 	r.phase.Store(phaseStopping)
 }
 
+// Why a Readiness is not ready, besides a failed check.
+var (
+	errStarting = fmt.Errorf("%w: starting", errNotReady)
+	errStopping = fmt.Errorf("%w: shutting down", errNotReady)
+)
+
 // Ready returns nil when the service can take work, or an error saying why
-// it cannot.
+// it cannot: errStarting, errStopping, or errNotReady wrapping what its
+// check found.
 func (r *Readiness) Ready(ctx context.Context) error {
 	switch r.phase.Load() {
 	case phaseStarting:
-		return fmt.Errorf("%w: starting", errNotReady)
+		return errStarting
 	case phaseStopping:
-		return fmt.Errorf("%w: shutting down", errNotReady)
+		return errStopping
 	}
 	if err := r.check(ctx); err != nil {
 		return fmt.Errorf("%w: %w", errNotReady, err)
