@@ -229,7 +229,7 @@ type bench struct {
 // queues behind a slow answer.
 func benchClient() *http.Client {
 	return &http.Client{
-		Timeout:   10 * time.Second,
+		Timeout: 10 * time.Second,
 		// Each rider's request with its rider's token (riders).
 		Transport: &riderTransport{
 			next:       &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute},

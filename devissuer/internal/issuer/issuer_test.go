@@ -101,9 +101,9 @@ func TestAnotherIssuersTokenDoesNotVerify(t *testing.T) {
 func TestBadTokenRequestsAreRefused(t *testing.T) {
 	_, url := serve(t)
 	for _, q := range []string{
-		"",                        // no subject
-		"sub=",                    // empty subject
-		"sub=rider%2042",          // a space
+		"",               // no subject
+		"sub=",           // empty subject
+		"sub=rider%2042", // a space
 		"sub=" + strings.Repeat("r", 65),
 		"sub=rider-42&role=Admin!",
 		"sub=rider-42&ttl=soon",
