@@ -76,7 +76,7 @@ type secretsScope struct {
 type metadataItem struct {
 	Name         string    `yaml:"name"`
 	Value        yaml.Node `yaml:"value"`
-	EnvRef       string     `yaml:"envRef"`
+	EnvRef       string    `yaml:"envRef"`
 	SecretKeyRef *struct {
 		Name string `yaml:"name"`
 		Key  string `yaml:"key"`
