@@ -15,7 +15,8 @@
 # the secret store, components/secretstore.yaml).
 # With --installed it only makes sure redis-server is installed: the
 # end-to-end tests and the benchmark start Redis servers of their own.
-# Stop the one this script started with: redis-cli -p 6379 shutdown
+# Stop the one this script started with: redis-cli -p 6379 shutdown (with
+# REDISCLI_AUTH=$REDIS_PASSWORD in front when it requires a password)
 set -euo pipefail
 
 host=127.0.0.1
