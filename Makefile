@@ -11,11 +11,12 @@ SHELL := bash
 SERVICES    := trip driver notification
 # The modules make unit tests: the services, the backlog exporter
 # (backlog/), which reads the broker from outside the services, and
-# make trace's waterfall printer (trace/).
+# make trace's waterfall printer (trace/), and the development issuer of
+# riders' tokens (devissuer/).
 # The coordinators of the other styles (README, "Three styles"): they serve
 # the trip service's Trip API and call the others' steps.
 COORDINATORS := orchestrator workflow
-SERVICE_MODULES := $(addprefix services/,$(SERVICES) $(COORDINATORS)) backlog trace
+SERVICE_MODULES := $(addprefix services/,$(SERVICES) $(COORDINATORS)) backlog trace devissuer
 MODULES     := $(SERVICE_MODULES) test
 # Modules outside go.work, built and tested with GOWORK=off: the checks of
 # the deployment files, whose dependencies (BuildKit, HCL) stay away from

@@ -139,10 +139,14 @@ if [[ $style == workflow ]]; then
 fi
 "$root/scripts/redis.sh"
 
+# The development issuer of riders' tokens (devissuer/).
+issuer_port=8090
+
 # The ports dapr.yaml names: apps, sidecar HTTP and gRPC APIs, sidecar
 # metrics; Jaeger's (OTLP gRPC and HTTP, query API HTTP and gRPC, health);
-# and the backlog exporter's, with Redis as the broker.
-ports=(8080 8081 8082 3500 3501 3502 50001 50002 50003 9091 9092 9093 4317 4318 16686 16685 13133)
+# the development issuer's; and the backlog exporter's, with Redis as the
+# broker.
+ports=(8080 8081 8082 3500 3501 3502 50001 50002 50003 9091 9092 9093 4317 4318 16686 16685 13133 "$issuer_port")
 # With STYLE=workflow, placement and scheduler, and their health, metrics,
 # raft and etcd ports.
 if [[ $style == workflow ]]; then
@@ -171,11 +175,13 @@ fi
 # services, and run as a binary below so that a signal reaches it, not a
 # `go run` in between. Built before anything starts: a failed build leaves
 # nothing running.
+mkdir -p "$root/.bin"
 if [[ $broker == redis ]]; then
 	say "building the backlog exporter (backlog/) into .bin/backlog"
-	mkdir -p "$root/.bin"
 	(cd "$root/backlog" && go build -o "$root/.bin/backlog" .)
 fi
+say "building the development issuer (devissuer/) into .bin/devissuer"
+(cd "$root/devissuer" && go build -o "$root/.bin/devissuer" .)
 
 # With -f, the CLI 1.12 ignores --runtime-path and runs
 # $DAPR_RUNTIME_PATH/.dapr/bin/daprd, so give it that layout.
@@ -232,11 +238,13 @@ Starting trip, driver and notification, each with a Dapr sidecar (dapr run -f).
   Trip API        http://localhost:8080   (POST /trips, GET /trips/{id})
   Drivers         http://localhost:8081/drivers
   Notifications   http://localhost:8082/riders/{riderId}/notifications  (and .../stream)
-Order a taxi once they are ready:
-  curl -si -X POST http://localhost:8080/trips -H 'Content-Type: application/json' \
-    -d '{"riderId":"rider-42","pickup":{"lat":50.0755,"lon":14.4378},"dropoff":{"lat":50.1,"lon":14.26}}'
-  curl -s http://localhost:8080/trips/<tripId from the answer>
-  curl -s http://localhost:8082/riders/rider-42/notifications
+  Riders' tokens  http://localhost:8090/token?sub=<riderId>  (development issuer: anyone gets any rider's)
+Order a taxi once they are ready, as rider-42:
+  TOKEN=$(curl -s 'http://localhost:8090/token?sub=rider-42')
+  curl -si -X POST http://localhost:8080/trips -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"pickup":{"lat":50.0755,"lon":14.4378},"dropoff":{"lat":50.1,"lon":14.26}}'
+  curl -s -H "Authorization: Bearer $TOKEN" http://localhost:8080/trips/<tripId from the answer>
+  curl -s -H "Authorization: Bearer $TOKEN" http://localhost:8082/riders/rider-42/notifications
 Read the trip's trace (every service and sidecar it went through):
   make trace TRIP=<tripId>
 Logs: services/<name>/.dapr/logs/. Stop with Ctrl-C.
@@ -300,6 +308,13 @@ export APP_API_TOKEN DAPR_API_TOKEN
 	printf 'export APP_API_TOKEN=%s DAPR_API_TOKEN=%s\n' "$APP_API_TOKEN" "$DAPR_API_TOKEN" >"$cache/run-tokens"
 )
 
+# The development issuer of riders' tokens, which the services verify as
+# they would Entra ID's. Its key is kept in $cache (readable by you alone),
+# so that a token outlives a restart of the run for its hour.
+APP_HOST=127.0.0.1 APP_PORT=$issuer_port ISSUER_KEY_FILE=$cache/dev-issuer-key.pem "$root/.bin/devissuer" >"$cache/devissuer.log" 2>&1 &
+issuer_pid=$!
+export AUTH_ISSUER=http://127.0.0.1:$issuer_port
+
 "$cli" run -f "$template" &
 cli_pid=$!
 
@@ -325,14 +340,14 @@ stop() {
 	for _ in $(seq 1 60); do
 		if ! kill -0 -- "-$cli_pid" 2>/dev/null && ! { [[ -n $backlog_pid ]] && kill -0 "$backlog_pid" 2>/dev/null; }; then
 			# Jaeger last: it receives the spans the services flush at exit.
-			kill -TERM "$jaeger_pid" "${controlplane_pids[@]}" 2>/dev/null || true
+			kill -TERM "$jaeger_pid" "$issuer_pid" "${controlplane_pids[@]}" 2>/dev/null || true
 			return 0
 		fi
 		sleep 0.1
 	done
 	say "killing what is left of the run after 6s"
 	kill -KILL -- "-$cli_pid" 2>/dev/null || true
-	kill -KILL "$jaeger_pid" "${controlplane_pids[@]}" 2>/dev/null || true
+	kill -KILL "$jaeger_pid" "$issuer_pid" "${controlplane_pids[@]}" 2>/dev/null || true
 	if [[ -n $backlog_pid ]]; then
 		kill -KILL "$backlog_pid" 2>/dev/null || true
 	fi
@@ -371,6 +386,8 @@ ready() {
 	fi
 	answer=$(http_get 13133 /status) || return 1
 	[[ $answer == "HTTP/1."?" 200 "* ]] || return 1
+	answer=$(http_get "$issuer_port" /healthz) || return 1
+	[[ $answer == "HTTP/1."?" 200 "* ]] || return 1
 }
 
 (
@@ -382,6 +399,7 @@ ready() {
 				say "the backlog exporter is ready: http://localhost:$backlog_port/metrics"
 			fi
 			say "Jaeger is ready: make trace TRIP=<tripId>, or http://localhost:16686/api/traces?service=trip"
+			say "riders' tokens: TOKEN=\$(curl -s 'http://localhost:$issuer_port/token?sub=rider-42')"
 			exit 0
 		fi
 		sleep 0.5

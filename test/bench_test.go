@@ -230,7 +230,11 @@ type bench struct {
 func benchClient() *http.Client {
 	return &http.Client{
 		Timeout:   10 * time.Second,
-		Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute},
+		// Each rider's request with its rider's token (riders).
+		Transport: &riderTransport{
+			next:       &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute},
+			tripRiders: map[string]string{},
+		},
 	}
 }
 

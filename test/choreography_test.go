@@ -122,22 +122,21 @@ func TestUnknownTripIsAProblem(t *testing.T) {
 func TestBadOrdersPublishNothing(t *testing.T) {
 	sys := shared(t)
 	last := sys.lastTripCreatedID(t)
-	// An order without a riderId is recognisable by its pickup.
-	const riderless = `{"pickup":{"lat":50.0123457,"lon":14.0123457},"dropoff":{"lat":50.1,"lon":14.26}}`
 	tests := []struct {
 		name        string
 		riderID     string // the rider the body names, if any
 		contentType string
 		body        string
 		want        []int
+		as          string // the rider of the bearer token, if not riderID
 	}{
-		{"malformed JSON", newID("bad-malformed"), "application/json", `{"riderId":"%s","pickup":{"lat":50.08,`, []int{400}},
-		{"unknown field", newID("bad-unknown"), "application/json", `{"riderId":"%s","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26},"tip":5}`, []int{400}},
-		{"two JSON values", newID("bad-two"), "application/json", `{"riderId":"%s","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26}} {}`, []int{400}},
-		{"missing riderId", "", "application/json", riderless, []int{400, 422}},
-		{"latitude 91", newID("bad-lat"), "application/json", `{"riderId":"%s","pickup":{"lat":91,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26}}`, []int{400, 422}},
-		{"body over 64 KiB", newID("bad-big"), "application/json", `{` + strings.Repeat(" ", 64<<10) + `"riderId":"%s","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26}}`, []int{413}},
-		{"text/plain", newID("bad-type"), "text/plain", `{"riderId":"%s","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26}}`, []int{415}},
+		{"malformed JSON", newID("bad-malformed"), "application/json", `{"riderId":"%s","pickup":{"lat":50.08,`, []int{400}, ""},
+		{"unknown field", newID("bad-unknown"), "application/json", `{"riderId":"%s","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26},"tip":5}`, []int{400}, ""},
+		{"two JSON values", newID("bad-two"), "application/json", `{"riderId":"%s","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26}} {}`, []int{400}, ""},
+		{"another rider's order", newID("bad-other"), "application/json", `{"riderId":"%s","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26}}`, []int{403}, newID("rider")},
+		{"latitude 91", newID("bad-lat"), "application/json", `{"riderId":"%s","pickup":{"lat":91,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26}}`, []int{400, 422}, ""},
+		{"body over 64 KiB", newID("bad-big"), "application/json", `{` + strings.Repeat(" ", 64<<10) + `"riderId":"%s","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26}}`, []int{413}, ""},
+		{"text/plain", newID("bad-type"), "text/plain", `{"riderId":"%s","pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26}}`, []int{415}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,7 +144,11 @@ func TestBadOrdersPublishNothing(t *testing.T) {
 			if tt.riderID != "" {
 				body = fmt.Sprintf(tt.body, tt.riderID)
 			}
-			r := do(t, http.MethodPost, sys.url("trip", "/trips"), body, "Content-Type", tt.contentType)
+			header := []string{"Content-Type", tt.contentType}
+			if tt.as != "" {
+				header = append(header, "Authorization", bearer(tt.as))
+			}
+			r := do(t, http.MethodPost, sys.url("trip", "/trips"), body, header...)
 			wantProblem(t, r, tt.want...)
 		})
 	}
@@ -162,15 +165,14 @@ func TestBadOrdersPublishNothing(t *testing.T) {
 		t.Fatalf("trip-created holds %d events for the good order %s, want 1: is this the right stream?", len(got), good.TripID)
 	}
 	for _, tt := range tests {
-		mark := tt.riderID
-		if mark == "" {
-			mark = "50.0123457"
-		}
-		if got := sys.tripCreatedMentioning(t, last, mark); events && len(got) != 0 {
-			t.Errorf("%s: trip-created got events for a refused order: %q", tt.name, got)
-		}
-		if tt.riderID != "" {
-			if got := sys.notifications(t, tt.riderID); len(got) != 0 {
+		for _, rider := range []string{tt.riderID, tt.as} {
+			if rider == "" {
+				continue
+			}
+			if got := sys.tripCreatedMentioning(t, last, rider); events && len(got) != 0 {
+				t.Errorf("%s: trip-created got events for a refused order: %q", tt.name, got)
+			}
+			if got := sys.notifications(t, rider); len(got) != 0 {
 				t.Errorf("%s: the rider of a refused order has notifications: %+v", tt.name, got)
 			}
 		}

@@ -100,11 +100,23 @@ func (r response) mediaType() string {
 	return mt
 }
 
-var client = &http.Client{Timeout: 10 * time.Second}
+// client is the tests' client of the public APIs: each rider's request
+// goes with its rider's bearer token (riders).
+var client = &http.Client{Timeout: 10 * time.Second, Transport: riders}
 
 // do sends a request and reads the whole answer; header holds name/value
-// pairs.
+// pairs. A rider's request goes with its rider's token unless header
+// sets Authorization.
 func do(t *testing.T, method, url, body string, header ...string) response {
+	t.Helper()
+	return doWith(t, client, method, url, body, header...)
+}
+
+// bareClient sends no token but those a request sets.
+var bareClient = &http.Client{Timeout: 10 * time.Second}
+
+// doWith is do with client c.
+func doWith(t *testing.T, c *http.Client, method, url, body string, header ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -113,7 +125,7 @@ func do(t *testing.T, method, url, body string, header ...string) response {
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -274,6 +286,9 @@ type eventStream struct {
 // openStream GETs an SSE url and returns once the server has answered, so
 // that events sent after that are not missed. The stream closes at the end
 // of the test.
+// streamClient follows a stream: no timeout, since it stays open.
+var streamClient = &http.Client{Transport: riders}
+
 func openStream(t *testing.T, url string) *eventStream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -283,7 +298,7 @@ func openStream(t *testing.T, url string) *eventStream {
 		t.Fatal(err)
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req) // no client timeout: the stream stays open
+	resp, err := streamClient.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}

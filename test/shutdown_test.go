@@ -35,7 +35,7 @@ func send(method, url, contentType, body string, header ...string) *inFlight {
 		for i := 0; i+1 < len(header); i += 2 {
 			req.Header.Set(header[i], header[i+1])
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := streamClient.Do(req) // no timeout: the answer may take the whole shutdown
 		if err != nil {
 			r.answer <- "no answer: " + err.Error()
 			return

@@ -167,6 +167,9 @@ func prepare() error {
 	if err := os.Mkdir(binDir, 0o755); err != nil {
 		return err
 	}
+	if err := prepareIssuerKey(dir); err != nil {
+		return fmt.Errorf("the issuer's key: %w", err)
+	}
 	return buildServices()
 }
 
@@ -177,6 +180,7 @@ func buildServices() error {
 	dirs := map[string]string{ // binary -> module folder
 		backlogExporter: filepath.Join("..", "backlog"),
 		traceTool:       filepath.Join("..", "trace"),
+		devIssuer:       filepath.Join("..", "devissuer"),
 	}
 	for _, name := range coordinators {
 		dirs[name] = filepath.Join("..", "services", name)
@@ -316,6 +320,7 @@ type system struct {
 	apps          map[string][]*app
 
 	backlogPort int // the backlog exporter's, with withBacklogExporter
+	issuerPort  int // the development issuer's, whose tokens the services take
 	jaeger      jaegerPorts
 	// controlPlane are the addresses of Dapr's placement and scheduler, in
 	// the workflow style; empty otherwise, which leaves actors, workflows
@@ -497,7 +502,7 @@ func (s *system) logDir() string { return filepath.Join(s.dir, "logs") }
 // start starts Redis, the services and their sidecars, and waits until
 // every one of them is ready.
 func (s *system) start() error {
-	n := 2 // Redis, the backlog exporter
+	n := 3 // Redis, the backlog exporter, the issuer
 	for _, name := range services {
 		n += 5 * s.replicaCount(name)
 	}
@@ -505,11 +510,14 @@ func (s *system) start() error {
 	if err != nil {
 		return err
 	}
-	s.redisPort, s.backlogPort, ports = ports[0], ports[1], ports[2:]
+	s.redisPort, s.backlogPort, s.issuerPort, ports = ports[0], ports[1], ports[2], ports[3:]
 	s.redisAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.redisPort))
 	s.redisPassword = newToken()
 	s.redis = redis.NewClient(&redis.Options{Addr: s.redisAddr, Password: s.redisPassword})
 	if err := s.startRedis(); err != nil {
+		return err
+	}
+	if err := s.startIssuer(); err != nil {
 		return err
 	}
 	if s.settings.broker != nil {
@@ -639,6 +647,7 @@ func (s *system) startService(a *app) error {
 	)
 	env = append(env, s.otlpEnv...)
 	env = append(env, a.tokenEnv()...)
+	env = append(env, s.authEnv()...)
 	env = append(env, a.env...)
 	if s.settings.profiling {
 		if a.pprofPort == 0 {
@@ -671,7 +680,8 @@ func inheritedEnv() []string {
 		case "APP_HOST", "APP_PORT", "DAPR_HOST", "DAPR_HTTP_PORT", "DAPR_GRPC_PORT", "PUBSUB_NAME",
 			"STATESTORE_NAME", "SIDECAR_WAIT", "SHUTDOWN_TIMEOUT", "ASSIGN_DEADLINE", "RIDE_DURATION", "REDIS_HOST",
 			"DRIVER_POOL_SIZE", "DRIVER_POOL_AREA", "PPROF_ADDR", "REDIS_PASSWORD", "RABBITMQ_USERNAME", "RABBITMQ_PASSWORD", "BACKLOG_TOPICS",
-			"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG":
+			"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG",
+			"AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL", "ISSUER_URL", "ISSUER_AUDIENCE", "ISSUER_KEY_FILE", "ISSUER_TOKEN_TTL":
 			continue
 		}
 		env = append(env, kv)

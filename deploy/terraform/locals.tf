@@ -184,5 +184,10 @@ locals {
     # sidecars follow each trace's decision.
     OTEL_TRACES_SAMPLER_ARG     = tostring(var.trace_sample_ratio)
     OTEL_EXPORTER_OTLP_ENDPOINT = var.otlp_endpoint
+    # Riders' bearer tokens (README, "Security"): the driver service, which
+    # serves no rider, ignores them.
+    AUTH_ISSUER   = var.auth_issuer
+    AUTH_AUDIENCE = var.auth_audience
+    AUTH_JWKS_URL = var.auth_jwks_url == "" ? "${trimsuffix(var.auth_issuer, "/")}/.well-known/jwks.json" : var.auth_jwks_url
   }
 }

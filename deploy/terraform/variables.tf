@@ -161,6 +161,33 @@ variable "otlp_endpoint" {
   default     = ""
 }
 
+variable "auth_issuer" {
+  description = "The OpenID Connect issuer of riders' bearer tokens (the iss the public APIs accept), e.g. https://login.microsoftonline.com/<tenant-id>/v2.0 for Entra ID (AUTH_ISSUER)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[^/]+", var.auth_issuer))
+    error_message = "auth_issuer is an https URL, such as https://login.microsoftonline.com/<tenant-id>/v2.0."
+  }
+}
+
+variable "auth_audience" {
+  description = "The aud the public APIs accept in riders' tokens: the API's application ID URI or client id in Entra ID (AUTH_AUDIENCE)."
+  type        = string
+  default     = "ride-api"
+}
+
+variable "auth_jwks_url" {
+  description = "Where the issuer publishes its signing keys, e.g. https://login.microsoftonline.com/<tenant-id>/discovery/v2.0/keys for Entra ID (AUTH_JWKS_URL); empty for <auth_issuer>/.well-known/jwks.json."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.auth_jwks_url == "" || can(regex("^https://[^/]+", var.auth_jwks_url))
+    error_message = "auth_jwks_url is empty or an https URL."
+  }
+}
+
 variable "tags" {
   description = "Tags on every resource that takes them."
   type        = map(string)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,9 @@ type config struct {
 	TraceRatio      float64       // OTEL_TRACES_SAMPLER_ARG: the share of new traces kept, 0 to 1
 	AppAPIToken     string        // APP_API_TOKEN: the token its sidecar sends with each call to the service; required
 	DaprAPIToken    string        // DAPR_API_TOKEN: the token its sidecar requires of the service; "" if it requires none
+	AuthIssuer      string        // AUTH_ISSUER: the OpenID Connect issuer of riders' bearer tokens (their iss); required
+	AuthAudience    string        // AUTH_AUDIENCE: the tokens' aud, this API's name at the issuer
+	AuthJWKSURL     string        // AUTH_JWKS_URL: where the issuer publishes its keys; default AUTH_ISSUER/.well-known/jwks.json
 }
 
 // loadConfig reads the configuration, applying defaults, and reports every
@@ -50,6 +54,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		TraceRatio:      p.ratio("OTEL_TRACES_SAMPLER_ARG", 1),
 		AppAPIToken:     p.token("APP_API_TOKEN", true, "the sidecar's token, which it sends with every call to the service (make run and the tests generate one; Azure Container Apps sets it)"),
 		DaprAPIToken:    p.token("DAPR_API_TOKEN", false, ""),
+		AuthIssuer:      p.url("AUTH_ISSUER", "", "the OpenID Connect issuer of riders' tokens, e.g. https://login.microsoftonline.com/<tenant>/v2.0 (make run and the tests start a development issuer)"),
+		AuthAudience:    p.str("AUTH_AUDIENCE", "ride-api"),
+	}
+	if cfg.AuthIssuer != "" {
+		cfg.AuthJWKSURL = p.url("AUTH_JWKS_URL", strings.TrimRight(cfg.AuthIssuer, "/")+"/.well-known/jwks.json", "")
 	}
 	return cfg, errors.Join(p.errs...)
 }
@@ -70,6 +79,24 @@ func (p *parser) token(name string, required bool, why string) string {
 		p.errs = append(p.errs, fmt.Errorf("%s is not set: %s", name, why))
 	case v != "" && (len(v) < 16 || strings.ContainsAny(v, " \t\r\n")):
 		p.errs = append(p.errs, fmt.Errorf("%s: want at least 16 characters without spaces (%d given)", name, len(v)))
+	}
+	return v
+}
+
+// url reads an absolute http(s) URL; def "" makes it required, and why
+// says what it is for.
+func (p *parser) url(name, def, why string) string {
+	v := p.getenv(name)
+	if v == "" {
+		v = def
+	}
+	if v == "" {
+		p.errs = append(p.errs, fmt.Errorf("%s is not set: %s", name, why))
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: want an absolute http or https URL", name, v))
 	}
 	return v
 }

@@ -17,13 +17,20 @@ const testToken = "test-app-token-0123456789"
 
 // tokenEnv is the environment vars, with APP_API_TOKEN set to testToken
 // unless vars names it (an empty value tests a missing token).
+// testIssuer is AUTH_ISSUER in the tests' environments that verify no
+// token.
+const testIssuer = "https://issuer.test.example"
+
 func tokenEnv(vars map[string]string) func(string) string {
 	return func(name string) string {
 		if v, ok := vars[name]; ok {
 			return v
 		}
-		if name == "APP_API_TOKEN" {
+		switch name {
+		case "APP_API_TOKEN":
 			return testToken
+		case "AUTH_ISSUER":
+			return testIssuer
 		}
 		return ""
 	}
@@ -43,6 +50,9 @@ func TestLoadConfig(t *testing.T) {
 		LogLevel:        zerolog.InfoLevel,
 		TraceRatio:      1,
 		AppAPIToken:     testToken,
+		AuthIssuer:      testIssuer,
+		AuthAudience:    "ride-api",
+		AuthJWKSURL:     testIssuer + "/.well-known/jwks.json",
 	}
 	tests := []struct {
 		name string
@@ -68,6 +78,7 @@ func TestLoadConfig(t *testing.T) {
 				SidecarWait: 2 * time.Minute, ShutdownTimeout: 1500 * time.Millisecond, LogLevel: zerolog.DebugLevel,
 				PprofAddr: "127.0.0.1:6060", OTLPEndpoint: "http://127.0.0.1:4317", TraceRatio: 0.01,
 				AppAPIToken: testToken,
+				AuthIssuer:  testIssuer, AuthAudience: "ride-api", AuthJWKSURL: testIssuer + "/.well-known/jwks.json",
 			},
 		},
 	}

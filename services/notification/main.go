@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/auth"
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
 	"github.com/ride-choreography/services/notification/internal/metrics"
@@ -93,6 +94,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer cancelHandlers()
 	server := &http.Server{
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
+			Auth:         auth.New(handlers, cfg.AuthIssuer, cfg.AuthAudience, cfg.AuthJWKSURL),
 			SidecarToken: cfg.AppAPIToken,
 			Riders:       riders,
 			DeadLetters:  deadLetters,

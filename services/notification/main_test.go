@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ride-choreography/services/notification/internal/auth/authtest"
 	"github.com/ride-choreography/services/notification/internal/contracttest"
 	"github.com/ride-choreography/services/notification/internal/dapr/daprtest"
 	"github.com/ride-choreography/services/notification/internal/testkit"
@@ -49,6 +50,7 @@ func freePort(t *testing.T) string {
 // service is run, started in the background by a test.
 type service struct {
 	url    string
+	issuer *authtest.Issuer // of the riders' tokens the service takes
 	stdout *testkit.Buffer
 	stop   context.CancelFunc
 	done   chan error
@@ -59,8 +61,10 @@ type service struct {
 func start(t *testing.T, env map[string]string) *service {
 	t.Helper()
 	env["APP_PORT"] = freePort(t)
+	issuer := authtest.New(t)
+	env["AUTH_ISSUER"], env["AUTH_JWKS_URL"] = issuer.URL, issuer.JWKSURL()
 	ctx, stop := context.WithCancel(t.Context())
-	s := &service{url: "http://127.0.0.1:" + env["APP_PORT"], stdout: &testkit.Buffer{}, stop: stop, done: make(chan error, 1)}
+	s := &service{url: "http://127.0.0.1:" + env["APP_PORT"], issuer: issuer, stdout: &testkit.Buffer{}, stop: stop, done: make(chan error, 1)}
 	go func() { s.done <- run(ctx, tokenEnv(env), s.stdout, io.Discard) }()
 	t.Cleanup(func() {
 		stop()
@@ -141,7 +145,7 @@ func TestRunHandlesEventsAndShutsDownWithAnOpenStream(t *testing.T) {
 		}
 	}
 
-	stream, err := http.Get(s.url + "/riders/rider-42/notifications/stream")
+	stream, err := s.asRider(t, "rider-42", "/riders/rider-42/notifications/stream")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,6 +234,7 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
 	fake, opts := daprtest.Start(t)
 	port := freePort(t)
+	issuer := authtest.New(t)
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = []string{
 		"NOTIFICATION_RUN_MAIN=1",
@@ -240,8 +245,10 @@ func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
 		"DAPR_API_TOKEN=" + opts.APIToken,
 		"SHUTDOWN_TIMEOUT=4s",
 		"APP_API_TOKEN=" + testToken,
+		"AUTH_ISSUER=" + issuer.URL,
+		"AUTH_JWKS_URL=" + issuer.JWKSURL(),
 	}
-	s := &service{url: "http://127.0.0.1:" + port, stdout: &testkit.Buffer{}}
+	s := &service{url: "http://127.0.0.1:" + port, issuer: issuer, stdout: &testkit.Buffer{}}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -259,7 +266,7 @@ func TestSIGTERMEndsStreamsAndFinishesAnEventInFlight(t *testing.T) {
 
 	var streams []*bufio.Scanner
 	for _, rider := range []string{"rider-42", "rider-7", "rider-8"} {
-		resp, err := http.Get(s.url + "/riders/" + rider + "/notifications/stream")
+		resp, err := s.asRider(t, rider, "/riders/"+rider+"/notifications/stream")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -332,6 +339,17 @@ func (s *service) waitUntilClosed(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// asRider sends GET path as rider, with a token of the service's issuer.
+func (s *service) asRider(t *testing.T, rider, path string) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", s.issuer.Bearer(t, rider))
+	return http.DefaultClient.Do(req)
 }
 
 // get returns the body of GET url, which must answer 200.

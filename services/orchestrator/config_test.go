@@ -14,8 +14,22 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// testIssuer is AUTH_ISSUER in the tests' environments that verify no
+// token.
+const testIssuer = "https://issuer.test.example"
+
+// env is the environment vars, with AUTH_ISSUER set to testIssuer unless
+// vars names it (an empty value tests a missing one).
 func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+	return func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		if k == "AUTH_ISSUER" {
+			return testIssuer
+		}
+		return ""
+	}
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
@@ -30,6 +44,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		StepTimeout: 5 * time.Second, StepAttempts: 3, StepPause: time.Second,
 		SidecarWait: 60 * time.Second, ShutdownTimeout: 4 * time.Second,
 		LogLevel: zerolog.InfoLevel, TraceRatio: 1,
+		AuthIssuer: testIssuer, AuthAudience: "ride-api", AuthJWKSURL: testIssuer + "/.well-known/jwks.json",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)

@@ -24,6 +24,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/orchestrator/internal/app"
+	"github.com/ride-choreography/services/orchestrator/internal/auth"
 	"github.com/ride-choreography/services/orchestrator/internal/dapr"
 	"github.com/ride-choreography/services/orchestrator/internal/httpapi"
 	"github.com/ride-choreography/services/orchestrator/internal/metrics"
@@ -83,6 +84,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer cancelHandlers()
 	server := &http.Server{
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
+			Auth:      auth.New(handlers, cfg.AuthIssuer, cfg.AuthAudience, cfg.AuthJWKSURL),
 			Trips:     trips,
 			Readiness: readiness,
 			Metrics:   m.Handler(),

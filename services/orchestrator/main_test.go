@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ride-choreography/services/orchestrator/internal/auth/authtest"
 	"github.com/ride-choreography/services/orchestrator/internal/dapr/daprtest"
 	"github.com/ride-choreography/services/orchestrator/internal/testkit"
 )
@@ -23,12 +24,14 @@ const hangGuard = 30 * time.Second
 // start runs the orchestrator in-process against sidecar, on a free port,
 // with steps retried fast, and waits until it is ready. The test's end
 // stops it.
-func start(t *testing.T, sidecar *daprtest.Sidecar) (base string, logs *testkit.Buffer) {
+func start(t *testing.T, sidecar *daprtest.Sidecar) (base string, logs *testkit.Buffer, issuer *authtest.Issuer) {
 	t.Helper()
 	port := freePort(t)
+	issuer = authtest.New(t)
 	vars := map[string]string{
 		"APP_PORT": port, "DAPR_HOST": sidecar.URL.Hostname(), "DAPR_HTTP_PORT": sidecar.URL.Port(),
 		"STEP_ATTEMPTS": "3", "STEP_PAUSE": "10ms",
+		"AUTH_ISSUER": issuer.URL, "AUTH_JWKS_URL": issuer.JWKSURL(),
 	}
 	logs = &testkit.Buffer{}
 	ctx, stop := context.WithCancel(t.Context())
@@ -44,7 +47,7 @@ func start(t *testing.T, sidecar *daprtest.Sidecar) (base string, logs *testkit.
 	})
 	base = "http://127.0.0.1:" + port
 	waitUntil(t, "the orchestrator to be ready", func() bool { return answers(base+"/readyz", http.StatusOK) })
-	return base, logs
+	return base, logs, issuer
 }
 
 func waitUntil(t *testing.T, what string, done func() bool) {
@@ -58,11 +61,18 @@ func waitUntil(t *testing.T, what string, done func() bool) {
 	}
 }
 
-// orderTrip posts an order and returns the trip id answered.
-func orderTrip(t *testing.T, base string) string {
+// orderTrip posts an order as rider-42, with a token of issuer, and
+// returns the trip id answered.
+func orderTrip(t *testing.T, base string, issuer *authtest.Issuer) string {
 	t.Helper()
-	resp, err := http.Post(base+"/trips", "application/json",
+	req, err := http.NewRequest(http.MethodPost, base+"/trips",
 		strings.NewReader(`{"riderId":"rider-42","pickup":{"lat":50.0755,"lon":14.4378},"dropoff":{"lat":50.1,"lon":14.26}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", issuer.Bearer(t, "rider-42"))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,10 +84,15 @@ func orderTrip(t *testing.T, base string) string {
 	return trip.TripID
 }
 
-// status returns the trip's status as GET /trips/{id} answers it.
-func status(t *testing.T, base, tripID string) string {
+// status returns the trip's status as GET /trips/{id} answers rider-42.
+func status(t *testing.T, base string, issuer *authtest.Issuer, tripID string) string {
 	t.Helper()
-	resp, err := http.Get(base + "/trips/" + tripID)
+	req, err := http.NewRequest(http.MethodGet, base+"/trips/"+tripID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", issuer.Bearer(t, "rider-42"))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,10 +107,10 @@ func status(t *testing.T, base, tripID string) string {
 // rider is told who comes; the trip, kept in memory, shows the driver.
 func TestRunOrdersThroughTheSteps(t *testing.T) {
 	sidecar := daprtest.Start(t, daprtest.DriverAssigned)
-	base, _ := start(t, sidecar)
+	base, _, issuer := start(t, sidecar)
 
-	tripID := orderTrip(t, base)
-	waitUntil(t, "the trip's driver", func() bool { return status(t, base, tripID) == "driver_assigned" })
+	tripID := orderTrip(t, base, issuer)
+	waitUntil(t, "the trip's driver", func() bool { return status(t, base, issuer, tripID) == "driver_assigned" })
 	want := []string{"notification trip-received", "driver assign-driver", "notification driver-assigned"}
 	if diff := cmp.Diff(want, sidecar.Invocations()); diff != "" {
 		t.Errorf("invocations (-want +got):\n%s", diff)
@@ -108,10 +123,10 @@ func TestRunOrdersThroughTheSteps(t *testing.T) {
 // the README's table counts it.
 func TestRunGivesUpAfterTheRetries(t *testing.T) {
 	sidecar := daprtest.Start(t, daprtest.DriverAssigned)
-	base, logs := start(t, sidecar)
+	base, logs, issuer := start(t, sidecar)
 	sidecar.AnswerEveryStep(http.StatusInternalServerError)
 
-	tripID := orderTrip(t, base)
+	tripID := orderTrip(t, base, issuer)
 	waitUntil(t, "the flow to give up", func() bool {
 		for _, line := range logs.All(t) {
 			if line["message"] == "trip flow abandoned" && line["tripId"] == tripID && line["step"] == "trip-received" {
@@ -123,7 +138,7 @@ func TestRunGivesUpAfterTheRetries(t *testing.T) {
 	if got := sidecar.Invocations(); len(got) != 3 {
 		t.Errorf("invocations %v, want trip-received tried 3 times", got)
 	}
-	if got := status(t, base, tripID); got != "requested" {
+	if got := status(t, base, issuer, tripID); got != "requested" {
 		t.Errorf("trip status %q, want requested: the flow gave up", got)
 	}
 	if !strings.Contains(get(t, base+"/metrics"), `ride_trips_abandoned_total{step="trip-received"} 1`) {
@@ -134,10 +149,10 @@ func TestRunGivesUpAfterTheRetries(t *testing.T) {
 // A step that refuses the call (4xx) is not retried.
 func TestRunDoesNotRetryARefusal(t *testing.T) {
 	sidecar := daprtest.Start(t, daprtest.DriverAssigned)
-	base, _ := start(t, sidecar)
+	base, _, issuer := start(t, sidecar)
 	sidecar.AnswerEveryStep(http.StatusBadRequest)
 
-	orderTrip(t, base)
+	orderTrip(t, base, issuer)
 	time.Sleep(200 * time.Millisecond) // more than the retries' pauses
 	if got := sidecar.Invocations(); len(got) != 1 {
 		t.Errorf("invocations %v, want one: a refusal is final", got)

@@ -18,15 +18,23 @@ import (
 // environments.
 const testToken = "test-app-token-0123456789"
 
+// testIssuer is AUTH_ISSUER in the tests' environments that verify no
+// token.
+const testIssuer = "https://issuer.test.example"
+
 // tokenEnv is the environment vars, with APP_API_TOKEN set to testToken
-// unless vars names it (an empty value tests a missing token).
+// and AUTH_ISSUER to testIssuer unless vars names them (an empty value
+// tests a missing one).
 func tokenEnv(vars map[string]string) func(string) string {
 	return func(name string) string {
 		if v, ok := vars[name]; ok {
 			return v
 		}
-		if name == "APP_API_TOKEN" {
+		switch name {
+		case "APP_API_TOKEN":
 			return testToken
+		case "AUTH_ISSUER":
+			return testIssuer
 		}
 		return ""
 	}
@@ -43,6 +51,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		PubSub: "pubsub", StateStore: "trip-store",
 		SidecarWait: 60 * time.Second, ShutdownTimeout: 4 * time.Second,
 		LogLevel: zerolog.InfoLevel, TraceRatio: 1, AppAPIToken: testToken,
+		AuthIssuer: testIssuer, AuthAudience: "ride-api", AuthJWKSURL: testIssuer + "/.well-known/jwks.json",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -167,5 +176,25 @@ func TestLoadConfigChecksTheTokens(t *testing.T) {
 	cfg, err := loadConfig(tokenEnv(map[string]string{"DAPR_API_TOKEN": "dapr-token-0123456789"}))
 	if err != nil || cfg.AppAPIToken != testToken || cfg.DaprAPIToken != "dapr-token-0123456789" {
 		t.Errorf("loadConfig() = %v, %v; want both tokens read", err, cfg)
+	}
+}
+
+func TestLoadConfigWantsAnIssuer(t *testing.T) {
+	for _, c := range []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"AUTH_ISSUER": ""}, "AUTH_ISSUER is not set"},
+		{map[string]string{"AUTH_ISSUER": "login.example/tenant"}, `AUTH_ISSUER="login.example/tenant": want an absolute http or https URL`},
+		{map[string]string{"AUTH_JWKS_URL": "file:///etc/keys"}, `AUTH_JWKS_URL="file:///etc/keys": want an absolute http or https URL`},
+	} {
+		_, err := loadConfig(tokenEnv(c.vars))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: got %v, want an error containing %q", c.vars, err, c.want)
+		}
+	}
+	cfg, err := loadConfig(tokenEnv(map[string]string{"AUTH_ISSUER": "https://login.example/t/v2.0/", "AUTH_JWKS_URL": "https://login.example/t/keys", "AUTH_AUDIENCE": "api://ride"}))
+	if err != nil || cfg.AuthJWKSURL != "https://login.example/t/keys" || cfg.AuthAudience != "api://ride" {
+		t.Errorf("explicit JWKS URL and audience: %+v, %v", cfg, err)
 	}
 }

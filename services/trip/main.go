@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/trip/internal/app"
+	"github.com/ride-choreography/services/trip/internal/auth"
 	"github.com/ride-choreography/services/trip/internal/dapr"
 	"github.com/ride-choreography/services/trip/internal/httpapi"
 	"github.com/ride-choreography/services/trip/internal/metrics"
@@ -93,6 +94,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	server := &http.Server{
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
 			SidecarToken: cfg.AppAPIToken,
+			Auth:         auth.New(handlers, cfg.AuthIssuer, cfg.AuthAudience, cfg.AuthJWKSURL),
 			Trips:        trips,
 			DeadLetters:  deadLetters,
 			Subscriber:   dapr.NewSubscriber(logger, cfg.PubSub, trips, deadLetters, m),

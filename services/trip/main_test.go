@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ride-choreography/services/trip/internal/auth/authtest"
 	"github.com/ride-choreography/services/trip/internal/contracttest"
 	"github.com/ride-choreography/services/trip/internal/dapr"
 	"github.com/ride-choreography/services/trip/internal/dapr/daprtest"
@@ -72,10 +73,11 @@ func messages(t *testing.T, logs *testkit.Buffer) []string {
 
 // service is the trip service, run by a test.
 type service struct {
-	url  string
-	logs *testkit.Buffer
-	stop context.CancelFunc // nil for a process
-	done chan error         // what run returned; nil for a process
+	url    string
+	issuer *authtest.Issuer // of the riders' tokens the service takes
+	logs   *testkit.Buffer
+	stop   context.CancelFunc // nil for a process
+	done   chan error         // what run returned; nil for a process
 }
 
 // sidecarEnv is the environment that points the service at the sidecar
@@ -96,8 +98,10 @@ func sidecarEnv(opts dapr.SidecarOptions) map[string]string {
 func start(t *testing.T, vars map[string]string) *service {
 	t.Helper()
 	vars["APP_PORT"] = freePort(t)
+	issuer := authtest.New(t)
+	vars["AUTH_ISSUER"], vars["AUTH_JWKS_URL"] = issuer.URL, issuer.JWKSURL()
 	ctx, stop := context.WithCancel(t.Context())
-	s := &service{url: "http://127.0.0.1:" + vars["APP_PORT"], logs: &testkit.Buffer{}, stop: stop, done: make(chan error, 1)}
+	s := &service{url: "http://127.0.0.1:" + vars["APP_PORT"], issuer: issuer, logs: &testkit.Buffer{}, stop: stop, done: make(chan error, 1)}
 	go func() { s.done <- run(ctx, tokenEnv(vars), s.logs, io.Discard) }()
 	t.Cleanup(func() {
 		stop()
@@ -205,10 +209,17 @@ func (s *service) readyz(t *testing.T) (int, problem) {
 // orderBody is an order for rider-42, in Berlin.
 const orderBody = `{"riderId":"rider-42","pickup":{"lat":52.52,"lon":13.405},"dropoff":{"lat":52.5,"lon":13.45}}`
 
-// order posts orderBody to the service. It may run outside the test's
-// goroutine: it reports with t.Error and then returns nil.
+// order posts orderBody to the service, as rider-42. It may run outside
+// the test's goroutine: it reports with t.Error and then returns nil.
 func (s *service) order(t *testing.T) *http.Response {
-	resp, err := http.Post(s.url+"/trips", "application/json", strings.NewReader(orderBody))
+	req, err := http.NewRequest(http.MethodPost, s.url+"/trips", strings.NewReader(orderBody))
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", s.issuer.Bearer(t, "rider-42"))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Errorf("POST /trips: %v", err)
 		return nil
@@ -368,11 +379,13 @@ func TestSIGTERMAnswersAnOrderInFlight(t *testing.T) {
 	fake, opts := daprtest.Start(t)
 	port := freePort(t)
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = []string{runMainEnv + "=1", "APP_PORT=" + port, "SHUTDOWN_TIMEOUT=4s", "APP_API_TOKEN=" + testToken}
+	issuer := authtest.New(t)
+	cmd.Env = []string{runMainEnv + "=1", "APP_PORT=" + port, "SHUTDOWN_TIMEOUT=4s", "APP_API_TOKEN=" + testToken,
+		"AUTH_ISSUER=" + issuer.URL, "AUTH_JWKS_URL=" + issuer.JWKSURL()}
 	for k, v := range sidecarEnv(opts) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	s := &service{url: "http://127.0.0.1:" + port, logs: &testkit.Buffer{}}
+	s := &service{url: "http://127.0.0.1:" + port, issuer: issuer, logs: &testkit.Buffer{}}
 	var stderr testkit.Buffer
 	cmd.Stdout, cmd.Stderr = s.logs, &stderr
 	if err := cmd.Start(); err != nil {

@@ -39,7 +39,7 @@ func TestHealthcheckAnswersForTheService(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr strings.Builder
-			code := healthcheck(func(k string) string { return tt.env[k] }, &stderr)
+			code := healthcheck(env(tt.env), &stderr)
 			if code != tt.wantCode || !strings.Contains(stderr.String(), tt.wantStderr) {
 				t.Errorf("healthcheck = %d, stderr %q; want %d, stderr containing %q", code, stderr.String(), tt.wantCode, tt.wantStderr)
 			}
@@ -50,13 +50,13 @@ func TestHealthcheckAnswersForTheService(t *testing.T) {
 // The probe must pass against the service's own /healthz, which answers
 // before the sidecar is there.
 func TestHealthcheckPassesForTheRunningService(t *testing.T) {
-	env := map[string]string{
+	vars := map[string]string{
 		"APP_HOST":       "0.0.0.0",
 		"APP_PORT":       freePort(t),
 		"DAPR_HTTP_PORT": freePort(t),
 		"SIDECAR_WAIT":   "30s",
 	}
-	getenv := func(k string) string { return env[k] }
+	getenv := env(vars)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, getenv, io.Discard, io.Discard) }()

@@ -23,6 +23,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/workflow/internal/app"
+	"github.com/ride-choreography/services/workflow/internal/auth"
 	"github.com/ride-choreography/services/workflow/internal/dapr"
 	"github.com/ride-choreography/services/workflow/internal/httpapi"
 	"github.com/ride-choreography/services/workflow/internal/metrics"
@@ -88,6 +89,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer cancelHandlers()
 	server := &http.Server{
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
+			Auth:      auth.New(handlers, cfg.AuthIssuer, cfg.AuthAudience, cfg.AuthJWKSURL),
 			Trips:     trips,
 			Readiness: readiness,
 			Metrics:   m.Handler(),

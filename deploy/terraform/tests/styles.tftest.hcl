@@ -42,6 +42,8 @@ variables {
     orchestrator = "example.azurecr.io/ride/orchestrator:1"
     workflow     = "example.azurecr.io/ride/workflow:1"
   }
+  auth_issuer   = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0"
+  auth_jwks_url = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/discovery/v2.0/keys"
 }
 
 run "choreography" {

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/ride-choreography/services/notification/internal/auth"
 	"github.com/ride-choreography/services/notification/internal/notification"
 	"github.com/ride-choreography/services/notification/internal/tracing"
 )
@@ -33,6 +34,16 @@ func (e *requestError) Error() string { return e.detail }
 
 var errNotReady = errors.New("not ready")
 
+// errNotYourRider: the path names a rider other than the token's. It is
+// answered as a rider that does not exist, telling nothing of them.
+var errNotYourRider = errors.New("no such rider: a rider reads only their own notifications")
+
+// isRefusal reports whether err is internal/auth's refusal of a token.
+func isRefusal(err error) bool {
+	_, _, _, ok := auth.Refusal(err)
+	return ok
+}
+
 // writeError maps an error to its problem response. It is the one place
 // an HTTP error is logged.
 func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, err error) {
@@ -41,6 +52,17 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 	switch {
 	case errors.As(err, &reqErr):
 		p.Status, p.Detail = reqErr.status, reqErr.detail
+	case isRefusal(err):
+		status, detail, challenge, _ := auth.Refusal(err)
+		p.Status, p.Detail = status, detail
+		if challenge != "" {
+			w.Header().Set("WWW-Authenticate", challenge)
+		}
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+	case errors.Is(err, errNotYourRider):
+		p.Status, p.Detail = http.StatusNotFound, errNotYourRider.Error()
 	case errors.Is(err, notification.ErrInvalidRiderID):
 		p.Status, p.Detail = http.StatusBadRequest, err.Error()
 	case errors.Is(err, errNotReady):

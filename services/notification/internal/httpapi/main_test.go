@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/auth"
+	"github.com/ride-choreography/services/notification/internal/auth/authtest"
 	"github.com/ride-choreography/services/notification/internal/dapr"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
 	"github.com/ride-choreography/services/notification/internal/metrics"
@@ -125,6 +128,7 @@ type testServer struct {
 	svc             *app.Service
 	logs            *testkit.Buffer
 	readiness       *httpapi.Readiness
+	issuer          *authtest.Issuer // of the riders' tokens
 }
 
 // newTestServer returns a server that is ready, polls every 20 ms, and
@@ -135,6 +139,7 @@ func newTestServer(t testing.TB, changes ...func(*httpapi.Deps)) *testServer {
 		store:           newFakeStore(),
 		deadLetterStore: &fakeDeadLetterStore{},
 		logs:            &testkit.Buffer{},
+		issuer:          authtest.New(t),
 	}
 	logger := zerolog.New(ts.logs)
 	clock := func() time.Time { return now }
@@ -143,6 +148,7 @@ func newTestServer(t testing.TB, changes ...func(*httpapi.Deps)) *testServer {
 	deadLetters := app.NewDeadLetterBox(ts.deadLetterStore, clock)
 	deps := httpapi.Deps{
 		SidecarToken: sidecarToken,
+		Auth:         auth.New(context.Background(), ts.issuer.URL, authtest.Audience, ts.issuer.JWKSURL()),
 		Riders:       ts.svc,
 		DeadLetters:  deadLetters,
 		Subscriber:   dapr.NewSubscriber(logger, "pubsub", ts.svc, deadLetters, m),
@@ -166,10 +172,28 @@ func started(check func(context.Context) error) *httpapi.Readiness {
 	return r
 }
 
-// do serves one request and returns the response.
+// do serves one request and returns the response; a request for a
+// rider's notifications comes with that rider's token.
 func (ts *testServer) do(t testing.TB, method, path string, body []byte) *http.Response {
 	t.Helper()
+	authorization := ""
+	if rest, ok := strings.CutPrefix(path, "/riders/"); ok {
+		rider, _, _ := strings.Cut(rest, "/")
+		if id, err := url.PathUnescape(rider); err == nil {
+			authorization = ts.issuer.Bearer(t, id)
+		}
+	}
+	return ts.doAs(t, method, path, body, authorization)
+}
+
+// doAs serves one request with the Authorization header authorization
+// ("" for none) and returns the response.
+func (ts *testServer) doAs(t testing.TB, method, path string, body []byte, authorization string) *http.Response {
+	t.Helper()
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/cloudevents+json")
 	}

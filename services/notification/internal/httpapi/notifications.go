@@ -31,7 +31,7 @@ type historyJSON struct {
 }
 
 // riderIDOf returns the rider id in the path of r, unescaped, if
-// ValidateRiderID accepts it.
+// ValidateRiderID accepts it and it is the rider fromRider admitted.
 func riderIDOf(r *http.Request) (string, error) {
 	id, err := url.PathUnescape(mux.Vars(r)["riderId"])
 	if err != nil {
@@ -39,6 +39,9 @@ func riderIDOf(r *http.Request) (string, error) {
 	}
 	if err := notification.ValidateRiderID(id); err != nil {
 		return "", err
+	}
+	if id != riderOf(r) {
+		return "", errNotYourRider
 	}
 	return id, nil
 }

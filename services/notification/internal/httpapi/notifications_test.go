@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ride-choreography/services/notification/internal/auth/authtest"
 	"github.com/ride-choreography/services/notification/internal/contracttest"
 )
 
@@ -199,5 +201,42 @@ func TestBadRequests(t *testing.T) {
 				t.Errorf("problem mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestARiderReadsOnlyTheirOwn: the history and the stream want the
+// rider's own bearer token; another rider's gets 404, as a rider that does
+// not exist, and a missing, expired or forged token 401.
+func TestARiderReadsOnlyTheirOwn(t *testing.T) {
+	ts := newTestServer(t)
+	if got := ts.deliver(t, "trip-created", contracttest.Example(t, "trip-created")); got != "SUCCESS" {
+		t.Fatalf("status %s, want SUCCESS", got)
+	}
+	forger := authtest.New(t)
+	for _, path := range []string{"/riders/rider-42/notifications", "/riders/rider-42/notifications/stream"} {
+		for _, c := range []struct {
+			name, authorization string
+			status              int
+		}{
+			{"no token", "", http.StatusUnauthorized},
+			{"another rider", ts.issuer.Bearer(t, "rider-7"), http.StatusNotFound},
+			{"expired", "Bearer " + ts.issuer.Sign(t, authtest.Claims{Subject: "rider-42", Expiry: time.Now().Add(-time.Minute)}), http.StatusUnauthorized},
+			{"forged", "Bearer " + forger.Sign(t, authtest.Claims{Subject: "rider-42", Issuer: ts.issuer.URL}), http.StatusUnauthorized},
+		} {
+			resp := ts.doAs(t, http.MethodGet, path, nil, c.authorization)
+			var p struct {
+				Status int
+				Detail string
+			}
+			decodeBody(t, resp, "application/problem+json", &p)
+			if resp.StatusCode != c.status || p.Status != c.status || strings.Contains(p.Detail, "rider-42") {
+				t.Errorf("GET %s, %s: %d %+v; want %d, naming nobody", path, c.name, resp.StatusCode, p, c.status)
+			}
+		}
+	}
+	var history struct{ Notifications []json.RawMessage }
+	decodeBody(t, ts.do(t, http.MethodGet, "/riders/rider-42/notifications", nil), "application/json", &history)
+	if len(history.Notifications) != 1 {
+		t.Errorf("the rider's own history has %d notifications, want 1", len(history.Notifications))
 	}
 }

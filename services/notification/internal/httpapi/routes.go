@@ -9,9 +9,10 @@ import (
 
 // addRoutes is the whole HTTP surface of the notification service.
 func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
-	// Riders' notifications
-	r.Handle("/riders/{riderId}/notifications", handleHistory(logger, d.Riders)).Methods(http.MethodGet)
-	r.Handle("/riders/{riderId}/notifications/stream", handleStream(logger, d.Riders, d.Readiness.Stopping(), d.PollInterval, d.Heartbeat)).Methods(http.MethodGet)
+	// Riders' notifications: for riders with a bearer token (fromRider),
+	// each reading only their own
+	r.Handle("/riders/{riderId}/notifications", fromRider(logger, d.Auth, handleHistory(logger, d.Riders))).Methods(http.MethodGet)
+	r.Handle("/riders/{riderId}/notifications/stream", fromRider(logger, d.Auth, handleStream(logger, d.Riders, d.Readiness.Stopping(), d.PollInterval, d.Heartbeat))).Methods(http.MethodGet)
 
 	// Events the service dropped, forwarded to its dead-letter topic
 	r.Handle("/dead-letters", handleDeadLetters(logger, d.DeadLetters)).Methods(http.MethodGet)

@@ -52,11 +52,14 @@ type Deps struct {
 	// SidecarToken is the token the sidecar sends with each of its calls
 	// (APP_API_TOKEN); fromSidecar refuses the sidecar's routes without it.
 	SidecarToken string
-	Riders       Riders
-	DeadLetters  DeadLetters
-	Subscriber   Subscriber
-	Steps        Steps
-	Readiness    *Readiness
+	// Auth tells the rider from the bearer token of a request for
+	// notifications.
+	Auth        Authenticator
+	Riders      Riders
+	DeadLetters DeadLetters
+	Subscriber  Subscriber
+	Steps       Steps
+	Readiness   *Readiness
 	// Metrics serves the service's counts in Prometheus's text format
 	// (internal/metrics).
 	Metrics http.Handler

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/notification/internal/app"
+	"github.com/ride-choreography/services/notification/internal/auth/authtest"
 	"github.com/ride-choreography/services/notification/internal/contracttest"
 	"github.com/ride-choreography/services/notification/internal/httpapi"
 	"github.com/ride-choreography/services/notification/internal/metrics"
@@ -33,13 +34,14 @@ type stream struct {
 }
 
 // openStream connects to the rider's notification stream on srv.
-func openStream(t *testing.T, srv *httptest.Server, riderID, lastEventID string) stream {
+func openStream(t *testing.T, srv *liveServer, riderID, lastEventID string) stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/riders/"+riderID+"/notifications/stream", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", srv.issuer.Bearer(t, riderID))
 	if lastEventID != "" {
 		req.Header.Set("Last-Event-ID", lastEventID)
 	}
@@ -133,11 +135,17 @@ var driverAssignedEvent = sseBlock{
 
 // serve runs ts on a local port until the test ends, after its streams
 // (whose cleanups run first).
-func serve(t *testing.T, ts *testServer) *httptest.Server {
+func serve(t *testing.T, ts *testServer) *liveServer {
 	t.Helper()
 	srv := httptest.NewServer(ts.handler)
 	t.Cleanup(srv.Close)
-	return srv
+	return &liveServer{Server: srv, issuer: ts.issuer}
+}
+
+// liveServer is a testServer on a local port.
+type liveServer struct {
+	*httptest.Server
+	issuer *authtest.Issuer
 }
 
 // otherReplica returns an app.Service on the same store, as another

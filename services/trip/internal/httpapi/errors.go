@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/trip/internal/app"
+	"github.com/ride-choreography/services/trip/internal/auth"
 	"github.com/ride-choreography/services/trip/internal/tracing"
 	"github.com/ride-choreography/services/trip/internal/trip"
 )
@@ -50,9 +51,18 @@ func badRequest(detail string) error {
 
 var errNotReady = errors.New("not ready")
 
+// errNotYourRider: the order names a rider other than the token's.
+var errNotYourRider = errors.New("riderId must be the rider your token names, or be left out")
+
 // problemOutcomeUnknown is the problem type of an order whose fate is not
 // known (app.ErrOutcomeUnknown).
 const problemOutcomeUnknown = "https://ride-choreography.example/problems/order-outcome-unknown"
+
+// isRefusal reports whether err is internal/auth's refusal of a token.
+func isRefusal(err error) bool {
+	_, _, _, ok := auth.Refusal(err)
+	return ok
+}
 
 // writeError maps an error to its problem response. It is the one place
 // an HTTP error is logged.
@@ -68,6 +78,17 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 		for _, f := range invalid.Fields {
 			p.InvalidParams = append(p.InvalidParams, invalidParam{Name: f.Field, Reason: f.Reason})
 		}
+	case isRefusal(err):
+		status, detail, challenge, _ := auth.Refusal(err)
+		p.Status, p.Detail = status, detail
+		if challenge != "" {
+			w.Header().Set("WWW-Authenticate", challenge)
+		}
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+	case errors.Is(err, errNotYourRider):
+		p.Status, p.Detail = http.StatusForbidden, errNotYourRider.Error()
 	case errors.Is(err, trip.ErrNotFound):
 		p.Status, p.Detail = http.StatusNotFound, "no trip has this id"
 	case errors.Is(err, app.ErrIdempotencyKeyReused):

@@ -9,9 +9,10 @@ import (
 
 // addRoutes is the whole HTTP surface of the trip service.
 func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
-	// Trip API
-	r.Handle("/trips", handleCreateTrip(logger, d.Trips)).Methods(http.MethodPost)
-	r.Handle("/trips/{id}", handleGetTrip(logger, d.Trips)).Methods(http.MethodGet)
+	// Trip API: for riders with a bearer token (fromRider), each seeing
+	// only their own trips
+	r.Handle("/trips", fromRider(logger, d.Auth, handleCreateTrip(logger, d.Trips))).Methods(http.MethodPost)
+	r.Handle("/trips/{id}", fromRider(logger, d.Auth, handleGetTrip(logger, d.Trips))).Methods(http.MethodGet)
 
 	// Events the service dropped, forwarded to its dead-letter topic
 	r.Handle("/dead-letters", handleDeadLetters(logger, d.DeadLetters)).Methods(http.MethodGet)

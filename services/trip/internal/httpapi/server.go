@@ -43,10 +43,12 @@ type Deps struct {
 	// SidecarToken is the token the sidecar sends with each of its calls
 	// (APP_API_TOKEN); fromSidecar refuses the sidecar's routes without it.
 	SidecarToken string
-	Trips        Trips
-	DeadLetters  DeadLetters
-	Subscriber   Subscriber
-	Readiness    *Readiness
+	// Auth tells the rider from the bearer token of a Trip API request.
+	Auth        Authenticator
+	Trips       Trips
+	DeadLetters DeadLetters
+	Subscriber  Subscriber
+	Readiness   *Readiness
 	// Metrics serves what the service counted, in the Prometheus text
 	// format (internal/metrics).
 	Metrics http.Handler

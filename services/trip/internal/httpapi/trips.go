@@ -18,7 +18,8 @@ import (
 const maxIdempotencyKeyLength = 255
 
 // orderRequest is the body of POST /trips. Pointers tell a missing field
-// from a zero one (latitude 0 is a place).
+// from a zero one (latitude 0 is a place). The rider is the bearer
+// token's; riderId may say it again.
 type orderRequest struct {
 	RiderID *string       `json:"riderId"`
 	Pickup  *pointRequest `json:"pickup"`
@@ -71,7 +72,7 @@ func handleCreateTrip(logger zerolog.Logger, trips Trips) http.Handler {
 			writeError(logger, w, r, err)
 			return
 		}
-		order, err := req.order()
+		order, err := req.order(riderOf(r))
 		if err != nil {
 			writeError(logger, w, r, err)
 			return
@@ -115,6 +116,11 @@ func handleGetTrip(logger zerolog.Logger, trips Trips) http.Handler {
 			return
 		}
 		t, err := trips.Trip(r.Context(), id)
+		if err == nil && t.RiderID != riderOf(r) {
+			// Another rider's trip is none of this rider's business, not
+			// even its existence.
+			err = trip.ErrNotFound
+		}
 		if err != nil {
 			writeError(logger, w, r, err)
 			return
@@ -123,15 +129,18 @@ func handleGetTrip(logger zerolog.Logger, trips Trips) http.Handler {
 	})
 }
 
-// order checks that every field is present; the domain checks the values.
-func (req orderRequest) order() (trip.Order, error) {
+// order checks that every field is present and that riderId, which may be
+// left out, is rider, the token's; the domain checks the values.
+func (req orderRequest) order(rider string) (trip.Order, error) {
+	if req.RiderID != nil && *req.RiderID != rider {
+		return trip.Order{}, errNotYourRider
+	}
 	var missing []trip.FieldError
 	require := func(present bool, field string) {
 		if !present {
 			missing = append(missing, trip.FieldError{Field: field, Reason: "is required"})
 		}
 	}
-	require(req.RiderID != nil, "riderId")
 	require(req.Pickup != nil, "pickup")
 	require(req.Dropoff != nil, "dropoff")
 	if req.Pickup != nil {
@@ -146,7 +155,7 @@ func (req orderRequest) order() (trip.Order, error) {
 		return trip.Order{}, &trip.InvalidOrderError{Fields: missing}
 	}
 	o := trip.Order{
-		RiderID: *req.RiderID,
+		RiderID: rider,
 		Pickup:  trip.Point{Lat: *req.Pickup.Lat, Lon: *req.Pickup.Lon},
 		Dropoff: trip.Point{Lat: *req.Dropoff.Lat, Lon: *req.Dropoff.Lon},
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/workflow/internal/app"
+	"github.com/ride-choreography/services/workflow/internal/auth"
 	"github.com/ride-choreography/services/workflow/internal/tracing"
 	"github.com/ride-choreography/services/workflow/internal/workflow"
 )
@@ -50,6 +51,15 @@ func badRequest(detail string) error {
 
 var errNotReady = errors.New("not ready")
 
+// errNotYourRider: the order names a rider other than the token's.
+var errNotYourRider = errors.New("riderId must be the rider your token names, or be left out")
+
+// isRefusal reports whether err is internal/auth's refusal of a token.
+func isRefusal(err error) bool {
+	_, _, _, ok := auth.Refusal(err)
+	return ok
+}
+
 // writeError maps an error to its problem response. It is the one place
 // an HTTP error is logged.
 func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, err error) {
@@ -59,6 +69,17 @@ func writeError(logger zerolog.Logger, w http.ResponseWriter, r *http.Request, e
 	switch {
 	case errors.As(err, &reqErr):
 		p.Status, p.Detail = reqErr.status, reqErr.detail
+	case isRefusal(err):
+		status, detail, challenge, _ := auth.Refusal(err)
+		p.Status, p.Detail = status, detail
+		if challenge != "" {
+			w.Header().Set("WWW-Authenticate", challenge)
+		}
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+	case errors.Is(err, errNotYourRider):
+		p.Status, p.Detail = http.StatusForbidden, errNotYourRider.Error()
 	case errors.As(err, &invalid):
 		p.Status, p.Detail = http.StatusBadRequest, "the order is invalid; see invalidParams"
 		for _, f := range invalid.Fields {

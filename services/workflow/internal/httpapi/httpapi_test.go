@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ride-choreography/services/workflow/internal/app"
+	"github.com/ride-choreography/services/workflow/internal/auth"
 	"github.com/ride-choreography/services/workflow/internal/workflow"
 )
 
@@ -61,7 +62,7 @@ func newTestServer(trips Trips, ready func(context.Context) error) http.Handler 
 	}
 	readiness := NewReadiness(ready)
 	readiness.Start()
-	return NewServer(zerolog.Nop(), Deps{Trips: trips, Readiness: readiness, Metrics: stubMetrics})
+	return NewServer(zerolog.Nop(), Deps{Auth: fakeAuth{}, Trips: trips, Readiness: readiness, Metrics: stubMetrics})
 }
 
 // metricsText is what stubMetrics serves.
@@ -73,10 +74,36 @@ var stubMetrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) 
 	io.WriteString(w, metricsText)
 })
 
+// fakeAuth takes "Bearer rider-…" for that rider and "Bearer expired" for
+// an expired token: the real verifier has tests of its own
+// (internal/auth).
+type fakeAuth struct{}
+
+func (fakeAuth) Subject(_ context.Context, authorization string) (string, error) {
+	switch token, _ := strings.CutPrefix(authorization, "Bearer "); {
+	case authorization == "":
+		return "", auth.ErrNoToken
+	case token == "expired":
+		return "", auth.ErrExpired
+	case token == "unavailable":
+		return "", auth.ErrUnavailable
+	case strings.HasPrefix(token, "rider-"):
+		return token, nil
+	}
+	return "", auth.ErrInvalid
+}
+
+// do serves a request, as rider-42 unless header sets Authorization.
 func do(h http.Handler, method, path, contentType, body string, header ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Authorization", "Bearer rider-42")
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Authorization" {
+			req.Header.Del("Authorization")
+		}
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
@@ -142,20 +169,24 @@ func TestCreateTripBadInput(t *testing.T) {
 		{name: "empty body", body: ``, wantStatus: 400, wantDetail: "the body is empty; send a JSON object"},
 		{name: "array", body: `[]`, wantStatus: 400, wantDetail: "the body must be a JSON object"},
 		{name: "two objects", body: validOrder + validOrder, wantStatus: 400, wantDetail: "the body must hold a single JSON object"},
-		{name: "unknown field", body: `{"riderId":"r","pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1},"tip":5}`, wantStatus: 400, wantDetail: `unknown field "tip"`},
-		{name: "unknown nested field", body: `{"riderId":"r","pickup":{"lat":1,"lon":1,"alt":3},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: `unknown field "alt"`},
+		{name: "unknown field", body: `{"riderId":"rider-42","pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1},"tip":5}`, wantStatus: 400, wantDetail: `unknown field "tip"`},
+		{name: "unknown nested field", body: `{"riderId":"rider-42","pickup":{"lat":1,"lon":1,"alt":3},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: `unknown field "alt"`},
 		{name: "field name in another case", body: `{"RiderId":"r","pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: `unknown field "RiderId"`},
-		{name: "nested field name in another case", body: `{"riderId":"r","pickup":{"LAT":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: `unknown field "LAT"`},
+		{name: "nested field name in another case", body: `{"riderId":"rider-42","pickup":{"LAT":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: `unknown field "LAT"`},
 		{name: "wrong type", body: `{"riderId":7,"pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: "field riderId must be a string"},
 		{name: "missing everything", body: `{}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
-			wantParams: []invalidParam{{"riderId", "is required"}, {"pickup", "is required"}, {"dropoff", "is required"}}},
-		{name: "missing coordinates", body: `{"riderId":"r","pickup":{"lat":1},"dropoff":{"lon":1}}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
+			wantParams: []invalidParam{{"pickup", "is required"}, {"dropoff", "is required"}}},
+		{name: "missing coordinates", body: `{"riderId":"rider-42","pickup":{"lat":1},"dropoff":{"lon":1}}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
 			wantParams: []invalidParam{{"pickup.lon", "is required"}, {"dropoff.lat", "is required"}}},
-		{name: "null rider", body: `{"riderId":null,"pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
-			wantParams: []invalidParam{{"riderId", "is required"}}},
-		{name: "empty rider", body: `{"riderId":"","pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
-			wantParams: []invalidParam{{"riderId", "is required"}}},
-		{name: "out of range", body: `{"riderId":"r","pickup":{"lat":91,"lon":14},"dropoff":{"lat":50,"lon":-180.5}}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
+		{name: "empty rider", body: `{"riderId":"","pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 403, wantDetail: "riderId must be the rider your token names, or be left out"},
+		{name: "another rider", body: `{"riderId":"rider-43","pickup":{"lat":1,"lon":1},"dropoff":{"lat":1,"lon":1}}`, wantStatus: 403, wantDetail: "riderId must be the rider your token names, or be left out"},
+		{name: "no token", body: validOrder, header: []string{"Authorization", ""}, wantStatus: 401, wantDetail: auth.ErrNoToken.Error()},
+		{name: "basic credentials", body: validOrder, header: []string{"Authorization", "Basic cmlkZXI6cGFzcw=="}, wantStatus: 401, wantDetail: auth.ErrInvalid.Error()},
+		{name: "forged token", body: validOrder, header: []string{"Authorization", "Bearer forged"}, wantStatus: 401, wantDetail: auth.ErrInvalid.Error()},
+		{name: "expired token", body: validOrder, header: []string{"Authorization", "Bearer expired"}, wantStatus: 401, wantDetail: auth.ErrExpired.Error()},
+		{name: "two tokens", body: validOrder, header: []string{"Authorization", "Bearer rider-42", "Authorization", "Bearer rider-43"}, wantStatus: 400, wantDetail: "send one Authorization header, not several"},
+		{name: "issuer out of reach", body: validOrder, header: []string{"Authorization", "Bearer unavailable"}, wantStatus: 503, wantDetail: "the service cannot check bearer tokens right now; retry shortly"},
+		{name: "out of range", body: `{"riderId":"rider-42","pickup":{"lat":91,"lon":14},"dropoff":{"lat":50,"lon":-180.5}}`, wantStatus: 400, wantDetail: "the order is invalid; see invalidParams",
 			wantParams: []invalidParam{{"pickup.lat", "must be between -90 and 90"}, {"dropoff.lon", "must be between -180 and 180"}}},
 		{name: "oversized body", body: `{"riderId":"` + strings.Repeat("a", 64<<10) + `"}`, wantStatus: 413, wantDetail: "the body must be at most 65536 bytes"},
 		{name: "text/plain", contentType: "text/plain", body: validOrder, wantStatus: 415, wantDetail: "Content-Type must be application/json"},
@@ -329,5 +360,50 @@ func TestReadinessPhases(t *testing.T) {
 		if rec.Code != step.want || !strings.Contains(rec.Body.String(), step.detail) {
 			t.Errorf("%s: /readyz = %d %s, want %d naming %q", step.name, rec.Code, rec.Body, step.want, step.detail)
 		}
+	}
+}
+
+// TestTheRiderIsTheTokens: riderId may be left out of an order; the rider
+// is whom the bearer token names.
+func TestTheRiderIsTheTokens(t *testing.T) {
+	trips := &fakeTrips{}
+	body := `{"pickup":{"lat":50.08,"lon":14.42},"dropoff":{"lat":50.1,"lon":14.26}}`
+	rec := do(newTestServer(trips, nil), http.MethodPost, "/trips", "application/json", body, "Authorization", "Bearer rider-7")
+	if rec.Code != http.StatusAccepted || len(trips.orders) != 1 || trips.orders[0].RiderID != "rider-7" {
+		t.Fatalf("order without riderId: %d %s, orders %+v; want 202 for rider-7", rec.Code, rec.Body, trips.orders)
+	}
+}
+
+// TestUnauthenticatedIsChallenged: a 401 says how to authenticate
+// (RFC 6750), and a bad token is told apart from a missing one.
+func TestUnauthenticatedIsChallenged(t *testing.T) {
+	h := newTestServer(&fakeTrips{}, nil)
+	for _, c := range []struct{ authorization, want string }{
+		{"", `Bearer realm="ride"`},
+		{"Bearer forged", `Bearer realm="ride", error="invalid_token", error_description="the bearer token is not valid here"`},
+		{"Bearer expired", `Bearer realm="ride", error="invalid_token", error_description="the bearer token has expired"`},
+	} {
+		rec := do(h, http.MethodGet, "/trips/"+tripID, "", "", "Authorization", c.authorization)
+		if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != c.want {
+			t.Errorf("Authorization %q: %d, WWW-Authenticate %q; want 401, %q", c.authorization, rec.Code, rec.Header().Get("WWW-Authenticate"), c.want)
+		}
+	}
+}
+
+// TestAnotherRidersTripIsNotFound: a rider asking for someone else's trip
+// gets the very answer of a trip that does not exist.
+func TestAnotherRidersTripIsNotFound(t *testing.T) {
+	const unknownID = "5d3c8a10-1111-4222-8333-944455566677"
+	trips := &fakeTrips{trips: map[string]workflow.Trip{tripID: {ID: tripID, RiderID: "rider-42", Status: workflow.StatusRequested}}}
+	h := newTestServer(trips, nil)
+	if rec := do(h, http.MethodGet, "/trips/"+tripID, "", ""); rec.Code != http.StatusOK {
+		t.Fatalf("the rider's own trip: %d %s", rec.Code, rec.Body)
+	}
+	theirs := do(h, http.MethodGet, "/trips/"+tripID, "", "", "Authorization", "Bearer rider-43")
+	unknown := do(h, http.MethodGet, "/trips/"+unknownID, "", "", "Authorization", "Bearer rider-43")
+	got, want := decodeProblem(t, theirs), decodeProblem(t, unknown)
+	want.Instance = "/trips/" + tripID
+	if theirs.Code != http.StatusNotFound || !cmp.Equal(got, want) {
+		t.Errorf("another rider's trip: %d %+v; want 404 as for an unknown trip, %+v", theirs.Code, got, want)
 	}
 }

@@ -9,9 +9,10 @@ import (
 
 // addRoutes is the whole HTTP surface of the orchestrator.
 func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
-	// Trip API
-	r.Handle("/trips", handleCreateTrip(logger, d.Trips)).Methods(http.MethodPost)
-	r.Handle("/trips/{id}", handleGetTrip(logger, d.Trips)).Methods(http.MethodGet)
+	// Trip API: for riders with a bearer token (fromRider), each seeing
+	// only their own trips
+	r.Handle("/trips", fromRider(logger, d.Auth, handleCreateTrip(logger, d.Trips))).Methods(http.MethodPost)
+	r.Handle("/trips/{id}", fromRider(logger, d.Auth, handleGetTrip(logger, d.Trips))).Methods(http.MethodGet)
 
 	// Health, and what the service counted, for Prometheus
 	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet)

@@ -25,6 +25,8 @@ type Trips interface {
 
 // Deps is what the HTTP surface serves.
 type Deps struct {
+	// Auth tells the rider from the bearer token of a Trip API request.
+	Auth      Authenticator
 	Trips     Trips
 	Readiness *Readiness
 	// Metrics serves what the service counted, in the Prometheus text

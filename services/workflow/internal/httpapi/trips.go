@@ -69,7 +69,7 @@ func handleCreateTrip(logger zerolog.Logger, trips Trips) http.Handler {
 			writeError(logger, w, r, err)
 			return
 		}
-		order, err := req.order()
+		order, err := req.order(riderOf(r))
 		if err != nil {
 			writeError(logger, w, r, err)
 			return
@@ -108,6 +108,11 @@ func handleGetTrip(logger zerolog.Logger, trips Trips) http.Handler {
 			return
 		}
 		t, err := trips.Trip(r.Context(), id)
+		if err == nil && t.RiderID != riderOf(r) {
+			// Another rider's trip is none of this rider's business, not
+			// even its existence.
+			err = workflow.ErrNotFound
+		}
 		if err != nil {
 			writeError(logger, w, r, err)
 			return
@@ -116,15 +121,18 @@ func handleGetTrip(logger zerolog.Logger, trips Trips) http.Handler {
 	})
 }
 
-// order checks that every field is present; the domain checks the values.
-func (req orderRequest) order() (workflow.Order, error) {
+// order checks that every field is present and that riderId, which may be
+// left out, is rider, the token's; the domain checks the values.
+func (req orderRequest) order(rider string) (workflow.Order, error) {
+	if req.RiderID != nil && *req.RiderID != rider {
+		return workflow.Order{}, errNotYourRider
+	}
 	var missing []workflow.FieldError
 	require := func(present bool, field string) {
 		if !present {
 			missing = append(missing, workflow.FieldError{Field: field, Reason: "is required"})
 		}
 	}
-	require(req.RiderID != nil, "riderId")
 	require(req.Pickup != nil, "pickup")
 	require(req.Dropoff != nil, "dropoff")
 	if req.Pickup != nil {
@@ -139,7 +147,7 @@ func (req orderRequest) order() (workflow.Order, error) {
 		return workflow.Order{}, &workflow.InvalidOrderError{Fields: missing}
 	}
 	o := workflow.Order{
-		RiderID: *req.RiderID,
+		RiderID: rider,
 		Pickup:  workflow.Point{Lat: *req.Pickup.Lat, Lon: *req.Pickup.Lon},
 		Dropoff: workflow.Point{Lat: *req.Dropoff.Lat, Lon: *req.Dropoff.Lon},
 	}
