@@ -33,7 +33,11 @@ import (
 // URLs that carry a user and password (amqp://user:pass@..., nats://...,
 // tcp://... for MQTT). Besides these, a field that components-contrib's
 // metadata.yaml marks sensitive for the component's type counts.
-var credentialName = regexp.MustCompile(`(?i)(password|passwd|passphrase|secret|token|credential|connectionstring|accesskey|accountkey|masterkey|privatekey|clientkey|seedkey|saskey|sharedaccess|apikey|jwt|(url|uri|dsn)$)`)
+var credentialName = regexp.MustCompile(`(?i)(` + credentialWords + `|(url|uri|dsn)$)`)
+
+// credentialWords are the words of a name that holds a credential wherever
+// it is, an environment variable's included (whose words "_" parts).
+const credentialWords = `password|passwd|passphrase|secret|token|credential|connectionstring|accesskey|accountkey|masterkey|privatekey|clientkey|seedkey|saskey|sharedaccess|apikey|jwt`
 
 // notCredentials are metadata names credentialName matches that hold no
 // credential: the local.file secret store's path to its file (README,
@@ -489,9 +493,12 @@ func environmentProblems(b []byte) (problems []string, credentials int, err erro
 		return nil, 0, err
 	}
 	// Variable names part words with "_": CONNECTION_STRING, ACCESS_KEY.
-	keyVariable := regexp.MustCompile(`(?i)key$`)
+	// A URL variable is no credential by its name here (ISSUER_URL,
+	// OTEL_EXPORTER_OTLP_ENDPOINT): one with a password in it is, by its
+	// value.
+	credentialVariable := regexp.MustCompile(`(?i)(` + credentialWords + `|key$)`)
 	check := func(path, name, value string) {
-		if joined := strings.ReplaceAll(name, "_", ""); !credentialName.MatchString(joined) && !keyVariable.MatchString(joined) {
+		if !credentialVariable.MatchString(strings.ReplaceAll(name, "_", "")) {
 			if credentialInValue.MatchString(value) {
 				problems = append(problems, fmt.Sprintf("%s: %s carries a credential in its value", path, name))
 			}
@@ -640,6 +647,12 @@ func TestCredentialChecksCatchEachKind(t *testing.T) {
 			wantCredentialProblem(t, problems, tt.want)
 		})
 	}
+	t.Run("a URL without a password in compose is fine", func(t *testing.T) {
+		problems, _, err := environmentProblems([]byte("services:\n  devissuer:\n    environment:\n      ISSUER_URL: http://localhost:8090\n"))
+		if err != nil || len(problems) > 0 {
+			t.Errorf("want no problem, got %q, %v", problems, err)
+		}
+	})
 	t.Run("an interpolated password in compose is fine", func(t *testing.T) {
 		problems, n, err := environmentProblems([]byte("services:\n  trip-dapr:\n    environment:\n      REDIS_PASSWORD: ${REDIS_PASSWORD:-}\n"))
 		if err != nil || len(problems) > 0 || n != 1 {
