@@ -25,6 +25,15 @@
 # This script starts Redis but no other broker: it says which server must be
 # listening and which variable points the component at it.
 #
+# Credentials: the components read them from the Dapr secret store
+# (components/secretstore.yaml), which is each sidecar's environment, and
+# the CLI hands the sidecars this script's: export REDIS_PASSWORD (Redis,
+# whichever broker), RABBITMQ_USERNAME and RABBITMQ_PASSWORD, or a NATS_URL
+# or MQTT_URL with user:password@ in it, before `make run`. Unset, there are
+# none (and RabbitMQ's guest). A Redis this script starts requires
+# REDIS_PASSWORD when it is set (scripts/redis.sh); the backlog exporter
+# reads the same variable.
+#
 # It starts Jaeger v2 (built from the Go module proxy once, about 6 minutes,
 # then cached; scripts/jaeger.sh) with tools/jaeger/config.yaml: OTLP in on
 # 127.0.0.1:4317, where the services and the sidecars export their spans
@@ -77,6 +86,7 @@ redis) ;;
 rabbitmq)
 	need_server "a RabbitMQ server (Debian: rabbitmq-server)" RABBITMQ_HOST 127.0.0.1:5672 \
 		"${RABBITMQ_HOST:-127.0.0.1:5672}"
+	say "the sidecars sign in as ${RABBITMQ_USERNAME:-guest} (RABBITMQ_USERNAME, RABBITMQ_PASSWORD; the secret store reads them)"
 	;;
 kafka)
 	brokers_addr=${KAFKA_BROKERS:-127.0.0.1:9092}
@@ -179,9 +189,13 @@ runtime=$cache/runtime
 mkdir -p "$runtime/.dapr/bin"
 ln -sfn "$daprd" "$runtime/.dapr/bin/daprd"
 export DAPR_RUNTIME_PATH=$runtime
-# The components read the Redis address from REDIS_HOST (envRef); daprd
-# inherits it from the CLI.
+# The components read the Redis address from REDIS_HOST (envRef), and its
+# password, REDIS_PASSWORD if you set one, through the secret store; daprd
+# inherits both from the CLI.
 export REDIS_HOST=127.0.0.1:6379
+if [[ -n ${REDIS_PASSWORD:-} ]]; then
+	say "the sidecars and the backlog exporter sign in to Redis with REDIS_PASSWORD"
+fi
 
 # The resources the sidecars load: components/ with the chosen broker as
 # pubsub, and a run template like dapr.yaml that points at them.

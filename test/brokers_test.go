@@ -417,7 +417,10 @@ func withoutMetadata(t *testing.T, file string, names ...string) string {
 
 // startRabbitMQ starts Debian's rabbitmq-server as a node of its own (not
 // the package's system service): its own name, ports, data and Erlang
-// port mapper.
+// port mapper, and a user of its own with a new password instead of
+// guest/guest, which the sidecars get from the secret store
+// (components/brokers/rabbitmq.yaml): a component that did not read them
+// from there could not sign in.
 func startRabbitMQ(s *system) ([]string, error) {
 	ports, err := freePorts(3)
 	if err != nil {
@@ -429,6 +432,13 @@ func startRabbitMQ(s *system) ([]string, error) {
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "enabled_plugins"), []byte("[].\n"), 0o644); err != nil {
+		return nil, err
+	}
+	// The node's first start creates this user (and no guest).
+	const user = "ride"
+	password := newToken()
+	conf := fmt.Sprintf("default_user = %s\ndefault_pass = %s\n", user, password)
+	if err := os.WriteFile(filepath.Join(dir, "rabbitmq.conf"), []byte(conf), 0o600); err != nil {
 		return nil, err
 	}
 	epmdEnv := []string{"ERL_EPMD_ADDRESS=127.0.0.1", "ERL_EPMD_PORT=" + strconv.Itoa(epmd)}
@@ -466,7 +476,7 @@ func startRabbitMQ(s *system) ([]string, error) {
 	if err := s.awaitBroker("RabbitMQ", 60*time.Second, func() error { return amqpHello(addr) }); err != nil {
 		return nil, err
 	}
-	return []string{"RABBITMQ_HOST=" + addr}, nil
+	return []string{"RABBITMQ_HOST=" + addr, "RABBITMQ_USERNAME=" + user, "RABBITMQ_PASSWORD=" + password}, nil
 }
 
 // amqpHello opens an AMQP connection far enough to see the server answer

@@ -342,3 +342,51 @@ func TestComponentsTakeRedisFromTheEnvironment(t *testing.T) {
 		t.Errorf("no component in ../components names a redisHost")
 	}
 }
+
+// Under docker compose the Redis password comes from the caller's
+// environment, and one variable sets it for Redis and for every sidecar,
+// whose components read it through the secret store: unset, Redis has
+// none and the sidecars send none.
+func TestComposeHandsTheRedisPasswordToRedisAndTheSidecars(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, password := range map[string]string{"unset": "", "set": "compose-redis-password-0123"} {
+		t.Run(name, func(t *testing.T) {
+			vars := []string{"APP_API_TOKEN=compose-app-token-0123456789", "DAPR_API_TOKEN=compose-dapr-token-0123456789"}
+			if password != "" {
+				vars = append(vars, "REDIS_PASSWORD="+password)
+			}
+			opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
+				cli.WithWorkingDirectory(root), cli.WithName("ride-choreography"), cli.WithEnv(vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			project, err := opts.LoadProject(context.Background())
+			if err != nil {
+				t.Fatalf("load docker-compose.yml: %v", err)
+			}
+			redis := project.Services["redis"]
+			if i := slices.Index(redis.Command, "--requirepass"); i < 0 || i+1 >= len(redis.Command) || redis.Command[i+1] != password {
+				t.Errorf("redis: command %q, want --requirepass %q", redis.Command, password)
+			}
+			if got := env(redis, "REDISCLI_AUTH"); got != password {
+				t.Errorf("redis: REDISCLI_AUTH (its health check's) is %q, want %q", got, password)
+			}
+			sidecars := 0
+			for _, s := range project.Services {
+				if !strings.HasPrefix(s.NetworkMode, "service:") {
+					continue
+				}
+				sidecars++
+				if got := env(s, "REDIS_PASSWORD"); got != password {
+					t.Errorf("sidecar %s: REDIS_PASSWORD %q, want %q", s.Name, got, password)
+				}
+			}
+			if sidecars == 0 {
+				t.Error("no sidecar found")
+			}
+		})
+	}
+}

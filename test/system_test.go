@@ -310,9 +310,14 @@ type system struct {
 	settings settings
 
 	redisPort int
-	redisAddr string        // host:port of the system's own Redis
-	redis     *redis.Client // for tests that read the broker
-	apps      map[string][]*app
+	redisAddr string // host:port of the system's own Redis
+	// redisPassword is the password the system's Redis requires, new for
+	// each system: the components read it from the secret store (the
+	// sidecars' REDIS_PASSWORD), so a component that took it from anywhere
+	// else would fail to start.
+	redisPassword string
+	redis         *redis.Client // for tests that read the broker
+	apps          map[string][]*app
 
 	backlogPort int // the backlog exporter's, with withBacklogExporter
 	issuerPort  int // the development issuer's, whose tokens the services take
@@ -507,7 +512,8 @@ func (s *system) start() error {
 	}
 	s.redisPort, s.backlogPort, s.issuerPort, ports = ports[0], ports[1], ports[2], ports[3:]
 	s.redisAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.redisPort))
-	s.redis = redis.NewClient(&redis.Options{Addr: s.redisAddr})
+	s.redisPassword = newToken()
+	s.redis = redis.NewClient(&redis.Options{Addr: s.redisAddr, Password: s.redisPassword})
 	if err := s.startRedis(); err != nil {
 		return err
 	}
@@ -584,6 +590,7 @@ func (s *system) startBacklogExporter() error {
 		"APP_HOST=127.0.0.1",
 		"APP_PORT="+strconv.Itoa(s.backlogPort),
 		"REDIS_HOST="+s.redisAddr,
+		"REDIS_PASSWORD="+s.redisPassword,
 	), filepath.Join(binDir, backlogExporter))
 	return err
 }
@@ -598,9 +605,15 @@ func (s *system) replicaCount(service string) int {
 // startRedis starts the system's Redis on its port and waits until it
 // answers. Without persistence it keeps everything in memory; with it,
 // every write is in the append-only file before Redis answers. A Redis
-// started again finds the data of the one before in the same folder.
+// started again finds the data of the one before in the same folder. It
+// requires the system's password, which it reads from a file of its own
+// (the command line would show it to every user of the machine).
 func (s *system) startRedis() error {
-	args := []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(s.redisPort), "--dir", filepath.Join(s.dir, "redis"), "--save", ""}
+	conf := filepath.Join(s.dir, "redis.conf")
+	if err := os.WriteFile(conf, []byte("requirepass "+s.redisPassword+"\n"), 0o600); err != nil {
+		return err
+	}
+	args := []string{conf, "--bind", "127.0.0.1", "--port", strconv.Itoa(s.redisPort), "--dir", filepath.Join(s.dir, "redis"), "--save", ""}
 	if s.settings.persistentRedis {
 		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
 	} else {
@@ -666,7 +679,7 @@ func inheritedEnv() []string {
 		switch name {
 		case "APP_HOST", "APP_PORT", "DAPR_HOST", "DAPR_HTTP_PORT", "DAPR_GRPC_PORT", "PUBSUB_NAME",
 			"STATESTORE_NAME", "SIDECAR_WAIT", "SHUTDOWN_TIMEOUT", "ASSIGN_DEADLINE", "RIDE_DURATION", "REDIS_HOST",
-			"DRIVER_POOL_SIZE", "DRIVER_POOL_AREA", "PPROF_ADDR", "REDIS_PASSWORD", "BACKLOG_TOPICS",
+			"DRIVER_POOL_SIZE", "DRIVER_POOL_AREA", "PPROF_ADDR", "REDIS_PASSWORD", "RABBITMQ_USERNAME", "RABBITMQ_PASSWORD", "BACKLOG_TOPICS",
 			"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG",
 			"AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL", "ISSUER_URL", "ISSUER_AUDIENCE", "ISSUER_KEY_FILE", "ISSUER_TOKEN_TTL",
 			"MAX_PICKUP_KM", "MAX_STREAMS_PER_RIDER":
@@ -691,7 +704,10 @@ func (s *system) startSidecar(a *app) error {
 	if err != nil {
 		return err
 	}
-	env := append(inheritedEnv(), "REDIS_HOST="+s.redisAddr)
+	// The components read the address from the environment (envRef) and
+	// the password from the secret store, which is the environment too
+	// (components/secretstore.yaml).
+	env := append(inheritedEnv(), "REDIS_HOST="+s.redisAddr, "REDIS_PASSWORD="+s.redisPassword)
 	env = append(env, a.tokenEnv()...)
 	env = append(env, s.settings.sidecarEnv...)
 	env = append(env, s.otlpEnv...)

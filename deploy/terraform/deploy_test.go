@@ -145,8 +145,15 @@ var (
 	redisSKU         = regexp.MustCompile(`^(Balanced_B|ComputeOptimized_X|FlashOptimized_A|MemoryOptimized_M)[0-9]+$`)
 	scaleRuleName    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
 	componentType    = regexp.MustCompile(`^(state|pubsub|bindings|secretstores|configuration|lock|crypto|conversation|middleware\.http)\.[a-z0-9.]+$`)
-	// Metadata names that carry a credential in some Dapr component.
-	secretMetadata = []string{"connectionString", "redisPassword", "password", "accessKey", "masterKey", "accountKey", "clientSecret", "sasKey", "token"}
+	// credentialName matches Dapr component metadata names that carry a
+	// credential: passwords, secrets, tokens, keys, connection strings and
+	// the URLs brokers take a user and password in. The same expression as
+	// test/secrets_test.go's, which holds the repository's component files
+	// to the same rule (and checks that the two stay the same).
+	credentialName = regexp.MustCompile(`(?i)(password|passwd|passphrase|secret|token|credential|connectionstring|accesskey|accountkey|masterkey|privatekey|clientkey|seedkey|saskey|sharedaccess|apikey|jwt|(url|uri|dsn)$)`)
+	// credentialInValue matches a value that carries a credential whatever
+	// its name: a URL with a password, a connection string with a key.
+	credentialInValue = regexp.MustCompile(`(?i)://[^/\s:@]*:[^/\s@]+@|sharedaccesskey=|accountkey=|accesskey=|password=|pwd=`)
 )
 
 // coordinatorOf is the Dapr app id that serves the Trip API in each style
@@ -286,14 +293,35 @@ func check(cfg *config, c contract, style string) []string {
 		if ct, _ := comp.Body.str("component_type"); !componentType.MatchString(ct) {
 			p.add("%s: component_type %q is not a Dapr component type", comp.Addr(), ct)
 		}
+		// No credential in the open: the components sign in with the
+		// managed identity. Where a component cannot, its credential is
+		// metadata secret_name naming a secret of the component that
+		// Container Apps reads from Key Vault with the identity
+		// (key_vault_secret_id, identity), never a value in this
+		// configuration (and so in its state).
+		secrets := map[string]bool{}
 		for _, s := range comp.Body.children("secret") {
 			name, _ := s.str("name")
-			p.add("%s: has a secret %q; use the managed identity instead", comp.Addr(), name)
+			secrets[name] = true
+			_, literal := s.Attrs["value"]
+			_, vault := s.Attrs["key_vault_secret_id"]
+			_, identity := s.Attrs["identity"]
+			if literal || !vault || !identity {
+				p.add("%s: secret %q is not a Key Vault reference (key_vault_secret_id and identity, no value); use the managed identity, or a Key Vault secret", comp.Addr(), name)
+			}
 		}
 		for _, m := range comp.Body.children("metadata") {
 			name, _ := m.str("name")
-			if slices.Contains(secretMetadata, name) {
-				p.add("%s: metadata %q carries a credential; use the managed identity instead", comp.Addr(), name)
+			_, hasValue := m.Attrs["value"]
+			value, known := m.str("value")
+			switch {
+			case known && credentialInValue.MatchString(value):
+				p.add("%s: metadata %q holds a credential in its value; use the managed identity, or secret_name naming a Key Vault secret", comp.Addr(), name)
+			case hasValue && credentialName.MatchString(name):
+				p.add("%s: metadata %q carries a credential in value; use the managed identity, or secret_name naming a Key Vault secret", comp.Addr(), name)
+			}
+			if secret, ok := m.str("secret_name"); ok && !secrets[secret] {
+				p.add("%s: metadata %q names the secret %q, which the component does not have", comp.Addr(), name, secret)
 			}
 		}
 	}
@@ -792,7 +820,29 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{
 			name: "credential in component metadata", file: "dapr.tf",
 			old: `name  = "azureClientId"`, new: `name  = "connectionString"`,
-			want: `metadata "connectionString" carries a credential`,
+			want: `metadata "connectionString" carries a credential in value`,
+		},
+		{
+			name: "an empty Redis password in the state stores", file: "dapr.tf",
+			old: `useEntraID    = "true"`, new: "useEntraID    = \"true\"\n    redisPassword = \"\"",
+			want: `metadata "redisPassword" carries a credential in value`,
+		},
+		{
+			name: "an AMQP URL with a password in component metadata", file: "dapr.tf",
+			old: `    value = azurerm_user_assigned_identity.apps.client_id`, new: `    value = "amqp://ride:hunter2@rabbit:5672"`,
+			want: `metadata "azureClientId" holds a credential in its value`,
+		},
+		{
+			name: "a Service Bus connection string in a secret of the component", file: "dapr.tf",
+			old:  `scopes                       = local.subscribers`,
+			new:  "scopes                       = local.subscribers\n  secret {\n    name  = \"sb\"\n    value = \"Endpoint=sb://ride-bus.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=abc=\"\n  }\n  metadata {\n    name        = \"connectionString\"\n    secret_name = \"sb\"\n  }",
+			want: `secret "sb" is not a Key Vault reference`,
+		},
+		{
+			name: "metadata from a secret the component does not have", file: "dapr.tf",
+			old:  `scopes                       = local.subscribers`,
+			new:  "scopes                       = local.subscribers\n  metadata {\n    name        = \"connectionString\"\n    secret_name = \"sb\"\n  }",
+			want: `metadata "connectionString" names the secret "sb", which the component does not have`,
 		},
 		{
 			name: "secret on a container app", file: "apps.tf",
@@ -873,6 +923,53 @@ func TestChecksCatchMistakes(t *testing.T) {
 			}
 			wantProblem(t, check(cfg, c, style), tt.want)
 		})
+	}
+}
+
+// TestKeyVaultSecretIsNoProblem: the way out for a component that cannot
+// sign in with the managed identity, a credential from Key Vault, passes.
+func TestKeyVaultSecretIsNoProblem(t *testing.T) {
+	files, err := readDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const old = `scopes                       = local.subscribers`
+	if n := strings.Count(string(files["dapr.tf"]), old); n != 1 {
+		t.Fatalf("dapr.tf contains %q %d times, want once: update this test", old, n)
+	}
+	mutated := clone(files)
+	mutated["dapr.tf"] = []byte(strings.Replace(string(files["dapr.tf"]), old, old+`
+  secret {
+    name                = "redis-password"
+    key_vault_secret_id = "https://ride-kv.vault.azure.net/secrets/redis-password"
+    identity            = azurerm_user_assigned_identity.apps.id
+  }
+  metadata {
+    name        = "redisPassword"
+    secret_name = "redis-password"
+  }`, 1))
+	cfg, err := load(mutated, map[string]cty.Value{"style": cty.StringVal("choreography")})
+	if err != nil {
+		t.Fatalf("evaluating the mutated configuration: %v", err)
+	}
+	for _, p := range check(cfg, loadContract(t), "choreography") {
+		t.Errorf("a credential from Key Vault: %s", p)
+	}
+}
+
+// TestPlanChecksTheSameCredentialNames: tests/styles.tftest.hcl, where the
+// real planner checks the metadata names, uses credentialName's expression.
+func TestPlanChecksTheSameCredentialNames(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("tests", "styles.tftest.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`can\(regex\("([^"]*)", m\.name\)\)`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal(`tests/styles.tftest.hcl has no can(regex("...", m.name)) on the components' metadata names`)
+	}
+	if got, want := string(m[1]), credentialName.String(); got != want {
+		t.Errorf("tests/styles.tftest.hcl checks the names\n  %s\ndeploy_test.go's credentialName is\n  %s\nkeep them the same", got, want)
 	}
 }
 

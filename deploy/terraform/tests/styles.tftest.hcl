@@ -109,6 +109,31 @@ run "workflow" {
   }
 }
 
+# No Dapr component carries a credential as a value: the components sign in
+# with the managed identity, and one that could not would take its
+# credential from a Key Vault secret (metadata secret_name). The names are
+# those of credentialName in deploy_test.go (TestPlanChecksTheSameCredentialNames
+# keeps them the same), evaluated here by the real planner in every style.
+run "no_credential_in_component_metadata" {
+  command = plan
+
+  variables {
+    style = "workflow"
+  }
+
+  assert {
+    condition = alltrue([
+      for m in flatten([for c in concat([azurerm_container_app_environment_dapr_component.pubsub], values(azurerm_container_app_environment_dapr_component.state)) : c.metadata]) :
+      m.secret_name != null || !can(regex("(?i)(password|passwd|passphrase|secret|token|credential|connectionstring|accesskey|accountkey|masterkey|privatekey|clientkey|seedkey|saskey|sharedaccess|apikey|jwt|(url|uri|dsn)$)", m.name))
+    ])
+    error_message = "a Dapr component has a credential-like metadata item with a value; use the managed identity, or secret_name naming a Key Vault secret"
+  }
+  assert {
+    condition     = length(flatten([for c in values(azurerm_container_app_environment_dapr_component.state) : [for m in c.metadata : m if m.name == "useEntraID" && m.value == "true"]])) == length(azurerm_container_app_environment_dapr_component.state)
+    error_message = "every state store signs in to Redis with Entra ID (the managed identity), not a key"
+  }
+}
+
 run "a_style_without_its_image" {
   command = plan
 
