@@ -12,9 +12,9 @@ import (
 	"github.com/ride-choreography/services/driver/internal/driver"
 )
 
-// internalError is what a dependency's error looks like: the gRPC status
+// errInternal is what a dependency's error looks like: the gRPC status
 // of a sidecar call, with an address and Go's words.
-var internalError = errors.New(`rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.7:50001: connect: connection refused"`)
+var errInternal = errors.New(`rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.7:50001: connect: connection refused"`)
 
 // With the state store failing, every route that reads it answers a
 // problem in the service's own words, the event delivery a bare RETRY,
@@ -36,7 +36,7 @@ func TestNoInternalErrorTextInAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			s := newTestServer(time.Now(), driver.DefaultPool()...)
-			s.store.Err = internalError
+			s.store.Err = errInternal
 
 			resp, body := s.do(t, tt.method, tt.path, tt.body)
 

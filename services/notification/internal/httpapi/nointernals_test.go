@@ -11,9 +11,9 @@ import (
 	"github.com/ride-choreography/services/notification/internal/contracttest"
 )
 
-// internalError is what a dependency's error looks like: the gRPC status
+// errInternal is what a dependency's error looks like: the gRPC status
 // of a sidecar call, with an address and Go's words.
-var internalError = errors.New(`rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.7:50001: connect: connection refused"`)
+var errInternal = errors.New(`rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.7:50001: connect: connection refused"`)
 
 // With the state store failing, every route that reads or writes it
 // answers in the service's own words (a problem, or a bare RETRY to an
@@ -37,8 +37,8 @@ func TestNoInternalErrorTextInAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			ts := newTestServer(t)
-			ts.store.fail(internalError)
-			ts.deadLetterStore.fail(internalError)
+			ts.store.fail(errInternal)
+			ts.deadLetterStore.fail(errInternal)
 
 			resp := ts.do(t, tt.method, tt.path, tt.body)
 			body, err := io.ReadAll(resp.Body)

@@ -9,11 +9,11 @@ import (
 	"testing"
 )
 
-// internalError is what a dependency's error looks like: the gRPC status
+// errInternal is what a dependency's error looks like: the gRPC status
 // of a sidecar call, with an address and Go's words.
-var internalError = errors.New(`rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.7:50001: connect: connection refused"`)
+var errInternal = errors.New(`rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.7:50001: connect: connection refused"`)
 
-// internalMarkers are pieces of internalError, or of a failed read, that
+// internalMarkers are pieces of errInternal, or of a failed read, that
 // no answer may show.
 var internalMarkers = []string{"rpc error", "10.0.0.7", "dial tcp", "transport", "connection refused", "i/o timeout", "127.0.0.1"}
 
@@ -38,10 +38,10 @@ func TestNoInternalErrorTextInAnswers(t *testing.T) {
 		req        *http.Request
 		wantStatus int
 	}{
-		{name: "order, the store failing", trips: &fakeTrips{orderErr: internalError}, req: httptest.NewRequest(http.MethodPost, "/trips", strings.NewReader(validOrder)), wantStatus: http.StatusServiceUnavailable},
+		{name: "order, the store failing", trips: &fakeTrips{orderErr: errInternal}, req: httptest.NewRequest(http.MethodPost, "/trips", strings.NewReader(validOrder)), wantStatus: http.StatusServiceUnavailable},
 		{name: "order, the body unreadable", trips: &fakeTrips{}, req: unreadableOrder, wantStatus: http.StatusBadRequest},
-		{name: "trip, the store failing", trips: &fakeTrips{getErr: internalError}, req: httptest.NewRequest(http.MethodGet, "/trips/"+tripID, nil), wantStatus: http.StatusServiceUnavailable},
-		{name: "readiness, the sidecar failing", trips: &fakeTrips{}, ready: internalError, req: httptest.NewRequest(http.MethodGet, "/readyz", nil), wantStatus: http.StatusServiceUnavailable},
+		{name: "trip, the store failing", trips: &fakeTrips{getErr: errInternal}, req: httptest.NewRequest(http.MethodGet, "/trips/"+tripID, nil), wantStatus: http.StatusServiceUnavailable},
+		{name: "readiness, the sidecar failing", trips: &fakeTrips{}, ready: errInternal, req: httptest.NewRequest(http.MethodGet, "/readyz", nil), wantStatus: http.StatusServiceUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
