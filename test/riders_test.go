@@ -330,3 +330,28 @@ func TestDevelopmentIssuerTokenOrdersATrip(t *testing.T) {
 	}
 	sys.awaitNotifications(t, rider, 2)
 }
+
+// TestOrdersPerRiderAreRateLimited: one rider ordering faster than
+// ORDER_BURST at once gets 429 with Retry-After for the order beyond it,
+// and that order reaches nobody; another rider orders all the same.
+func TestOrdersPerRiderAreRateLimited(t *testing.T) {
+	// "trip" is the Trip API's app in every style: the coordinator takes
+	// its place, and its settings, in the others.
+	sys := startSystem(t, withEnv("trip", "ORDER_BURST=2", "ORDERS_PER_MINUTE=1"))
+	rider := newID("rider")
+	for i := range 2 {
+		accepted(t, sys.orderTrip(t, orderBody(rider, pickups[i+1])))
+	}
+	refused := sys.orderTrip(t, orderBody(rider, pickups[3]), "Idempotency-Key", "the-third")
+	wantProblem(t, refused, http.StatusTooManyRequests)
+	if s, err := strconv.Atoi(refused.header.Get("Retry-After")); err != nil || s < 1 || s > 60 {
+		t.Errorf("Retry-After %q, want the seconds until the next order is allowed (at most 60 at one a minute)", refused.header.Get("Retry-After"))
+	}
+	other := newID("rider")
+	accepted(t, sys.orderTrip(t, orderBody(other, pickups[4])))
+	sys.awaitNotifications(t, other, 2)
+	sys.awaitNotifications(t, rider, 4) // the two accepted trips, two notifications each
+	if got := sys.notifications(t, rider); len(got) != 4 {
+		t.Errorf("the rider has %d notifications, want 4: the refused order must reach nobody", len(got))
+	}
+}

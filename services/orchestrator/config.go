@@ -33,6 +33,8 @@ type config struct {
 	AuthIssuer      string        // AUTH_ISSUER: the OpenID Connect issuer of riders' bearer tokens (their iss); required
 	AuthAudience    string        // AUTH_AUDIENCE: the tokens' aud, this API's name at the issuer
 	AuthJWKSURL     string        // AUTH_JWKS_URL: where the issuer publishes its keys; default AUTH_ISSUER/.well-known/jwks.json
+	OrdersPerMinute int           // ORDERS_PER_MINUTE: how many orders a minute one rider may place, after a burst
+	OrderBurst      int           // ORDER_BURST: how many orders one rider may place at once
 }
 
 // loadConfig reads the configuration, applying defaults, and reports every
@@ -47,7 +49,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DriverApp:       p.str("DRIVER_APP_ID", "driver"),
 		NotificationApp: p.str("NOTIFICATION_APP_ID", "notification"),
 		StepTimeout:     p.duration("STEP_TIMEOUT", 5*time.Second),
-		StepAttempts:    p.count("STEP_ATTEMPTS", 3),
+		StepAttempts:    p.count("STEP_ATTEMPTS", 3, 100),
 		StepPause:       p.duration("STEP_PAUSE", time.Second),
 		SidecarWait:     p.duration("SIDECAR_WAIT", 60*time.Second),
 		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 4*time.Second),
@@ -58,6 +60,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DaprAPIToken:    p.token("DAPR_API_TOKEN", false, ""),
 		AuthIssuer:      p.url("AUTH_ISSUER", "", "the OpenID Connect issuer of riders' tokens, e.g. https://login.microsoftonline.com/<tenant>/v2.0 (make run and the tests start a development issuer)"),
 		AuthAudience:    p.str("AUTH_AUDIENCE", "ride-api"),
+		OrdersPerMinute: p.count("ORDERS_PER_MINUTE", 10, 10_000),
+		OrderBurst:      p.count("ORDER_BURST", 10, 10_000),
 	}
 	if cfg.AuthIssuer != "" {
 		cfg.AuthJWKSURL = p.url("AUTH_JWKS_URL", strings.TrimRight(cfg.AuthIssuer, "/")+"/.well-known/jwks.json", "")
@@ -117,10 +121,10 @@ func (p *parser) port(name string, def int) int {
 	})
 }
 
-func (p *parser) count(name string, def int) int {
-	return parse(p, name, def, "a whole number from 1 to 100", func(v string) (int, bool) {
+func (p *parser) count(name string, def, most int) int {
+	return parse(p, name, def, fmt.Sprintf("a whole number from 1 to %d", most), func(v string) (int, bool) {
 		n, err := strconv.Atoi(v)
-		return n, err == nil && n >= 1 && n <= 100
+		return n, err == nil && n >= 1 && n <= most
 	})
 }
 

@@ -45,6 +45,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		SidecarWait: 60 * time.Second, ShutdownTimeout: 4 * time.Second,
 		LogLevel: zerolog.InfoLevel, TraceRatio: 1,
 		AuthIssuer: testIssuer, AuthAudience: "ride-api", AuthJWKSURL: testIssuer + "/.well-known/jwks.json",
+		OrdersPerMinute: 10, OrderBurst: 10,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)

@@ -84,10 +84,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	defer cancelHandlers()
 	server := &http.Server{
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
-			Auth:      auth.New(handlers, cfg.AuthIssuer, cfg.AuthAudience, cfg.AuthJWKSURL),
-			Trips:     trips,
-			Readiness: readiness,
-			Metrics:   m.Handler(),
+			Auth:       auth.New(handlers, cfg.AuthIssuer, cfg.AuthAudience, cfg.AuthJWKSURL),
+			OrderLimit: httpapi.OrderLimit{PerMinute: cfg.OrdersPerMinute, Burst: cfg.OrderBurst},
+			Trips:      trips,
+			Readiness:  readiness,
+			Metrics:    m.Handler(),
 		}),
 		ErrorLog:    log.New(stderr, "", 0), // the server's own errors, such as a failed TLS handshake
 		BaseContext: func(net.Listener) context.Context { return handlers },

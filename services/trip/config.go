@@ -32,6 +32,8 @@ type config struct {
 	AuthIssuer      string        // AUTH_ISSUER: the OpenID Connect issuer of riders' bearer tokens (their iss); required
 	AuthAudience    string        // AUTH_AUDIENCE: the tokens' aud, this API's name at the issuer
 	AuthJWKSURL     string        // AUTH_JWKS_URL: where the issuer publishes its keys; default AUTH_ISSUER/.well-known/jwks.json
+	OrdersPerMinute int           // ORDERS_PER_MINUTE: how many orders a minute one rider may place, after a burst
+	OrderBurst      int           // ORDER_BURST: how many orders one rider may place at once
 }
 
 // loadConfig reads the configuration, applying defaults, and reports every
@@ -56,6 +58,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DaprAPIToken:    p.token("DAPR_API_TOKEN", false, ""),
 		AuthIssuer:      p.url("AUTH_ISSUER", "", "the OpenID Connect issuer of riders' tokens, e.g. https://login.microsoftonline.com/<tenant>/v2.0 (make run and the tests start a development issuer)"),
 		AuthAudience:    p.str("AUTH_AUDIENCE", "ride-api"),
+		OrdersPerMinute: p.count("ORDERS_PER_MINUTE", 10, 10_000),
+		OrderBurst:      p.count("ORDER_BURST", 10, 10_000),
 	}
 	if cfg.AuthIssuer != "" {
 		cfg.AuthJWKSURL = p.url("AUTH_JWKS_URL", strings.TrimRight(cfg.AuthIssuer, "/")+"/.well-known/jwks.json", "")
@@ -99,6 +103,13 @@ func (p *parser) url(name, def, why string) string {
 		p.errs = append(p.errs, fmt.Errorf("%s=%q: want an absolute http or https URL", name, v))
 	}
 	return v
+}
+
+func (p *parser) count(name string, def, most int) int {
+	return parse(p, name, def, fmt.Sprintf("a whole number from 1 to %d", most), func(v string) (int, bool) {
+		n, err := strconv.Atoi(v)
+		return n, err == nil && n >= 1 && n <= most
+	})
 }
 
 func (p *parser) str(name, def string) string {

@@ -95,6 +95,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Handler: httpapi.NewServer(logger, httpapi.Deps{
 			SidecarToken: cfg.AppAPIToken,
 			Auth:         auth.New(handlers, cfg.AuthIssuer, cfg.AuthAudience, cfg.AuthJWKSURL),
+			OrderLimit:   httpapi.OrderLimit{PerMinute: cfg.OrdersPerMinute, Burst: cfg.OrderBurst},
 			Trips:        trips,
 			DeadLetters:  deadLetters,
 			Subscriber:   dapr.NewSubscriber(logger, cfg.PubSub, trips, deadLetters, m),

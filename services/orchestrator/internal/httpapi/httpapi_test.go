@@ -62,7 +62,7 @@ func newTestServer(trips Trips, ready func(context.Context) error) http.Handler 
 	}
 	readiness := NewReadiness(ready)
 	readiness.Start()
-	return NewServer(zerolog.Nop(), Deps{Auth: fakeAuth{}, Trips: trips, Readiness: readiness, Metrics: stubMetrics})
+	return NewServer(zerolog.Nop(), Deps{Auth: fakeAuth{}, OrderLimit: OrderLimit{PerMinute: 600, Burst: 100}, Trips: trips, Readiness: readiness, Metrics: stubMetrics})
 }
 
 // metricsText is what stubMetrics serves.

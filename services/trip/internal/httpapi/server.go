@@ -44,7 +44,9 @@ type Deps struct {
 	// (APP_API_TOKEN); fromSidecar refuses the sidecar's routes without it.
 	SidecarToken string
 	// Auth tells the rider from the bearer token of a Trip API request.
-	Auth        Authenticator
+	Auth Authenticator
+	// OrderLimit bounds how often one rider may order (limitOrders).
+	OrderLimit  OrderLimit
 	Trips       Trips
 	DeadLetters DeadLetters
 	Subscriber  Subscriber

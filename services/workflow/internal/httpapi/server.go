@@ -26,9 +26,11 @@ type Trips interface {
 // Deps is what the HTTP surface serves.
 type Deps struct {
 	// Auth tells the rider from the bearer token of a Trip API request.
-	Auth      Authenticator
-	Trips     Trips
-	Readiness *Readiness
+	Auth Authenticator
+	// OrderLimit bounds how often one rider may order (limitOrders).
+	OrderLimit OrderLimit
+	Trips      Trips
+	Readiness  *Readiness
 	// Metrics serves what the service counted, in the Prometheus text
 	// format (internal/metrics).
 	Metrics http.Handler
