@@ -71,7 +71,7 @@ func shared(t *testing.T) *system {
 			if s, err = newSystem(name); err == nil {
 				err = s.start()
 			}
-			if err == nil || s == nil || attempt == startAttempts || !s.logsContain(portTaken) {
+			if err == nil || s == nil || attempt == startAttempts || !s.portWasTaken() {
 				break
 			}
 			s.stop()
@@ -470,7 +470,7 @@ func startSystem(t *testing.T, opts ...option) *system {
 			return s
 		}
 		s.stop()
-		if attempt == startAttempts || !s.logsContain(portTaken) {
+		if attempt == startAttempts || !s.portWasTaken() {
 			s.logTails(t, 40)
 			t.Fatalf("the system did not start: %v", err)
 		}
@@ -484,9 +484,18 @@ func startSystem(t *testing.T, opts ...option) *system {
 const (
 	startAttempts = 3
 	portTaken     = "address already in use"
+	// daprdPortTaken is how daprd 1.17 says it when its HTTP API's port
+	// was taken: it logs the bind error only at debug level.
+	daprdPortTaken = "could not listen on any endpoint"
 )
 
 // logsContain reports whether any log of the system holds text.
+// portWasTaken reports whether a process of the system could not bind a
+// port it was given.
+func (s *system) portWasTaken() bool {
+	return s.logsContain(portTaken) || s.logsContain(daprdPortTaken)
+}
+
 func (s *system) logsContain(text string) bool {
 	files, _ := filepath.Glob(filepath.Join(s.logDir(), "*"))
 	for _, f := range files {
