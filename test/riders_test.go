@@ -239,7 +239,9 @@ func (rt *riderTransport) riderOf(req *http.Request, body []byte) string {
 func TestRidersAreAuthenticated(t *testing.T) {
 	sys := shared(t)
 	rider := newID("rider")
-	trip := accepted(t, sys.orderTrip(t, orderBody(rider, jardasCorner)))
+	// Far from every driver, the trip settles at once and takes none of
+	// the shared system's five.
+	trip := accepted(t, sys.orderTrip(t, orderBody(rider, farFromEveryDriver)))
 	sys.settledTrip(t, trip.TripID)
 	sys.awaitNotifications(t, rider, 2)
 
@@ -266,8 +268,8 @@ func TestRidersAreAuthenticated(t *testing.T) {
 				header = append(header, "Authorization", c.authorization)
 			}
 			for _, r := range []response{
-				doWith(t, bareClient, http.MethodPost, sys.url("trip", "/trips"), orderBody(rider, jardasCorner), header...),
-				doWith(t, bareClient, http.MethodPost, sys.url("trip", "/trips"), orderBody(intruder, jardasCorner), header...),
+				doWith(t, bareClient, http.MethodPost, sys.url("trip", "/trips"), orderBody(rider, farFromEveryDriver), header...),
+				doWith(t, bareClient, http.MethodPost, sys.url("trip", "/trips"), orderBody(intruder, farFromEveryDriver), header...),
 				doWith(t, bareClient, http.MethodGet, sys.url("trip", "/trips/"+trip.TripID), "", header...),
 				doWith(t, bareClient, http.MethodGet, sys.url("notification", "/riders/"+rider+"/notifications"), "", header...),
 				doWith(t, bareClient, http.MethodGet, sys.url("notification", "/riders/"+rider+"/notifications/stream"), "", header...),
@@ -318,7 +320,8 @@ func TestDevelopmentIssuerTokenOrdersATrip(t *testing.T) {
 		t.Fatalf("GET /token: %s", r)
 	}
 	token := strings.TrimSpace(string(r.body))
-	order := fmt.Sprintf(`{"pickup":{"lat":%v,"lon":%v},"dropoff":{"lat":50.1,"lon":14.26}}`, jardasCorner.lat, jardasCorner.lon)
+	// Far from every driver: the trip takes none of the shared system's.
+	order := fmt.Sprintf(`{"pickup":{"lat":%v,"lon":%v},"dropoff":{"lat":50.1,"lon":14.26}}`, farFromEveryDriver.lat, farFromEveryDriver.lon)
 	trip := accepted(t, doWith(t, bareClient, http.MethodPost, sys.url("trip", "/trips"), order,
 		"Content-Type", "application/json", "Authorization", "Bearer "+token))
 	if trip.RiderID != rider {
