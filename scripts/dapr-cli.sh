@@ -9,6 +9,9 @@
 # v1.12.0 is the newest CLI release the Go module proxy here serves whole.
 # Progress and errors go to stderr; stdout carries only the path.
 set -euo pipefail
+# Go 1.27.3, whose standard library fixes 1.26.8's known vulnerabilities
+# (the Makefile says more); exported here too for runs by hand.
+export GOTOOLCHAIN=go1.27.3
 
 version=1.12.0
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,7 +42,7 @@ if [[ -x $cached ]] && reports_version "$cached"; then
 fi
 
 if ! command -v go >/dev/null; then
-	say "no Dapr CLI $version found and no Go toolchain to build one; install Go 1.26 or set DAPR_CLI"
+	say "no Dapr CLI $version found and no Go toolchain to build one; install Go 1.26 or later (the build takes Go 1.27.3 from the module proxy) or set DAPR_CLI"
 	exit 1
 fi
 mkdir -p "$cache"

@@ -2,6 +2,8 @@ module github.com/ride-choreography/test
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/compose-spec/compose-go/v2 v2.16.2
 	github.com/dapr/go-sdk v1.14.2

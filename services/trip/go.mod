@@ -2,6 +2,8 @@ module github.com/ride-choreography/services/trip
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/dapr/dapr v1.17.5
 	github.com/dapr/go-sdk v1.14.2

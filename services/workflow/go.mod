@@ -2,6 +2,8 @@ module github.com/ride-choreography/services/workflow
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/dapr/durabletask-go v0.11.3
 	github.com/google/go-cmp v0.7.0

@@ -7,6 +7,8 @@ module github.com/ride-choreography/tools/dapr-control-plane
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/dapr/components-contrib v1.17.3
 	github.com/dapr/dapr v1.17.5
