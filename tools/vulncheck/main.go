@@ -48,7 +48,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *allowPath == "" || flags.NArg() == 0 {
-		return errors.New("usage: vulncheck -allow FILE TARGET=REPORT.json ...")
+		return errors.New("usage: vulncheck -allow FILE TARGET=REPORT.json [TARGET=REPORT.json]")
 	}
 	allowFile, err := os.Open(*allowPath)
 	if err != nil {
@@ -175,7 +175,8 @@ type vuln struct {
 	reached     bool
 	// modules: "module@version (fixed in X)" of the findings that reach it.
 	modules map[string]bool
-	// example: one path from the target's code to the vulnerable symbol.
+	// example: one path from the target's code to the vulnerable symbol
+	// (the first in sort order).
 	example string
 }
 
@@ -215,8 +216,9 @@ func readReport(target string, r io.Reader) (report, error) {
 			}
 			v.reached = true
 			v.modules[moduleVersion(f)] = true
-			if v.example == "" {
-				v.example = example(f.Trace)
+			// The same one every run: govulncheck's order is not.
+			if ex := example(f.Trace); v.example == "" || ex < v.example {
+				v.example = ex
 			}
 		}
 	}
