@@ -8,6 +8,15 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
+# Go 1.27.3 for everything: Go 1.26.8's standard library has known
+# vulnerabilities that every module reaches, and 1.27.3 is the one newer Go
+# the Go module proxy serves (README, "Supply chain"). The go command takes
+# it from the proxy once (about 76 MB, seconds) and runs it. Every go.mod
+# says `toolchain go1.27.3`, but a Go whose environment says
+# GOTOOLCHAIN=local (Debian's, this machine's) ignores that line, so the
+# targets and the scripts export it.
+export GOTOOLCHAIN := go1.27.3
+
 SERVICES    := trip driver notification
 # The modules make unit tests: the services, the backlog exporter
 # (backlog/), which reads the broker from outside the services, and
@@ -22,8 +31,14 @@ MODULES     := $(SERVICE_MODULES) test
 # the deployment files, whose dependencies (BuildKit, HCL) stay away from
 # the services.
 DEPLOY_MODULES := deploy/images deploy/terraform
-# staticcheck 2026.2 (v0.8.x) understands Go 1.26.
+# staticcheck 2026.2 (v0.8.x) understands Go 1.26 and 1.27.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The modules the vulnerability check reads in source mode (make vuln): every
+# module the services' code and the end-to-end suite build from; the Dapr
+# binaries it reads in binary mode are in scripts/govulncheck.sh.
+VULN_MODULES := $(MODULES)
+# Tool modules of our own code, linted like the deployment checks (GOWORK=off).
+TOOL_MODULES := tools/vulncheck
 # How long each fuzz target runs in make test / make fuzz.
 FUZZTIME    ?= 10s
 # Extra flags for the end-to-end run, e.g. make e2e E2E_FLAGS='-v -run TestIdempotency'
@@ -59,7 +74,7 @@ endif
 TRIP        ?=
 JAEGER_QUERY ?= http://127.0.0.1:16686
 
-.PHONY: help run trace test test-brokers test-styles bench validate-deploy unit fuzz e2e lint schemas build tidy daprd dapr-cli jaeger redis clean
+.PHONY: help run trace test test-brokers test-styles bench validate-deploy unit fuzz e2e lint vuln schemas build tidy daprd dapr-cli jaeger redis clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -117,22 +132,27 @@ validate-deploy: ## Check the deployment files offline: Dockerfiles (BuildKit's 
 	@echo "== deploy/terraform"
 	@scripts/validate-terraform.sh
 
-lint: ## gofmt, go vet and staticcheck in every module; each service's embedded schemas are contracts/schemas
+lint: ## gofmt, go vet and staticcheck in every module; each service's embedded schemas are contracts/schemas; then make vuln
 	@for s in $(SERVICES) $(COORDINATORS); do \
 		diff -r contracts/schemas services/$$s/internal/dapr/schemas >/dev/null || { \
 			echo "services/$$s/internal/dapr/schemas differs from contracts/schemas; run make schemas:"; \
 			diff -r contracts/schemas services/$$s/internal/dapr/schemas; exit 1; }; \
 	done
-	@unformatted=$$(gofmt -l $(MODULES) $(DEPLOY_MODULES)); \
+	@unformatted=$$(gofmt -l $(MODULES) $(DEPLOY_MODULES) $(TOOL_MODULES)); \
 	if [[ -n "$$unformatted" ]]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	@for m in $(MODULES); do \
 		echo "== $$m"; \
 		(cd $$m && go vet -tags brokers,bench ./... && go run $(STATICCHECK) -tags brokers,bench ./...); \
 	done
-	@for m in $(DEPLOY_MODULES); do \
+	@for m in $(DEPLOY_MODULES) $(TOOL_MODULES); do \
 		echo "== $$m (GOWORK=off)"; \
 		(cd $$m && GOWORK=off go vet ./... && GOWORK=off go run $(STATICCHECK) ./...); \
 	done
+	@echo "== vulnerabilities (make vuln)"
+	@scripts/govulncheck.sh $(VULN_MODULES)
+
+vuln: ## govulncheck v1.9.0 over every module (source) and daprd, placement and scheduler (binary), with a local database from golang.org/x/vulndb; fails on anything reached that tools/vulncheck/allowlist does not name (README, "Supply chain")
+	@scripts/govulncheck.sh $(VULN_MODULES)
 
 schemas: ## Copy contracts/schemas into each service's embedded copy (internal/dapr/schemas), after a contract changes
 	@for s in $(SERVICES) $(COORDINATORS); do \

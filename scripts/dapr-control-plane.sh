@@ -4,22 +4,30 @@
 # STYLE=workflow and its end-to-end tests):
 #   1. $DAPR_CONTROL_PLANE, when set (a folder with placement and scheduler);
 #   2. a build from the Go module proxy (tools/dapr-control-plane), cached in
-#      ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin/dapr-1.17.5-control-plane
+#      ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin/dapr-1.17.5-control-plane-go1.27.3-<key>
 #      (about 5 minutes the first time on 2 cores, less once daprd's modules
-#      are downloaded).
+#      are downloaded). The name says the Go that built them and a hash of
+#      tools/dapr-control-plane, whose go.mod pins dependencies newer than
+#      Dapr's own where those have known vulnerabilities: a change of either
+#      builds them again.
+# With --built it skips 1: the vulnerability check (scripts/govulncheck.sh)
+# scans the binaries this repository builds.
 # The scheduler needs github.com/diagridio/go-etcd-cron v0.12.3 in place of
 # v0.12.4, which the proxy refuses. The checksum database does not know
 # v0.12.3, so the build skips it for that one module (GONOSUMDB); go.sum in
 # tools/dapr-control-plane pins the hash it was first built with.
 # Progress and errors go to stderr; stdout carries only the folder.
 set -euo pipefail
+# Go 1.27.3, whose standard library fixes 1.26.8's known vulnerabilities
+# (the Makefile says more); exported here too for runs by hand.
+export GOTOOLCHAIN=go1.27.3
 
 version=1.17.5
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin
 say() { printf 'dapr-control-plane.sh: %s\n' "$*" >&2; }
 
-if [[ -n "${DAPR_CONTROL_PLANE:-}" ]]; then
+if [[ -n "${DAPR_CONTROL_PLANE:-}" && ${1:-} != --built ]]; then
 	if [[ ! -x "$DAPR_CONTROL_PLANE/placement" || ! -x "$DAPR_CONTROL_PLANE/scheduler" ]]; then
 		say "DAPR_CONTROL_PLANE=$DAPR_CONTROL_PLANE holds no executable placement and scheduler"
 		exit 1
@@ -28,13 +36,14 @@ if [[ -n "${DAPR_CONTROL_PLANE:-}" ]]; then
 	exit 0
 fi
 
-dir=$cache/dapr-$version-control-plane
+key=$(cd "$root/tools/dapr-control-plane" && cat go.mod go.sum | sha256sum | cut -c1-12)
+dir=$cache/dapr-$version-control-plane-$GOTOOLCHAIN-$key
 if [[ -x $dir/placement && -x $dir/scheduler ]]; then
 	echo "$dir"
 	exit 0
 fi
 if ! command -v go >/dev/null; then
-	say "no Dapr placement and scheduler $version found and no Go toolchain to build them; install Go 1.26 or set DAPR_CONTROL_PLANE"
+	say "no Dapr placement and scheduler $version found and no Go toolchain to build them; install Go 1.26 or later (the build takes Go 1.27.3 from the module proxy) or set DAPR_CONTROL_PLANE"
 	exit 1
 fi
 mkdir -p "$cache"

@@ -6,12 +6,22 @@
 #   1. $DAPRD, when set;
 #   2. ~/.dapr/bin/daprd, when `dapr init` installed 1.17.5 or later there;
 #   3. a build from the Go module proxy, cached in
-#      ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin/daprd-1.17.5-jetstream-sqlite
+#      ${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin/daprd-1.17.5-jetstream-sqlite-go1.27.3-<key>
 #      (built by tools/daprd on first use, about 5 minutes on 2 cores): Dapr's
 #      stable components plus pubsub.jetstream and the SQLite name resolver
 #      (each e2e system resolves its own app ids), see tools/daprd/main.go.
+#      The name says the Go that built it (a daprd built with Go 1.26.8
+#      carries that standard library's vulnerabilities) and a hash of
+#      tools/daprd (its go.mod pins dependencies newer than Dapr's own where
+#      those have known vulnerabilities), so a change of either builds a new
+#      daprd instead of using one built before it.
+# With --built it skips 1 and 2: the vulnerability check (scripts/govulncheck.sh)
+# scans the daprd this repository builds, whatever is installed.
 # Progress and errors go to stderr; stdout carries only the path.
 set -euo pipefail
+# Go 1.27.3, whose standard library fixes 1.26.8's known vulnerabilities
+# (the Makefile says more); exported here too for runs by hand.
+export GOTOOLCHAIN=go1.27.3
 
 version=1.17.5
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,7 +35,12 @@ reports_version() {
 	[[ $v =~ ^1\.17\.([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 5))
 }
 
-if [[ -n "${DAPRD:-}" ]]; then
+built_only=false
+if [[ ${1:-} == --built ]]; then
+	built_only=true
+fi
+
+if [[ -n "${DAPRD:-}" ]] && ! $built_only; then
 	if [[ ! -x "$DAPRD" ]]; then
 		say "DAPRD=$DAPRD is not an executable file; unset DAPRD to use or build daprd $version"
 		exit 1
@@ -36,19 +51,20 @@ if [[ -n "${DAPRD:-}" ]]; then
 fi
 
 installed=$HOME/.dapr/bin/daprd
-if [[ -x $installed ]] && reports_version "$installed"; then
+if ! $built_only && [[ -x $installed ]] && reports_version "$installed"; then
 	echo "$installed"
 	exit 0
 fi
 
-cached=$cache/daprd-$version-jetstream-sqlite
+key=$(cd "$root/tools/daprd" && cat go.mod go.sum main.go | sha256sum | cut -c1-12)
+cached=$cache/daprd-$version-jetstream-sqlite-$GOTOOLCHAIN-$key
 if [[ -x $cached ]] && reports_version "$cached"; then
 	echo "$cached"
 	exit 0
 fi
 
 if ! command -v go >/dev/null; then
-	say "no daprd $version found and no Go toolchain to build one; install Go 1.26 or set DAPRD"
+	say "no daprd $version found and no Go toolchain to build one; install Go 1.26 or later (the build takes Go 1.27.3 from the module proxy) or set DAPRD"
 	exit 1
 fi
 mkdir -p "$cache"

@@ -45,6 +45,9 @@
 # subscription, read from Redis (ride_backlog_lag, ride_backlog_pending). It
 # reads Redis Streams only, so with another broker it is not started.
 set -euo pipefail
+# Go 1.27.3, whose standard library fixes 1.26.8's known vulnerabilities
+# (the Makefile says more); exported here too for runs by hand.
+export GOTOOLCHAIN=go1.27.3
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography

@@ -2,6 +2,8 @@ module github.com/ride-choreography/deploy/images
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/distribution/reference v0.6.0
 	github.com/google/go-cmp v0.7.0

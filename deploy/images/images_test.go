@@ -247,6 +247,23 @@ func imageProblems(df dockerfile, svc service, bc buildContext) []string {
 	if base, _ := df.baseImage(final); base != "scratch" && !strings.HasPrefix(base, "gcr.io/distroless/static") {
 		report("runtime image FROM %s: want gcr.io/distroless/static* or scratch (a static binary needs nothing else)", base)
 	}
+	// The Go that builds: the golang images run their own (GOTOOLCHAIN=local),
+	// so their version must be the module's toolchain, the Go whose standard
+	// library the vulnerability check judged.
+	if want, err := moduleGo(svc); err != nil {
+		report("%v", err)
+	} else {
+		for _, s := range df.stages {
+			base, _ := df.baseImage(s)
+			ref, err := reference.ParseNormalizedNamed(base)
+			if err != nil || ref.Name() != "docker.io/library/golang" {
+				continue
+			}
+			if tagged, ok := ref.(reference.Tagged); ok && tagged.Tag() != want && !strings.HasPrefix(tagged.Tag(), want+"-") {
+				report("FROM %s: want golang:%s, the Go of the toolchain line in %s/go.mod", base, want, svc.dir)
+			}
+		}
+	}
 
 	// The build: a stage that runs `go build` with GOWORK=off and
 	// CGO_ENABLED=0, and copies only the service's own module.
@@ -361,6 +378,22 @@ func imageProblems(df dockerfile, svc service, bc buildContext) []string {
 	return problems
 }
 
+// moduleGo returns the Go version a service's module builds with: its
+// go.mod's toolchain line, or its go line when it has none.
+func moduleGo(svc service) (string, error) {
+	gomod, err := os.ReadFile(filepath.Join(repoRoot, svc.dir, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	if m := regexp.MustCompile(`(?m)^toolchain go(\S+)$`).FindSubmatch(gomod); m != nil {
+		return string(m[1]), nil
+	}
+	if m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(gomod); m != nil {
+		return string(m[1]), nil
+	}
+	return "", fmt.Errorf("%s/go.mod names no Go version", svc.dir)
+}
+
 func TestImagesKeepTheProjectRules(t *testing.T) {
 	bc := loadBuildContext(t, repoRoot)
 	for _, svc := range conventionServices(t) {
@@ -395,6 +428,8 @@ func TestImageRulesCatchMistakes(t *testing.T) {
 		{name: "no USER", old: "USER 65532:65532\n", new: "", want: "no USER"},
 		{name: "runtime on a full OS", old: "FROM gcr.io/distroless/static-debian13:nonroot", new: "FROM debian:trixie-slim", want: "want gcr.io/distroless/static"},
 		{name: "floating base", old: "golang:${GO_VERSION}-trixie AS build", new: "golang AS build", want: "FROM golang: pin the base image"},
+		{name: "older Go than the module's", old: "ARG GO_VERSION=1.27.3", new: "ARG GO_VERSION=1.26", want: "want golang:1.27.3, the Go of the toolchain line"},
+		{name: "Go pinned in FROM", old: "golang:${GO_VERSION}-trixie AS build", new: "golang:1.26.8-trixie AS build", want: "want golang:1.27.3"},
 		{name: "workspace build", old: "ENV GOWORK=off CGO_ENABLED=0", new: "ENV CGO_ENABLED=0", want: "without GOWORK=off"},
 		{name: "cgo build", old: "ENV GOWORK=off CGO_ENABLED=0", new: "ENV GOWORK=off", want: "without CGO_ENABLED=0"},
 		{name: "another module copied", old: "COPY services/trip/ ./", new: "COPY services/ ./", want: "outside services/trip"},

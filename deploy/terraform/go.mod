@@ -2,6 +2,8 @@ module github.com/ride-choreography/deploy/terraform
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/google/go-cmp v0.7.0
 	github.com/hashicorp/hcl/v2 v2.25.0

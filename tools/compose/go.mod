@@ -7,6 +7,8 @@ module github.com/ride-choreography/tools/compose
 
 go 1.26.8
 
+toolchain go1.27.3
+
 require github.com/docker/compose/v5 v5.6.0
 
 require (

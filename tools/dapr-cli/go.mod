@@ -7,6 +7,8 @@ module github.com/ride-choreography/tools/dapr-cli
 
 go 1.26
 
+toolchain go1.27.3
+
 require github.com/dapr/cli v1.12.0
 
 require (

@@ -8,6 +8,8 @@ module github.com/ride-choreography/tools/jaeger
 
 go 1.26.0
 
+toolchain go1.27.3
+
 replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0
 
 tool github.com/jaegertracing/jaeger/cmd/jaeger

@@ -7,6 +7,8 @@ module github.com/ride-choreography/tools/opentofu
 
 go 1.26.6
 
+toolchain go1.27.3
+
 require github.com/opentofu/opentofu v1.12.6
 
 require (
