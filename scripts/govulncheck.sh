@@ -63,7 +63,9 @@ if [[ ! -x $govulncheck ]]; then
 	mv "$work/govulncheck" "$govulncheck"
 	say "built govulncheck in $((SECONDS - start))s"
 fi
-if ! "$govulncheck" -version | grep -q "^Scanner: govulncheck@v$govulncheck_version\$"; then
+# Read the whole answer before matching it: grep -q would stop reading at
+# the match, and under pipefail the scanner's SIGPIPE fails the check.
+if ! grep -q "^Scanner: govulncheck@v$govulncheck_version\$" <<<"$("$govulncheck" -version)"; then
 	say "$govulncheck does not say it is govulncheck v$govulncheck_version; delete it to build it again"
 	exit 1
 fi
