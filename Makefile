@@ -78,7 +78,7 @@ endif
 TRIP        ?=
 JAEGER_QUERY ?= http://127.0.0.1:16686
 
-.PHONY: help run trace test test-brokers test-styles bench validate-deploy unit fuzz e2e lint vuln schemas build tidy daprd dapr-cli jaeger redis clean
+.PHONY: help run trace test test-brokers test-styles bench validate-deploy unit fuzz e2e lint vuln schemas build tidy daprd dapr-cli jaeger chromium redis clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -102,11 +102,11 @@ unit: ## Unit tests of each service module and the backlog exporter, in the work
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s); crashers land in testdata/fuzz
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-e2e: ## End-to-end suite: real Redis, daprd sidecars, Jaeger, Dapr's placement and scheduler, and service binaries (installs redis-server, finds or builds daprd 1.17.5, Jaeger 1.76.0, placement and scheduler 1.17.5); STYLE=orchestration|workflow runs the same scenarios against that style
+e2e: ## End-to-end suite: real Redis, daprd sidecars, Jaeger, Dapr's placement and scheduler, service binaries and headless Chromium (installs redis-server and chromium, finds or builds daprd 1.17.5, Jaeger 1.76.0, placement and scheduler 1.17.5); STYLE=orchestration|workflow runs the same scenarios against that style
 	@scripts/redis.sh --installed
 	@echo "== test (end to end, $(STYLE))"
-	@daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); controlplane=$$(scripts/dapr-control-plane.sh); \
-		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" DAPR_CONTROL_PLANE="$$controlplane" E2E_STYLE="$(STYLE)" go test -count=1 -timeout 15m $(E2E_RUN) $(E2E_FLAGS)
+	@chromium=$$(scripts/chromium.sh); daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); controlplane=$$(scripts/dapr-control-plane.sh); \
+		cd test && CHROMIUM="$$chromium" DAPRD="$$daprd" JAEGER="$$jaeger" DAPR_CONTROL_PLANE="$$controlplane" E2E_STYLE="$(STYLE)" go test -count=1 -timeout 15m $(E2E_RUN) $(E2E_FLAGS)
 
 test-brokers: ## The end-to-end scenarios against every broker that runs here, and the README's broker table from what they measure; BROKERS=nats,kafka for some
 	@scripts/brokers.sh
@@ -181,6 +181,9 @@ daprd: ## Print the path of daprd 1.17 (installed, or built from the Go module p
 
 jaeger: ## Print the path of Jaeger 1.76.0 (built from the Go module proxy once and cached)
 	@scripts/jaeger.sh
+
+chromium: ## Print the path of a headless Chromium for the browser tests (Debian's chromium; installs it when root)
+	@scripts/chromium.sh
 
 dapr-cli: ## Print the path of the Dapr CLI 1.12 (installed, or built from the Go module proxy once and cached)
 	@scripts/dapr-cli.sh
