@@ -78,7 +78,7 @@ endif
 TRIP        ?=
 JAEGER_QUERY ?= http://127.0.0.1:16686
 
-.PHONY: help run trace test test-brokers test-styles bench validate-deploy unit fuzz e2e lint vuln schemas build tidy daprd dapr-cli jaeger chromium redis clean
+.PHONY: help run trace test test-brokers test-styles dispatch-screenshot bench validate-deploy unit fuzz e2e lint vuln schemas build tidy daprd dapr-cli jaeger chromium redis clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -121,6 +121,12 @@ test-styles: ## The design's named problems as scenarios in each style (choreogr
 	@daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); controlplane=$$(scripts/dapr-control-plane.sh); \
 		cd test && DAPRD="$$daprd" JAEGER="$$jaeger" DAPR_CONTROL_PLANE="$$controlplane" STYLE_TABLE="$(CURDIR)/README.md" \
 		go test -count=1 -timeout 20m -run '^(TestCoordinatorKilledWithTripsInFlight|TestDriverDown30sWhileTripsAreOrdered|TestEveryStyleTakesARetriedOrderOnce|TestTwoCoordinatorReplicas|TestAddingAStep)$$' $(E2E_FLAGS)
+
+dispatch-screenshot: ## Drive the dispatchers' page in Chromium against the real system (TestDispatchPageInABrowser) and save its picture for the README: docs/dispatch/board.png
+	@scripts/redis.sh --installed
+	@chromium=$$(scripts/chromium.sh); daprd=$$(scripts/daprd.sh); jaeger=$$(scripts/jaeger.sh); controlplane=$$(scripts/dapr-control-plane.sh); \
+		cd test && CHROMIUM="$$chromium" DAPRD="$$daprd" JAEGER="$$jaeger" DAPR_CONTROL_PLANE="$$controlplane" \
+		DISPATCH_SCREENSHOT="$(CURDIR)/docs/dispatch/board.png" go test -count=1 -timeout 5m -run '^TestDispatchPageInABrowser$$' -v . | grep -E '^(---|ok|FAIL)|figures'
 
 bench: ## Load the real system rate after rate and print trips/s, latency and CPU per trip; writes docs/bench/bench.{json,svg}. BENCH_RATES=50,100 BENCH_STEP=60s BENCH_POOL=10000 BENCH_STYLE=workflow ...
 	@scripts/redis.sh --installed

@@ -29,11 +29,20 @@ var operationOf = regexp.MustCompile(`^([a-z]+)(Publishes|Receives)[A-Z]`)
 
 // scopeApps are the app ids the scopes name: the services, and the
 // coordinators of the other styles, which may use no topic.
-var scopeApps = []string{"trip", "driver", "notification", "orchestrator", "workflow"}
+var scopeApps = []string{"trip", "driver", "notification", "dispatch", "orchestrator", "workflow"}
+
+// readersBeyondTheContract are the topics that services added beside the
+// ride read without being in contracts/asyncapi.yaml (README, "Adding a
+// service"): what services/dispatch subscribes to (its
+// internal/dapr/subscriptions.go).
+var readersBeyondTheContract = map[string][]string{
+	"dispatch": {"trip-created", "driver-assigned", "driver-not-found"},
+}
 
 // wantScopes derives the pub/sub component's protectedTopics,
 // publishingScopes and subscriptionScopes from contracts/asyncapi.yaml:
-// each app publishes and receives what its operations say, and publishes
+// each app publishes and receives what its operations say, or
+// readersBeyondTheContract, and publishes
 // and receives its own dead-letter topic (its sidecar publishes there on
 // its behalf; the service lists it).
 func wantScopes(t *testing.T) (protected []string, publish, subscribe map[string][]string) {
@@ -62,8 +71,11 @@ func wantScopes(t *testing.T) (protected []string, publish, subscribe map[string
 			subscribe[m[1]] = append(subscribe[m[1]], ch.Address)
 		}
 	}
+	for app, ts := range readersBeyondTheContract {
+		subscribe[app] = append(subscribe[app], ts...)
+	}
 	protected = slices.Clone(topics)
-	for _, app := range []string{"trip", "driver", "notification"} {
+	for _, app := range []string{"trip", "driver", "notification", "dispatch"} {
 		dl := app + "-dead-letters"
 		publish[app] = append(publish[app], dl)
 		subscribe[app] = append(subscribe[app], dl)
@@ -167,7 +179,7 @@ func TestOnlyTheRightAppPublishesEachTopic(t *testing.T) {
 	var refused []string
 	for _, topic := range slices.Sorted(maps.Keys(owner)) {
 		through := []*app{mallory}
-		for _, role := range []string{"trip", "driver", "notification"} {
+		for _, role := range sys.roles() {
 			if a := sys.app(role); a.daprAppID() != owner[topic] {
 				through = append(through, a)
 			}

@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +45,27 @@ import (
 // services are the apps under test, in the order they start. Each runs
 // from ../services/<name>; its Dapr app id is its name (docs/conventions.md).
 var services = []string{"trip", "driver", "notification"}
+
+// dispatchService is the service added beside the three without changing
+// them (README, "Adding a service"): a system runs it too withDispatch, in
+// the choreography, whose events it reads.
+const dispatchService = "dispatch"
+
+// withDispatch runs the dispatch service and its sidecar too, when the
+// system's style is the choreography (the other styles publish no events
+// for it to read).
+func withDispatch() option {
+	return func(s *settings) { s.dispatch = true }
+}
+
+// roles are the services the system runs: services, and the dispatch
+// service withDispatch in the choreography.
+func (s *system) roles() []string {
+	if s.settings.dispatch && s.settings.style == styleChoreography {
+		return append(slices.Clone(services), dispatchService)
+	}
+	return services
+}
 
 // The system the choreography tests share: started once by shared, on
 // first use, so a run of other tests only (make test-brokers, -run) starts
@@ -68,7 +90,7 @@ func shared(t *testing.T) *system {
 			if attempt > 1 {
 				name = fmt.Sprintf("shared_attempt%d", attempt)
 			}
-			if s, err = newSystem(name); err == nil {
+			if s, err = newSystem(name, withDispatch()); err == nil {
 				err = s.start()
 			}
 			if err == nil || s == nil || attempt == startAttempts || !s.portWasTaken() {
@@ -185,7 +207,7 @@ func buildServices() error {
 	for _, name := range coordinators {
 		dirs[name] = filepath.Join("..", "services", name)
 	}
-	for _, name := range services {
+	for _, name := range append(slices.Clone(services), dispatchService) {
 		dirs[name] = filepath.Join("..", "services", name)
 	}
 	errs := make([]error, 0, len(dirs))
@@ -245,6 +267,7 @@ type settings struct {
 	profiling       bool
 	backlog         bool   // run the backlog exporter
 	tracing         bool   // run Jaeger, and export every span to it
+	dispatch        bool   // run the dispatch service too, in the choreography
 	style           string // styleChoreography, styleOrchestration or styleWorkflow; defaultStyle unless withStyle
 }
 
@@ -512,7 +535,7 @@ func (s *system) logDir() string { return filepath.Join(s.dir, "logs") }
 // every one of them is ready.
 func (s *system) start() error {
 	n := 3 // Redis, the backlog exporter, the issuer
-	for _, name := range services {
+	for _, name := range s.roles() {
 		n += 5 * s.replicaCount(name)
 	}
 	ports, err := freePorts(n)
@@ -551,7 +574,7 @@ func (s *system) start() error {
 			return err
 		}
 	}
-	for _, name := range services {
+	for _, name := range s.roles() {
 		for i := range s.replicaCount(name) {
 			instance := name
 			if i > 0 {
@@ -577,7 +600,7 @@ func (s *system) start() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	for _, name := range services {
+	for _, name := range s.roles() {
 		for _, a := range s.apps[name] {
 			if err := s.waitReady(ctx, a); err != nil {
 				return err
@@ -691,7 +714,7 @@ func inheritedEnv() []string {
 			"DRIVER_POOL_SIZE", "DRIVER_POOL_AREA", "PPROF_ADDR", "REDIS_PASSWORD", "RABBITMQ_USERNAME", "RABBITMQ_PASSWORD", "BACKLOG_TOPICS",
 			"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG",
 			"AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL", "ISSUER_URL", "ISSUER_AUDIENCE", "ISSUER_KEY_FILE", "ISSUER_TOKEN_TTL",
-			"MAX_PICKUP_KM", "MAX_STREAMS_PER_RIDER", "ORDER_BURST", "ORDERS_PER_MINUTE":
+			"MAX_PICKUP_KM", "MAX_STREAMS_PER_RIDER", "ORDER_BURST", "ORDERS_PER_MINUTE", "MAX_STREAMS_PER_DISPATCHER", "COOKIE_SECURE":
 			continue
 		}
 		env = append(env, kv)

@@ -62,14 +62,16 @@ function drawArea(v) {
   return base;
 }
 
+// marker draws a trip's dot on layer.dots, and its label on layer.labels,
+// above every dot, so that no dot hides a name.
 function marker(layer, cls, trip, point, label, title) {
-  const g = el("g", { class: "marker " + cls, "data-trip-id": trip.tripId }, layer);
+  const g = el("g", { class: "marker " + cls, "data-trip-id": trip.tripId }, layer.dots);
   const x = view.x(point.lon), y = view.y(point.lat);
   el("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: 7 }, g);
   const t = el("title", {}, g);
   t.textContent = title;
   if (label) {
-    const text = el("text", { x: (x + 10).toFixed(1), y: (y + 4).toFixed(1) }, g);
+    const text = el("text", { class: "label", x: (x + 10).toFixed(1), y: (y + 4).toFixed(1) }, layer.labels);
     text.textContent = label;
   }
 }
@@ -87,7 +89,7 @@ function render(p) {
   if (points.length === 0) points.push([50.08, 14.42]);
   view = project(points);
   map.replaceChildren(drawArea(view));
-  const layer = el("g", { class: "markers" }, map);
+  const layer = { dots: el("g", { class: "markers" }, map), labels: el("g", { class: "labels" }, map) };
   for (const t of p.notFound) {
     if (!t.pickup) continue;
     const why = t.reasonCode === "no_driver_near" ? "no driver near" : "no driver free";
