@@ -19,7 +19,7 @@ const (
 
 // Readiness is what GET /readyz reports: not ready until Start, not ready
 // again from Stop on, and in between ready whenever its check passes. Stop
-// also ends the notification streams (Stopping).
+// also ends the board streams (Stopping).
 type Readiness struct {
 	check    func(context.Context) error
 	phase    atomic.Int32
@@ -44,7 +44,7 @@ func (r *Readiness) Stop() {
 	r.stopOnce.Do(func() { close(r.stopping) })
 }
 
-// Stopping returns a channel that Stop closes: an open notification stream
+// Stopping returns a channel that Stop closes: an open board stream
 // ends then, so that shutdown need not wait for its client to leave.
 func (r *Readiness) Stopping() <-chan struct{} {
 	return r.stopping

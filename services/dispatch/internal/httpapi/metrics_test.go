@@ -39,7 +39,7 @@ func (ts *testServer) metricLines(t *testing.T) []string {
 
 // GET /metrics serves what the subscriptions and the use cases counted
 // behind the routes: every delivery by topic and outcome, the dead letter
-// once, and each notification once however often its event came.
+// once, and each trip on the board once however often its event came.
 func TestMetricsCountWhatTheServiceDid(t *testing.T) {
 	ts := newTestServer(t)
 	if got := ts.metricLines(t); len(got) != 0 {
