@@ -116,6 +116,14 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 			`ride_dead_letters_total{topic="trip-created"}`:         1,
 		},
 	}
+	// What may move without being wrong: a driver-assigned that reaches
+	// the trip service before the order's record (written just after the
+	// 202, and the event can overtake it on a busy machine) is answered
+	// RETRY and handled at its next delivery, which the SUCCESS count
+	// above holds to one per trip.
+	mayMove := map[string]map[string]bool{
+		"trip": {handled("driver-assigned", "RETRY"): true},
+	}
 	var lines []string
 	for _, name := range services {
 		after := s.scrape(t, name)
@@ -129,6 +137,9 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 				continue
 			}
 			moved := v - before[name][key]
+			if mayMove[name][key] {
+				continue
+			}
 			if _, expected := want[name][key]; !expected && moved != 0 {
 				t.Errorf("%s: %s moved by %v, want it unchanged", name, key, moved)
 			}

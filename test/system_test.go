@@ -386,6 +386,9 @@ type app struct {
 	appToken, daprToken string
 
 	service, sidecar *process // running now; nil while stopped (guarded by system.mu)
+	// held keeps the service's port while the service is stopped
+	// (holdPort; guarded by system.mu).
+	held net.Listener
 }
 
 // daprAppID is the app's Dapr app id: its binary's name, or for an app of
@@ -669,6 +672,7 @@ func (s *system) startRedis() error {
 // environment, as docs/conventions.md names it, plus the system's own
 // settings for it.
 func (s *system) startService(a *app) error {
+	s.releasePort(a)
 	env := append(inheritedEnv(),
 		"APP_HOST=127.0.0.1",
 		"APP_PORT="+strconv.Itoa(a.port),
@@ -996,7 +1000,57 @@ const stopGrace = 10 * time.Second
 // shut down; SIGKILL: a crash) and reports how it ended. Its sidecar stays.
 func (s *system) stopService(t *testing.T, a *app, sig syscall.Signal) exit {
 	t.Helper()
-	return s.stopReplicaProcess(t, &a.service, a.instance, sig)
+	e := s.stopReplicaProcess(t, &a.service, a.instance, sig)
+	s.holdPort(t, a)
+	return e
+}
+
+// holdPort keeps a stopped service's port until the service starts again:
+// it listens there and closes every connection at once, which the sidecar
+// takes as it takes a refused one, an error to retry. Without it another
+// program on the machine may bind the port meanwhile (a test server, a
+// process of another system: they all pick free ports from the same
+// range), and the sidecar hands that program the events it retries; one
+// that answers 200 acknowledges an event that never reached the service.
+// Seen here: TestDriverDown30sWhileTripsAreOrdered lost a trip-created
+// that its sidecar "recovered" 14 s before the driver service came back,
+// while a CI run on the same machine started servers of its own.
+func (s *system) holdPort(t *testing.T, a *app) {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(a.port)))
+	if err != nil {
+		// Taken already: the stopped service's port went to another
+		// program at once, and the events retried may reach it.
+		t.Logf("%s: cannot hold port %d while it is stopped: %v", a.instance, a.port, err)
+		return
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if tcp, ok := c.(*net.TCPConn); ok {
+				_ = tcp.SetLinger(0) // reset, as a refused connection is
+			}
+			c.Close()
+		}
+	}()
+	s.mu.Lock()
+	a.held = ln
+	s.mu.Unlock()
+	s.onStop(func() { ln.Close() })
+}
+
+// releasePort gives back the port holdPort kept, for the service to bind.
+func (s *system) releasePort(a *app) {
+	s.mu.Lock()
+	ln := a.held
+	a.held = nil
+	s.mu.Unlock()
+	if ln != nil {
+		ln.Close()
+	}
 }
 
 // stopSidecar ends a replica's daprd with sig. Its service stays.
