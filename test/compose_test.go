@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -368,6 +369,63 @@ func TestDaprRunTemplateMatchesConventions(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("dapr.yaml apps (-want +got):\n%s", diff)
+	}
+}
+
+// make run (scripts/run.sh) starts what dapr.yaml names on fixed ports, so
+// before it starts anything it checks that every one of them is free, and
+// it waits for every app's /readyz; a port added to dapr.yaml and not to
+// the script would fail late and unclearly. It also tells the user how to
+// reach the dispatchers' page.
+func TestRunScriptKnowsEveryPortOfTheTemplate(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "scripts", "run.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := string(b)
+	vars := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^([a-z_]+_port)=([0-9]+)$`).FindAllStringSubmatch(script, -1) {
+		vars[m[1]] = m[2]
+	}
+	// listed reads the words of every NAME=(...) and NAME+=(...) line.
+	listed := func(name string) map[int]bool {
+		set := map[int]bool{}
+		for _, m := range regexp.MustCompile(`(?m)^\s*`+name+`\+?=\((.*)\)$`).FindAllStringSubmatch(script, -1) {
+			for _, w := range strings.Fields(m[1]) {
+				w = strings.Trim(w, `"`)
+				if v, ok := vars[strings.TrimPrefix(w, "$")]; ok {
+					w = v
+				}
+				if n, err := strconv.Atoi(w); err == nil {
+					set[n] = true
+				}
+			}
+		}
+		if len(set) == 0 {
+			t.Fatalf("scripts/run.sh has no %s=(...) list", name)
+		}
+		return set
+	}
+	checked, ready := listed("ports"), listed("app_ports")
+	for _, a := range readRunTemplate(t).Apps {
+		for _, p := range []int{a.AppPort, a.DaprHTTPPort, a.DaprGRPCPort, a.MetricsPort} {
+			if !checked[p] {
+				t.Errorf("dapr.yaml gives %s port %d, which scripts/run.sh does not check is free before it starts", a.AppID, p)
+			}
+		}
+		if !ready[a.AppPort] {
+			t.Errorf("scripts/run.sh does not wait for %s's /readyz on %d (app_ports)", a.AppID, a.AppPort)
+		}
+	}
+	printed := strings.NewReplacer("$issuer_port", vars["issuer_port"], "$dispatch_port", vars["dispatch_port"]).Replace(script)
+	for _, says := range []string{
+		"http://localhost:8083",
+		`curl -s 'http://localhost:8090/token?sub=dispatcher-1&role=dispatcher'`,
+		"paste it at http://localhost:8083/signin",
+	} {
+		if !strings.Contains(printed, says) {
+			t.Errorf("scripts/run.sh does not print %q", says)
+		}
 	}
 }
 
