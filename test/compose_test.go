@@ -32,7 +32,7 @@ type conventionApp struct {
 // beside them without changing them (README, "Adding a service"), which
 // reads their events. The coordinators of the other styles take the trip
 // service's place through override files instead.
-var localApps = []string{"trip", "driver", "notification", "dispatch"}
+var localApps = append(slices.Clone(services), dispatchService)
 
 // conventionApps reads the app ids, folders and ports of localApps from
 // docs/conventions.md, the page the team agreed on.
@@ -242,7 +242,7 @@ func TestComposeStylesLeaveDispatchOut(t *testing.T) {
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
-			for _, s := range []string{"dispatch", "dispatch-dapr"} {
+			for _, s := range []string{dispatchService, dispatchService + "-dapr"} {
 				_, enabled := project.Services[s]
 				if want := override == ""; enabled != want {
 					t.Errorf("service %s runs: %t, want %t (only in the choreography)", s, enabled, want)
