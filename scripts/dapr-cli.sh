@@ -23,7 +23,10 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/ride-choreography/bin
 say() { printf 'dapr-cli.sh: %s\n' "$*" >&2; }
 
 # reports_version BINARY: does BINARY say it is the Dapr CLI 1.12.x?
-reports_version() { "$1" --version 2>/dev/null | grep -q '^CLI version: 1\.12\.'; }
+# The whole answer is read before matching it: grep -q stops reading at the
+# first line, and under pipefail the CLI's SIGPIPE on the next one would
+# fail the check now and then (as it did tofu's in validate-terraform.sh).
+reports_version() { grep -q '^CLI version: 1\.12\.' <<<"$("$1" --version 2>/dev/null)"; }
 
 if [[ -n "${DAPR_CLI:-}" ]]; then
 	if [[ ! -x "$DAPR_CLI" ]]; then

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make run`: the three services, each with its Dapr sidecar, in the
+# `make run`: the four services, each with its Dapr sidecar, in the
 # foreground until Ctrl-C, on a machine with only Go and Debian packages.
+# The fourth, dispatch (the dispatchers' board, http://localhost:8083), draws
+# the choreography's events, so it runs with STYLE=choreography only.
 # Obtains daprd 1.17 and the Dapr CLI 1.12 (installed, or built from the Go
 # module proxy once and cached), makes sure Redis listens on 127.0.0.1:6379,
 # then runs `dapr run -f` with a copy of dapr.yaml that points at the
@@ -14,6 +16,8 @@
 #                           calling the same steps; this script then also
 #                           builds (once) and starts Dapr's placement
 #                           (127.0.0.1:50005) and scheduler (127.0.0.1:50006)
+# The other two publish no events, so the dispatch service, which only reads
+# them, is left out of their runs.
 #
 # BROKER picks the pub/sub component, without code or service changes:
 #   redis (default)  components/pubsub.yaml
@@ -150,6 +154,12 @@ issuer_port=8090
 # the development issuer's; and the backlog exporter's, with Redis as the
 # broker.
 ports=(8080 8081 8082 3500 3501 3502 50001 50002 50003 9091 9092 9093 4317 4318 16686 16685 13133 "$issuer_port")
+# The dispatch service's (app, sidecar HTTP and gRPC, sidecar metrics), in
+# the choreography, the one style it runs in.
+dispatch_port=8083
+if [[ $style == choreography ]]; then
+	ports+=("$dispatch_port" 3503 50004 9094)
+fi
 # With STYLE=workflow, placement and scheduler, and their health, metrics,
 # raft and etcd ports.
 if [[ $style == workflow ]]; then
@@ -215,14 +225,16 @@ else
 fi
 template=$cache/dapr-$broker-$style.yaml
 # In the orchestration and workflow styles the orchestrator or the workflow
-# app plays the trip service's part.
+# app plays the trip service's part, and the dispatch service, which reads
+# the events those styles do not publish, is left out of the template.
 coordinator=(-e '')
-apps=(trip driver notification)
+apps=(trip driver notification dispatch)
 case $style in
 orchestration | workflow)
 	app=${style/orchestration/orchestrator}
 	apps=("$app" driver notification)
-	coordinator=(-e "s#^  - appID: trip\$#  - appID: $app#" -e "s#^\(    appDirPath:\) services/trip\$#\1 services/$app#")
+	coordinator=(-e "s#^  - appID: trip\$#  - appID: $app#" -e "s#^\(    appDirPath:\) services/trip\$#\1 services/$app#"
+		-e '/^  - appID: dispatch$/,/^    command:/d')
 	;;
 esac
 sed "${coordinator[@]}" \
@@ -234,10 +246,16 @@ if grep -v '^ *#' "$template" | grep -qF -e ' ./components' -e 'appDirPath: serv
 	say "cannot point $template at $resources: dapr.yaml changed shape"
 	exit 1
 fi
+# The template runs exactly the apps of this style.
+template_apps=$(sed -n 's/^  - appID: \(.*\)$/\1/p' "$template" | sort | tr '\n' ' ')
+style_apps=$(printf '%s\n' "${apps[@]}" | sort | tr '\n' ' ')
+if [[ $template_apps != "$style_apps" ]]; then
+	say "cannot make $template run ${apps[*]}: it runs $template_apps(dapr.yaml changed shape)"
+	exit 1
+fi
 
+printf '\nStarting %s, each with a Dapr sidecar (dapr run -f).\n' "${apps[*]}"
 cat <<'BANNER'
-
-Starting trip, driver and notification, each with a Dapr sidecar (dapr run -f).
   Trip API        http://localhost:8080   (POST /trips, GET /trips/{id})
   Drivers         http://localhost:8081/drivers
   Notifications   http://localhost:8082/riders/{riderId}/notifications  (and .../stream)
@@ -252,7 +270,16 @@ Read the trip's trace (every service and sidecar it went through):
   make trace TRIP=<tripId>
 Logs: services/<name>/.dapr/logs/. Stop with Ctrl-C.
 BANNER
-printf 'Sidecars (ports 3500-3502) want this run'"'"'s token: . %s && curl -s -H "dapr-api-token: $DAPR_API_TOKEN" localhost:3500/v1.0/metadata\n' "$cache/run-tokens"
+if [[ $style == choreography ]]; then
+	cat <<'BANNER'
+The dispatchers' board (the dispatch service): http://localhost:8083
+  get a dispatcher's token:  curl -s 'http://localhost:8090/token?sub=dispatcher-1&role=dispatcher'
+  then paste it at http://localhost:8083/signin
+BANNER
+else
+	printf 'The dispatchers'"'"' board is not started: STYLE=%s publishes none of the events it draws\n' "$style"
+fi
+printf 'Sidecars (ports 3500-%s) want this run'"'"'s token: . %s && curl -s -H "dapr-api-token: $DAPR_API_TOKEN" localhost:3500/v1.0/metadata\n' "$((3499 + ${#apps[@]}))" "$cache/run-tokens"
 printf 'Style: %s (STYLE=choreography|orchestration|workflow)\n' "$style"
 printf 'Broker: %s (the pubsub component in %s)\n' "$broker" "$resources"
 if [[ $broker == redis ]]; then
@@ -368,6 +395,12 @@ http_get() {
 	) 2>/dev/null
 }
 
+# The services' ports, which ready asks.
+app_ports=(8080 8081 8082)
+if [[ $style == choreography ]]; then
+	app_ports+=("$dispatch_port")
+fi
+
 # ready: every service answers /readyz, and the CLI has finished starting
 # (its last step for each app is to record the app's process id in the
 # sidecar's metadata, and until then it does not act on Ctrl-C). The CLI
@@ -375,7 +408,7 @@ http_get() {
 # logged in the app's daprd log of this run all the same.
 ready() {
 	local port answer app log
-	for port in 8080 8081 8082; do
+	for port in "${app_ports[@]}"; do
 		answer=$(http_get "$port" /readyz) || return 1
 		[[ $answer == "HTTP/1."?" 200 "* ]] || return 1
 	done
@@ -397,12 +430,17 @@ ready() {
 	# Tell the user when everything answers, or that it does not yet.
 	for _ in $(seq 1 240); do
 		if ready; then
-			say "all three services are ready: http://localhost:8080"
+			say "all ${#apps[@]} services are ready: http://localhost:8080"
 			if [[ -n $backlog_pid ]]; then
 				say "the backlog exporter is ready: http://localhost:$backlog_port/metrics"
 			fi
 			say "Jaeger is ready: make trace TRIP=<tripId>, or http://localhost:16686/api/traces?service=trip"
 			say "riders' tokens: TOKEN=\$(curl -s 'http://localhost:$issuer_port/token?sub=rider-42')"
+			if [[ $style == choreography ]]; then
+				say "the dispatchers' board is ready: http://localhost:$dispatch_port"
+				say "  a dispatcher's token: curl -s 'http://localhost:$issuer_port/token?sub=dispatcher-1&role=dispatcher'"
+				say "  then paste it at http://localhost:$dispatch_port/signin"
+			fi
 			exit 0
 		fi
 		sleep 0.5

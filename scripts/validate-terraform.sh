@@ -48,7 +48,11 @@ need_go() {
 
 # tofu_ok BINARY: does BINARY say it is OpenTofu $tofu_version?
 # (Not the first line only: a missing CLI config file is warned about first.)
-tofu_ok() { [[ -x $1 ]] && "$1" version 2>/dev/null | grep -qx "OpenTofu v$tofu_version"; }
+# The whole answer is read before matching it: grep -q stops reading at the
+# match, the platform line after it then meets a closed pipe, and under
+# pipefail tofu's SIGPIPE failed the check now and then (4 in 30 measured),
+# which rebuilt a cached tofu, or failed a build that had worked.
+tofu_ok() { [[ -x $1 ]] && grep -qx "OpenTofu v$tofu_version" <<<"$("$1" version 2>/dev/null)"; }
 
 # Prints the path of OpenTofu $tofu_version, building it once.
 tofu_path() {

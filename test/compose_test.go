@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,7 +27,14 @@ type conventionApp struct {
 	port    int
 }
 
-// conventionApps reads the services' app ids, folders and ports from
+// localApps are the services that docker-compose.yml, dapr.yaml and make
+// run start in the choreography: the three of the ride, and dispatch, added
+// beside them without changing them (README, "Adding a service"), which
+// reads their events. The coordinators of the other styles take the trip
+// service's place through override files instead.
+var localApps = append(slices.Clone(services), dispatchService)
+
+// conventionApps reads the app ids, folders and ports of localApps from
 // docs/conventions.md, the page the team agreed on.
 func conventionApps(t *testing.T) []conventionApp {
 	t.Helper()
@@ -44,7 +52,7 @@ func conventionApps(t *testing.T) []conventionApp {
 		if len(cells) < 6 {
 			t.Fatalf("conventions.md: cannot read the module table row %q", line)
 		}
-		if !slices.Contains(services, strings.TrimSpace(cells[4])) {
+		if !slices.Contains(localApps, strings.TrimSpace(cells[4])) {
 			continue // a coordinator of another style, not deployed by default
 		}
 		port, err := strconv.Atoi(strings.TrimSpace(cells[3]))
@@ -53,8 +61,8 @@ func conventionApps(t *testing.T) []conventionApp {
 		}
 		apps = append(apps, conventionApp{id: strings.TrimSpace(cells[4]), dir: strings.TrimSpace(cells[2]), port: port})
 	}
-	if len(apps) != len(services) {
-		t.Fatalf("conventions.md names %d services (%v), want %d", len(apps), apps, len(services))
+	if len(apps) != len(localApps) {
+		t.Fatalf("conventions.md names %d of the services %v (%v), want each once", len(apps), localApps, apps)
 	}
 	return apps
 }
@@ -110,6 +118,19 @@ func TestComposeGivesEveryServiceASidecar(t *testing.T) {
 			})
 			if !published {
 				t.Errorf("port %s is not published: %+v", appPort, svc.Ports)
+			}
+			// A service that verifies bearer tokens (its config.go reads
+			// AUTH_ISSUER, and requires it) verifies the devissuer
+			// container's unless the caller names another issuer.
+			if takesTokens(t, a.dir) {
+				if got, want := env(svc, "AUTH_ISSUER"), envOr(project.Services["devissuer"], "ISSUER_URL", "(no devissuer service)"); got != want {
+					t.Errorf("AUTH_ISSUER = %q, want %q, the devissuer service's ISSUER_URL: %s does not start without an issuer", got, want, a.id)
+				}
+			}
+			// Reached at http://localhost:<port>, where browsers send a
+			// Secure cookie over plain HTTP: nothing needs it off.
+			if got := env(svc, "COOKIE_SECURE"); got != "" && got != "true" {
+				t.Errorf("COOKIE_SECURE = %q, want it unset (true): the page is reached on localhost, where a Secure cookie works over HTTP", got)
 			}
 
 			var sidecars []types.ServiceConfig
@@ -174,6 +195,62 @@ func TestComposeGivesEveryServiceASidecar(t *testing.T) {
 			for _, c := range []types.ServiceConfig{svc, sidecar} {
 				if got := env(c, "OTEL_EXPORTER_OTLP_ENDPOINT"); got != "http://jaeger:4317" {
 					t.Errorf("%s: OTEL_EXPORTER_OTLP_ENDPOINT = %q, want http://jaeger:4317, the jaeger service", c.Name, got)
+				}
+			}
+		})
+	}
+}
+
+// takesTokens reports whether the service in dir reads AUTH_ISSUER (its
+// config.go, where every variable is read).
+func takesTokens(t *testing.T, dir string) bool {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", dir, "config.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Contains(src, []byte(`"AUTH_ISSUER"`))
+}
+
+// The other styles' override files (deploy/compose/) put a coordinator in
+// the trip service's place; the dispatch service reads the choreography's
+// events, which they do not publish, so they leave it and its sidecar out
+// (a profile of their own), and keep the rest.
+func TestComposeStylesLeaveDispatchOut(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	overrides, err := filepath.Glob(filepath.Join(root, "deploy", "compose", "*.yml"))
+	if err != nil || len(overrides) == 0 {
+		t.Fatalf("no deploy/compose/*.yml (%v)", err)
+	}
+	vars := []string{"APP_API_TOKEN=compose-app-token-0123456789", "DAPR_API_TOKEN=compose-dapr-token-0123456789"}
+	for _, override := range append([]string{""}, overrides...) {
+		name := "docker-compose.yml"
+		files := []string{filepath.Join(root, "docker-compose.yml")}
+		if override != "" {
+			name = filepath.Base(override)
+			files = append(files, override)
+		}
+		t.Run(name, func(t *testing.T) {
+			opts, err := cli.NewProjectOptions(files, cli.WithWorkingDirectory(root), cli.WithName("ride-choreography"), cli.WithEnv(vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			project, err := opts.LoadProject(context.Background())
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			for _, s := range []string{dispatchService, dispatchService + "-dapr"} {
+				_, enabled := project.Services[s]
+				if want := override == ""; enabled != want {
+					t.Errorf("service %s runs: %t, want %t (only in the choreography)", s, enabled, want)
+				}
+			}
+			for _, s := range []string{"trip", "trip-dapr", "driver", "driver-dapr", "notification", "notification-dapr", "redis"} {
+				if _, ok := project.Services[s]; !ok {
+					t.Errorf("service %s does not run", s)
 				}
 			}
 		})
@@ -292,6 +369,63 @@ func TestDaprRunTemplateMatchesConventions(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("dapr.yaml apps (-want +got):\n%s", diff)
+	}
+}
+
+// make run (scripts/run.sh) starts what dapr.yaml names on fixed ports, so
+// before it starts anything it checks that every one of them is free, and
+// it waits for every app's /readyz; a port added to dapr.yaml and not to
+// the script would fail late and unclearly. It also tells the user how to
+// reach the dispatchers' page.
+func TestRunScriptKnowsEveryPortOfTheTemplate(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "scripts", "run.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := string(b)
+	vars := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^([a-z_]+_port)=([0-9]+)$`).FindAllStringSubmatch(script, -1) {
+		vars[m[1]] = m[2]
+	}
+	// listed reads the words of every NAME=(...) and NAME+=(...) line.
+	listed := func(name string) map[int]bool {
+		set := map[int]bool{}
+		for _, m := range regexp.MustCompile(`(?m)^\s*`+name+`\+?=\((.*)\)$`).FindAllStringSubmatch(script, -1) {
+			for _, w := range strings.Fields(m[1]) {
+				w = strings.Trim(w, `"`)
+				if v, ok := vars[strings.TrimPrefix(w, "$")]; ok {
+					w = v
+				}
+				if n, err := strconv.Atoi(w); err == nil {
+					set[n] = true
+				}
+			}
+		}
+		if len(set) == 0 {
+			t.Fatalf("scripts/run.sh has no %s=(...) list", name)
+		}
+		return set
+	}
+	checked, ready := listed("ports"), listed("app_ports")
+	for _, a := range readRunTemplate(t).Apps {
+		for _, p := range []int{a.AppPort, a.DaprHTTPPort, a.DaprGRPCPort, a.MetricsPort} {
+			if !checked[p] {
+				t.Errorf("dapr.yaml gives %s port %d, which scripts/run.sh does not check is free before it starts", a.AppID, p)
+			}
+		}
+		if !ready[a.AppPort] {
+			t.Errorf("scripts/run.sh does not wait for %s's /readyz on %d (app_ports)", a.AppID, a.AppPort)
+		}
+	}
+	printed := strings.NewReplacer("$issuer_port", vars["issuer_port"], "$dispatch_port", vars["dispatch_port"]).Replace(script)
+	for _, says := range []string{
+		"http://localhost:8083",
+		`curl -s 'http://localhost:8090/token?sub=dispatcher-1&role=dispatcher'`,
+		"paste it at http://localhost:8083/signin",
+	} {
+		if !strings.Contains(printed, says) {
+			t.Errorf("scripts/run.sh does not print %q", says)
+		}
 	}
 }
 

@@ -1,6 +1,6 @@
 # The apps of var.style (local.apps), each with a Dapr sidecar (app id =
-# service name): the three services, or the coordinator in the trip
-# service's place.
+# service name): the four services, or, in the other styles, the coordinator
+# in the trip service's place and no dispatch service.
 resource "azurerm_container_app" "app" {
   for_each = local.apps
 
@@ -29,8 +29,9 @@ resource "azurerm_container_app" "app" {
     app_protocol = "http"
   }
 
-  # Only the Trip API is public (local.apps). The others are reachable inside
-  # the environment at http://<app>, e.g. http://notification.
+  # Only the Trip API and the dispatchers' page are public (local.services).
+  # The others are reachable inside the environment at http://<app>, e.g.
+  # http://notification.
   ingress {
     external_enabled = each.value.external
     target_port      = each.value.port
@@ -103,8 +104,9 @@ resource "azurerm_container_app" "app" {
       }
     }
 
-    # The Trip API also scales on concurrent HTTP requests: orders arrive
-    # over HTTP, not from a queue.
+    # The public apps also scale on concurrent HTTP requests: orders arrive
+    # over HTTP, not from a queue, and dispatchers hold the board's stream
+    # open.
     dynamic "http_scale_rule" {
       for_each = each.value.external ? ["http"] : []
       content {

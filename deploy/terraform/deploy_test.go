@@ -44,6 +44,20 @@ type contract struct {
 // "notificationReceivesTripCreated".
 var operationApp = regexp.MustCompile(`^([a-z]+)(Receives|Publishes)[A-Z]`)
 
+// readersBeyondTheContract are the topics that services added beside the
+// ride read without being in contracts/asyncapi.yaml (README, "Adding a
+// service"): what services/dispatch subscribes to (its
+// internal/dapr/subscriptions.go; test/scopes_test.go holds the component
+// files' scopes to the same). They read the choreography's events, which
+// the other styles do not publish, so they run in the choreography only.
+var readersBeyondTheContract = map[string][]string{
+	"dispatch": {"trip-created", "driver-assigned", "driver-not-found"},
+}
+
+// publicPages are the apps besides the Trip API that people reach from the
+// internet: the dispatchers' page, which admits signed-in dispatchers only.
+var publicPages = []string{"dispatch"}
+
 func loadContract(t *testing.T) contract {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "contracts", "asyncapi.yaml"))
@@ -84,6 +98,14 @@ func loadContract(t *testing.T) contract {
 	}
 	if len(c.Topics) == 0 || len(c.Receivers) == 0 {
 		t.Fatal("contracts/asyncapi.yaml: no channels or receive operations found")
+	}
+	for app, topics := range readersBeyondTheContract {
+		for _, topic := range topics {
+			if !slices.Contains(c.Topics, topic) {
+				t.Fatalf("readersBeyondTheContract: %s reads %q, which is no channel of contracts/asyncapi.yaml", app, topic)
+			}
+			c.Receivers[topic] = append(c.Receivers[topic], app)
+		}
 	}
 
 	raw, err = os.ReadFile(filepath.Join("..", "..", "components", "brokers", "servicebus.yaml"))
@@ -242,11 +264,24 @@ func check(cfg *config, c contract, style string) []string {
 			}
 		}
 	}
-	if diff := cmp.Diff([]string{coordinator}, external); diff != "" {
-		p.add("external ingress must be on the Trip API only, %s's in the %s style (-want +got):\n%s", coordinator, style, diff)
+	wantExternal := []string{coordinator}
+	for _, id := range publicPages {
+		if _, ok := appIDs[id]; ok {
+			wantExternal = append(wantExternal, id)
+		}
+	}
+	slices.Sort(wantExternal)
+	slices.Sort(external)
+	if diff := cmp.Diff(wantExternal, external); diff != "" {
+		p.add("external ingress must be on the Trip API only, %s's in the %s style, and the dispatchers' page (-want +got):\n%s", coordinator, style, diff)
 	}
 	if _, ok := appIDs[coordinator]; !ok {
 		p.add("no container app %s, which serves the Trip API in the %s style", coordinator, style)
+	}
+	for _, id := range sortedKeys(readersBeyondTheContract) {
+		if _, ok := appIDs[id]; ok != (style == "choreography") {
+			p.add("container app %s in the %s style: %t, want it in the choreography only, whose events it reads", id, style, ok)
+		}
 	}
 	for id, tmpl := range appIDs {
 		if tmpl == nil {
@@ -647,10 +682,10 @@ func TestDeploymentMatchesContracts(t *testing.T) {
 	// checks look at, or an empty configuration would pass.
 	styles := map[string]map[string]int{
 		"choreography": {
-			appType:       3,
-			topicType:     6,  // 3 event topics + 3 dead-letter topics
-			subType:       10, // trip 3+1, driver 1+1, notification 3+1
-			daprCompType:  4,  // pubsub, 3 state stores
+			appType:       4,
+			topicType:     7,  // 3 event topics + 4 dead-letter topics
+			subType:       14, // trip 3+1, driver 1+1, notification 3+1, dispatch 3+1
+			daprCompType:  5,  // pubsub, 4 state stores
 			namespaceType: 1,
 		},
 		"orchestration": {
@@ -712,19 +747,19 @@ func TestChecksCatchMistakes(t *testing.T) {
 		},
 		{
 			name: "subscriber without a subscription", file: "locals.tf",
-			old:  "subscribes  = [\"trip-created\", \"driver-assigned\", \"driver-not-found\"]\n      state_store = \"notification-store\"",
-			new:  "subscribes  = [\"trip-created\", \"driver-assigned\"]\n      state_store = \"notification-store\"",
+			old:  "subscribes        = [\"trip-created\", \"driver-assigned\", \"driver-not-found\"]\n      state_store       = \"notification-store\"",
+			new:  "subscribes        = [\"trip-created\", \"driver-assigned\"]\n      state_store       = \"notification-store\"",
 			want: `no Service Bus subscription notification on driver-not-found`,
 		},
 		{
 			name: "trip without a subscription to its own trip-created", file: "locals.tf",
-			old:  "subscribes  = [\"trip-created\", \"driver-assigned\", \"driver-not-found\"]\n      state_store = \"trip-store\"",
-			new:  "subscribes  = [\"driver-assigned\", \"driver-not-found\"]\n      state_store = \"trip-store\"",
+			old:  "subscribes        = [\"trip-created\", \"driver-assigned\", \"driver-not-found\"]\n      state_store       = \"trip-store\"",
+			new:  "subscribes        = [\"driver-assigned\", \"driver-not-found\"]\n      state_store       = \"trip-store\"",
 			want: `no Service Bus subscription trip on trip-created`,
 		},
 		{
 			name: "subscription nobody in contracts reads", file: "locals.tf",
-			old: `subscribes  = ["trip-created"]`, new: `subscribes  = ["trip-created", "driver-assigned"]`,
+			old: `subscribes        = ["trip-created"]`, new: `subscribes        = ["trip-created", "driver-assigned"]`,
 			want: `subscription driver on driver-assigned has no subscriber`,
 		},
 		{
@@ -886,12 +921,41 @@ func TestChecksCatchMistakes(t *testing.T) {
 		},
 		{
 			name: "the trip service left public beside the workflow", file: "locals.tf", style: "workflow",
-			old: `if name != "trip" || local.coordinator == "trip"`, new: ``,
+			old: `if !a.choreography_only || local.coordinator == "trip"`, new: ``,
 			want: `external ingress must be on the Trip API only, workflow's`,
 		},
 		{
+			name: "dispatch without a subscription to driver-not-found", file: "locals.tf",
+			old:  "subscribes        = [\"trip-created\", \"driver-assigned\", \"driver-not-found\"]\n      state_store       = \"dispatch-store\"",
+			new:  "subscribes        = [\"trip-created\", \"driver-assigned\"]\n      state_store       = \"dispatch-store\"",
+			want: `no Service Bus subscription dispatch on driver-not-found`,
+		},
+		{
+			name: "dispatch without its dead-letter subscription's scale rule", file: "apps.tf",
+			old: `if s.app == each.key }`, new: `if s.app == each.key && s.topic != "dispatch-dead-letters" }`,
+			want: `dispatch: no KEDA scale rule on its subscription to dispatch-dead-letters`,
+		},
+		{
+			name: "dispatch deployed in a style that publishes nothing for it", file: "locals.tf", style: "workflow",
+			old:  "choreography_only = true\n      publishes         = []",
+			new:  "choreography_only = false\n      publishes         = []",
+			want: `container app dispatch in the workflow style: true, want it in the choreography only`,
+		},
+		{
+			name: "the dispatchers' page behind internal ingress", file: "locals.tf",
+			old:  "external          = true\n      choreography_only = true\n      publishes         = []",
+			new:  "external          = false\n      choreography_only = true\n      publishes         = []",
+			want: `external ingress must be on the Trip API only, trip's in the choreography style, and the dispatchers' page`,
+		},
+		{
+			name: "dispatch allowed to publish trip-created", file: "locals.tf",
+			old:  "choreography_only = true\n      publishes         = []",
+			new:  "choreography_only = true\n      publishes         = [\"trip-created\"]",
+			want: `pubsub: publishingScopes gives dispatch [dispatch-dead-letters trip-created]`,
+		},
+		{
 			name: "notification allowed to publish driver-assigned", file: "locals.tf",
-			old: "publishes   = []\n      subscribes  = [\"trip-created\", \"driver-assigned\", \"driver-not-found\"]", new: "publishes   = [\"driver-assigned\"]\n      subscribes  = [\"trip-created\", \"driver-assigned\", \"driver-not-found\"]",
+			old: "choreography_only = false\n      publishes         = []", new: "choreography_only = false\n      publishes         = [\"driver-assigned\"]",
 			want: `pubsub: publishingScopes gives notification [driver-assigned notification-dead-letters]`,
 		},
 		{

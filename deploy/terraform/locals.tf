@@ -13,10 +13,17 @@ locals {
   #     trip receives its own trip-created: publishing it accepts an order,
   #     and the trip is recorded from it when POST /trips could not write
   #     the record itself.
-  #   external: only the Trip API is reachable from the internet. Driver and
+  #   external: reachable from the internet: the Trip API, and the dispatch
+  #     service's page, which dispatchers open in a browser (it admits a
+  #     signed-in dispatcher only: a token of auth_issuer with the app role
+  #     "dispatcher", kept in a Secure, HTTP-only cookie). Driver and
   #     notification get ingress inside the environment only (GET /drivers,
   #     the rider's notifications, /dead-letters); put a gateway with
   #     authentication in front before exposing them.
+  #   choreography_only: runs in the choreography alone (var.style). The
+  #     trip service, whose place a coordinator takes in the other styles;
+  #     and dispatch, which draws the choreography's events, which the other
+  #     styles do not publish.
   #   min_replicas (var.min_replicas):
   #     trip 1: the public entry point. Riders order over HTTP, which no
   #       queue length shows, so POST /trips must not wait for a cold start.
@@ -28,6 +35,8 @@ locals {
   #     notification 1: riders hold Server-Sent Events streams open on it,
   #       which the Service Bus backlog does not show; at 0 a rider following
   #       a trip would have nobody to talk to.
+  #     dispatch 1: dispatchers hold the board's Server-Sent Events stream
+  #       open, as riders do on notification.
   #
   # In the other styles (var.style) the coordinator takes the trip service's
   # place (local.coordinators): it serves the Trip API and invokes the
@@ -35,19 +44,21 @@ locals {
   # so they keep at least one replica (local.min_replicas).
   services = {
     trip = {
-      port        = 8080
-      external    = true
-      publishes   = ["trip-created"]
-      subscribes  = ["trip-created", "driver-assigned", "driver-not-found"]
-      state_store = "trip-store"
-      extra_env   = {}
+      port              = 8080
+      external          = true
+      choreography_only = true
+      publishes         = ["trip-created"]
+      subscribes        = ["trip-created", "driver-assigned", "driver-not-found"]
+      state_store       = "trip-store"
+      extra_env         = {}
     }
     driver = {
-      port        = 8081
-      external    = false
-      publishes   = ["driver-assigned", "driver-not-found"]
-      subscribes  = ["trip-created"]
-      state_store = "driver-store"
+      port              = 8081
+      external          = false
+      choreography_only = false
+      publishes         = ["driver-assigned", "driver-not-found"]
+      subscribes        = ["trip-created"]
+      state_store       = "driver-store"
       extra_env = {
         ASSIGN_DEADLINE = "60s"
         RIDE_DURATION   = "2m"
@@ -55,12 +66,26 @@ locals {
       }
     }
     notification = {
-      port        = 8082
-      external    = false
-      publishes   = []
-      subscribes  = ["trip-created", "driver-assigned", "driver-not-found"]
-      state_store = "notification-store"
-      extra_env   = {}
+      port              = 8082
+      external          = false
+      choreography_only = false
+      publishes         = []
+      subscribes        = ["trip-created", "driver-assigned", "driver-not-found"]
+      state_store       = "notification-store"
+      extra_env         = {}
+    }
+    # The dispatchers' live board (services/dispatch), added beside the
+    # three without changing them: it reads their events, which
+    # contracts/asyncapi.yaml does not list it for (deploy_test.go's
+    # readersBeyondTheContract), and publishes only its own dead letters.
+    dispatch = {
+      port              = 8083
+      external          = true
+      choreography_only = true
+      publishes         = []
+      subscribes        = ["trip-created", "driver-assigned", "driver-not-found"]
+      state_store       = "dispatch-store"
+      extra_env         = {}
     }
   }
 
@@ -98,9 +123,9 @@ locals {
   coordinator = { choreography = "trip", orchestration = "orchestrator", workflow = "workflow" }[var.style]
 
   # The apps of var.style: the services, with the coordinator in the trip
-  # service's place.
+  # service's place, and without those that run in the choreography only.
   apps = merge(
-    { for name, a in local.services : name => merge(a, { actor_state_store = false, max_replicas = var.max_replicas }) if name != "trip" || local.coordinator == "trip" },
+    { for name, a in local.services : name => merge(a, { actor_state_store = false, max_replicas = var.max_replicas }) if !a.choreography_only || local.coordinator == "trip" },
     { for name, a in local.coordinators : name => a if name == local.coordinator },
   )
 
@@ -185,8 +210,9 @@ locals {
     # sidecars follow each trace's decision.
     OTEL_TRACES_SAMPLER_ARG     = tostring(var.trace_sample_ratio)
     OTEL_EXPORTER_OTLP_ENDPOINT = var.otlp_endpoint
-    # Riders' bearer tokens (README, "Security"): the driver service, which
-    # serves no rider, ignores them.
+    # Riders' bearer tokens (README, "Security"), and dispatchers' (the
+    # same issuer, with the app role "dispatcher"): the driver service,
+    # which serves neither, ignores them.
     AUTH_ISSUER   = var.auth_issuer
     AUTH_AUDIENCE = var.auth_audience
     AUTH_JWKS_URL = var.auth_jwks_url == "" ? "${trimsuffix(var.auth_issuer, "/")}/.well-known/jwks.json" : var.auth_jwks_url

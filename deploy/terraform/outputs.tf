@@ -3,6 +3,11 @@ output "trip_api_url" {
   value       = "https://${azurerm_container_app.app[local.coordinator].ingress[0].fqdn}"
 }
 
+output "dispatch_url" {
+  description = "The dispatchers' page (sign in at /signin with a dispatcher's token of auth_issuer); null in the styles without the dispatch service."
+  value       = contains(keys(azurerm_container_app.app), "dispatch") ? "https://${azurerm_container_app.app["dispatch"].ingress[0].fqdn}" : null
+}
+
 output "servicebus_namespace" {
   description = "The Service Bus namespace behind the pubsub component (for Service Bus Explorer and dead-letter queues)."
   value       = azurerm_servicebus_namespace.this.name

@@ -11,7 +11,7 @@
 # inserts an absent item and refuses a stored one is not known here.
 #
 # NoCluster: one shard, the same as the local Redis. One instance holds the
-# three stores; each Dapr component is scoped to one app and prefixes every
+# services' stores; each Dapr component is scoped to one app and prefixes every
 # key with the app id, so no service reads another's state. Give each
 # service its own instance when they must not share capacity or failure.
 resource "azurerm_managed_redis" "state" {

@@ -36,11 +36,12 @@ variable "style" {
 }
 
 variable "images" {
-  description = "Container image of each service, e.g. { trip = \"myregistry.azurecr.io/ride/trip:1.0.0\", ... }. Build them with services/<name>/Dockerfile. trip is needed with style choreography, orchestrator with orchestration, workflow with workflow."
+  description = "Container image of each service, e.g. { trip = \"myregistry.azurecr.io/ride/trip:1.0.0\", ... }. Build them with services/<name>/Dockerfile. trip and dispatch are needed with style choreography, orchestrator with orchestration, workflow with workflow."
   type = object({
     trip         = optional(string, "")
     driver       = string
     notification = string
+    dispatch     = optional(string, "")
     orchestrator = optional(string, "")
     workflow     = optional(string, "")
   })
@@ -64,16 +65,18 @@ variable "acr_id" {
 }
 
 variable "min_replicas" {
-  description = "Minimum replicas per service; trip is the Trip API's, which the coordinator serves in the other styles. See the comment on local.apps for why each default is what it is."
+  description = "Minimum replicas per service; trip is the Trip API's, which the coordinator serves in the other styles; dispatch runs in the choreography only. See the comment on local.services for why each default is what it is."
   type = object({
     trip         = number
     driver       = number
     notification = number
+    dispatch     = optional(number, 1)
   })
   default = {
     trip         = 1
     driver       = 0
     notification = 1
+    dispatch     = 1
   }
 
   validation {
@@ -162,7 +165,7 @@ variable "otlp_endpoint" {
 }
 
 variable "auth_issuer" {
-  description = "The OpenID Connect issuer of riders' bearer tokens (the iss the public APIs accept), e.g. https://login.microsoftonline.com/<tenant-id>/v2.0 for Entra ID (AUTH_ISSUER)."
+  description = "The OpenID Connect issuer of riders' bearer tokens (the iss the public APIs accept), e.g. https://login.microsoftonline.com/<tenant-id>/v2.0 for Entra ID (AUTH_ISSUER); the dispatch service takes dispatchers' tokens of the same issuer, with the app role \"dispatcher\" in their roles claim."
   type        = string
 
   validation {
@@ -172,7 +175,7 @@ variable "auth_issuer" {
 }
 
 variable "auth_audience" {
-  description = "The aud the public APIs accept in riders' tokens: the API's application ID URI or client id in Entra ID (AUTH_AUDIENCE)."
+  description = "The aud the public APIs accept in riders' and dispatchers' tokens: the API's application ID URI or client id in Entra ID (AUTH_AUDIENCE)."
   type        = string
   default     = "ride-api"
 }

@@ -39,6 +39,7 @@ variables {
     trip         = "example.azurecr.io/ride/trip:1"
     driver       = "example.azurecr.io/ride/driver:1"
     notification = "example.azurecr.io/ride/notification:1"
+    dispatch     = "example.azurecr.io/ride/dispatch:1"
     orchestrator = "example.azurecr.io/ride/orchestrator:1"
     workflow     = "example.azurecr.io/ride/workflow:1"
   }
@@ -50,17 +51,68 @@ run "choreography" {
   command = plan
 
   assert {
-    condition     = toset(keys(azurerm_container_app.app)) == toset(["trip", "driver", "notification"])
-    error_message = "choreography runs the three services"
+    condition     = toset(keys(azurerm_container_app.app)) == toset(["trip", "driver", "notification", "dispatch"])
+    error_message = "choreography runs the four services"
   }
   assert {
     condition     = azurerm_container_app.app["driver"].template[0].min_replicas == 0
     error_message = "choreography lets the driver service scale to zero: its subscription keeps the backlog"
   }
   assert {
-    condition     = toset(keys(azurerm_container_app_environment_dapr_component.state)) == toset(["trip-store", "driver-store", "notification-store"])
+    condition     = toset(keys(azurerm_container_app_environment_dapr_component.state)) == toset(["trip-store", "driver-store", "notification-store", "dispatch-store"])
     error_message = "choreography has a state store per service"
   }
+}
+
+# The dispatchers' page, added beside the three services: public (a browser
+# reaches it) on its port, its own store, a subscription created up front
+# for each topic it reads and a KEDA rule on each, at least one replica for
+# the dispatchers' open streams, and its URL in the outputs.
+run "dispatch" {
+  command = plan
+
+  assert {
+    condition     = azurerm_container_app.app["dispatch"].ingress[0].external_enabled && azurerm_container_app.app["dispatch"].ingress[0].target_port == 8083 && azurerm_container_app.app["dispatch"].dapr[0].app_id == "dispatch" && azurerm_container_app.app["dispatch"].dapr[0].app_port == 8083
+    error_message = "dispatch is the Dapr app dispatch on port 8083, with external ingress for the dispatchers' browsers"
+  }
+  assert {
+    condition     = azurerm_container_app_environment_dapr_component.state["dispatch-store"].scopes == tolist(["dispatch"])
+    error_message = "dispatch-store is the dispatch service's alone"
+  }
+  assert {
+    condition     = toset([for k, s in azurerm_servicebus_subscription.this : k if s.name == "dispatch"]) == toset(["trip-created/dispatch", "driver-assigned/dispatch", "driver-not-found/dispatch", "dispatch-dead-letters/dispatch"])
+    error_message = "dispatch has a subscription, named after it, on trip-created, driver-assigned, driver-not-found and its dead-letter topic"
+  }
+  assert {
+    condition     = toset([for r in azurerm_container_app.app["dispatch"].template[0].custom_scale_rule : r.metadata.topicName if r.metadata.subscriptionName == "dispatch"]) == toset(["trip-created", "driver-assigned", "driver-not-found", "dispatch-dead-letters"])
+    error_message = "dispatch scales on the backlog of each of its subscriptions"
+  }
+  assert {
+    condition     = azurerm_container_app.app["dispatch"].template[0].min_replicas == 1
+    error_message = "dispatch keeps a replica for the dispatchers' open streams"
+  }
+  assert {
+    condition     = alltrue([for name in ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL"] : contains([for e in azurerm_container_app.app["dispatch"].template[0].container[0].env : e.name], name)]) && contains([for e in azurerm_container_app.app["dispatch"].template[0].container[0].env : "${e.name}=${e.value}"], "STATESTORE_NAME=dispatch-store")
+    error_message = "dispatch verifies dispatchers' tokens of auth_issuer and uses its own store"
+  }
+  assert {
+    condition     = output.dispatch_url != null
+    error_message = "the outputs give the dispatchers' page"
+  }
+}
+
+run "choreography_without_the_dispatch_image" {
+  command = plan
+
+  variables {
+    images = {
+      trip         = "example.azurecr.io/ride/trip:1"
+      driver       = "example.azurecr.io/ride/driver:1"
+      notification = "example.azurecr.io/ride/notification:1"
+    }
+  }
+
+  expect_failures = [azurerm_container_app.app]
 }
 
 run "orchestration" {
@@ -72,7 +124,11 @@ run "orchestration" {
 
   assert {
     condition     = toset(keys(azurerm_container_app.app)) == toset(["orchestrator", "driver", "notification"])
-    error_message = "orchestration runs the orchestrator in the trip service's place"
+    error_message = "orchestration runs the orchestrator in the trip service's place, and no dispatch service: it publishes no events for it"
+  }
+  assert {
+    condition     = output.dispatch_url == null && length([for s in azurerm_servicebus_subscription.this : s if s.name == "dispatch"]) == 0
+    error_message = "without the dispatch service, no dispatch URL and no subscription that nobody reads"
   }
   assert {
     condition     = azurerm_container_app.app["orchestrator"].ingress[0].external_enabled && azurerm_container_app.app["orchestrator"].template[0].max_replicas == 1
@@ -97,7 +153,7 @@ run "workflow" {
 
   assert {
     condition     = toset(keys(azurerm_container_app.app)) == toset(["workflow", "driver", "notification"])
-    error_message = "workflow runs the workflow app in the trip service's place"
+    error_message = "workflow runs the workflow app in the trip service's place, and no dispatch service"
   }
   assert {
     condition     = contains([for m in azurerm_container_app_environment_dapr_component.state["workflow-store"].metadata : "${m.name}=${m.value}"], "actorStateStore=true")
