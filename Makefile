@@ -83,7 +83,7 @@ JAEGER_QUERY ?= http://127.0.0.1:16686
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: ## Run the three services with their Dapr sidecars, Jaeger (traces, :16686) and the backlog exporter on :9099 (Redis only), until Ctrl-C; BROKER=rabbitmq|kafka|nats|mqtt|servicebus (default redis); STYLE=orchestration|workflow puts the orchestrator or the Dapr Workflow app in the trip service's place
+run: ## Run the four services (trip, driver, notification; dispatch in the choreography) with their Dapr sidecars, Jaeger (traces, :16686) and the backlog exporter on :9099 (Redis only), until Ctrl-C; BROKER=rabbitmq|kafka|nats|mqtt|servicebus (default redis); STYLE=orchestration|workflow puts the orchestrator or the Dapr Workflow app in the trip service's place
 	@BROKER=$(BROKER) STYLE=$(STYLE) scripts/run.sh
 
 trace: ## Print one trip's trace as a waterfall, from the Jaeger that make run started: make trace TRIP=<tripId>

@@ -71,11 +71,11 @@ var brokers = []broker{
 }
 
 // brokerTopics are the topics the system uses: the three of contracts/ and
-// each service's dead-letter topic. Brokers that need topics or streams
+// each service's dead-letter topic (the dispatch service's too). Brokers that need topics or streams
 // made up front get these.
 var brokerTopics = []string{
 	"trip-created", "driver-assigned", "driver-not-found",
-	"trip-dead-letters", "driver-dead-letters", "notification-dead-letters",
+	"trip-dead-letters", "driver-dead-letters", "notification-dead-letters", "dispatch-dead-letters",
 }
 
 // result is what one broker's run measured, for the README table.
