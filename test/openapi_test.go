@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -590,6 +591,59 @@ func TestOpenAPIDocumentsEveryPublicRoute(t *testing.T) {
 	if len(served) == 0 || len(documented) == 0 {
 		t.Fatalf("read %d served and %d documented routes", len(served), len(documented))
 	}
+}
+
+// TestEveryServiceAnswersAsDocumented: every service of a running system,
+// in its style, answers each operation the document says it serves and
+// that needs no input (health, readiness, metrics, dead letters, the
+// driver pool, the issuer's keys and discovery document) with a 2xx, and
+// the checker judges each answer: so every such operation is held to the
+// document on every service that serves it, which the scenarios alone
+// would leave to chance.
+func TestEveryServiceAnswersAsDocumented(t *testing.T) {
+	sys := shared(t)
+	c, err := theContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bases := map[string]string{devIssuer: sys.issuerURL()} // service -> base URL
+	for _, name := range services {
+		a := sys.app(name)
+		bases[cmp.Or(a.binary, a.name)] = a.url()
+	}
+	asked := map[string]int{}
+	for _, path := range c.doc.Paths.InMatchingOrder() {
+		op := c.doc.Paths.Value(path).Get
+		if op == nil || needsInput(op) {
+			continue
+		}
+		for _, service := range servers(op) {
+			base, ok := bases[service]
+			if !ok {
+				continue // not in this style
+			}
+			asked[service]++
+			t.Run(service+path, func(t *testing.T) {
+				if r := doWith(t, bareClient, http.MethodGet, base+path, ""); r.status/100 != 2 {
+					t.Errorf("GET %s of %s: want a 2xx, got %s", path, service, r)
+				}
+			})
+		}
+	}
+	for service := range bases {
+		if asked[service] == 0 {
+			t.Errorf("%s runs, but the document has no operation of it that needs no input", service)
+		}
+	}
+}
+
+// needsInput reports whether an operation wants a token, a body or a
+// required parameter.
+func needsInput(op *openapi3.Operation) bool {
+	if op.Security != nil && len(*op.Security) > 0 || op.RequestBody != nil {
+		return true
+	}
+	return slices.ContainsFunc(op.Parameters, func(p *openapi3.ParameterRef) bool { return p.Value.Required })
 }
 
 // recordingT is a test whose failures a test reads: what the checker
