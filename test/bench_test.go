@@ -230,9 +230,10 @@ type bench struct {
 func benchClient() *http.Client {
 	return &http.Client{
 		Timeout: 10 * time.Second,
-		// Each rider's request with its rider's token (riders).
+		// Each rider's request with its rider's token (riders), each
+		// answer checked against contracts/openapi.yaml.
 		Transport: &riderTransport{
-			next:       &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute},
+			next:       checked(&http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}),
 			tripRiders: map[string]string{},
 		},
 	}
@@ -398,7 +399,7 @@ func (b *bench) profile(after, length time.Duration) <-chan struct{} {
 
 // order sends one POST /trips and returns the status and the trip id.
 func (b *bench) order(riderID string, pickup point) (int, string) {
-	req, err := http.NewRequest(http.MethodPost, b.sys.url("trip", "/trips"), strings.NewReader(orderBody(riderID, pickup)))
+	req, err := http.NewRequestWithContext(withTest(context.Background(), b.t), http.MethodPost, b.sys.url("trip", "/trips"), strings.NewReader(orderBody(riderID, pickup)))
 	if err != nil {
 		return 0, ""
 	}
@@ -471,7 +472,11 @@ func (b *bench) collect(orders []benchOrder, deadline time.Time) {
 // look reads the order's rider's notifications and records what they say
 // about its trip.
 func (b *bench) look(o *benchOrder) {
-	resp, err := b.load.Get(b.sys.url("notification", "/riders/"+o.riderID+"/notifications"))
+	req, err := http.NewRequestWithContext(withTest(context.Background(), b.t), http.MethodGet, b.sys.url("notification", "/riders/"+o.riderID+"/notifications"), nil)
+	if err != nil {
+		return
+	}
+	resp, err := b.load.Do(req)
 	if err != nil {
 		return
 	}

@@ -112,13 +112,15 @@ func do(t *testing.T, method, url, body string, header ...string) response {
 	return doWith(t, client, method, url, body, header...)
 }
 
-// bareClient sends no token but those a request sets.
-var bareClient = &http.Client{Timeout: 10 * time.Second}
+// bareClient sends no token but those a request sets. Its answers are
+// checked against contracts/openapi.yaml too.
+var bareClient = &http.Client{Timeout: 10 * time.Second, Transport: checked(http.DefaultTransport)}
 
 // doWith is do with client c.
 func doWith(t *testing.T, c *http.Client, method, url, body string, header ...string) response {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	// A request that breaks contracts/openapi.yaml fails t.
+	req, err := http.NewRequestWithContext(withTest(context.Background(), t), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +295,7 @@ func openStream(t *testing.T, url string) *eventStream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(withTest(ctx, t), http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -328,3 +328,44 @@ func TestDispatchPageInABrowser(t *testing.T) {
 		t.Errorf("the page asked other hosts: %v", others)
 	}
 }
+
+// A dispatcher signs in over plain HTTP as a browser does, step by step:
+// the page sends a stranger to the form, a rider's token is refused, a
+// dispatcher's is kept in the session cookie, which then opens the page,
+// the board and the page's own files, and signing out deletes it. Every
+// answer goes through the contract check (contracts/openapi.yaml).
+func TestDispatchSignInOverHTTP(t *testing.T) {
+	sys := shared(t)
+	// Redirects are looked at, not followed.
+	c := &http.Client{Timeout: 10 * time.Second, Transport: bareClient.Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page := sys.url(dispatchService, "/")
+	if r := doWith(t, c, http.MethodGet, page, ""); r.status != http.StatusSeeOther || r.header.Get("Location") != "/signin" {
+		t.Fatalf("GET / without a session: %s, Location %q; want 303 to /signin", r, r.header.Get("Location"))
+	}
+	if r := doWith(t, c, http.MethodGet, sys.url(dispatchService, "/signin"), ""); r.status != http.StatusOK || r.mediaType() != "text/html" {
+		t.Fatalf("GET /signin: %s", r)
+	}
+	signIn := func(token string) response {
+		return doWith(t, c, http.MethodPost, sys.url(dispatchService, "/signin"), url.Values{"token": {token}}.Encode(),
+			"Content-Type", "application/x-www-form-urlencoded")
+	}
+	if r := signIn(riderToken(newID("rider"))); r.status != http.StatusForbidden || r.header.Get("Set-Cookie") != "" {
+		t.Errorf("a rider's token signs in: %d, Set-Cookie %q; want 403 and no cookie", r.status, r.header.Get("Set-Cookie"))
+	}
+	r := signIn(sys.dispatcherToken(t, "dispatcher-e2e"))
+	session, _, _ := strings.Cut(r.header.Get("Set-Cookie"), ";")
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(session, "dispatch_session=") ||
+		!strings.Contains(r.header.Get("Set-Cookie"), "HttpOnly") || !strings.Contains(r.header.Get("Set-Cookie"), "SameSite=Strict") {
+		t.Fatalf("a dispatcher's token: %d, Set-Cookie %q; want 303 and an HttpOnly, SameSite=Strict session cookie", r.status, r.header.Get("Set-Cookie"))
+	}
+	for _, path := range []string{"/", "/board", "/static/app.js", "/static/area.json"} {
+		if r := doWith(t, c, http.MethodGet, sys.url(dispatchService, path), "", "Cookie", session); r.status != http.StatusOK {
+			t.Errorf("GET %s with the session: %s", path, r)
+		}
+	}
+	out := doWith(t, c, http.MethodPost, sys.url(dispatchService, "/signout"), "", "Cookie", session)
+	if out.status != http.StatusSeeOther || !strings.Contains(out.header.Get("Set-Cookie"), "Max-Age=0") {
+		t.Errorf("POST /signout: %d, Set-Cookie %q; want 303 and the cookie deleted", out.status, out.header.Get("Set-Cookie"))
+	}
+}

@@ -123,6 +123,7 @@ func bearer(rider string) string { return "Bearer " + riderToken(rider) }
 
 // startIssuer starts the system's development issuer on its port.
 func (s *system) startIssuer() error {
+	servePublic(hostPort(s.issuerURL()), devIssuer)
 	_, err := s.spawn(devIssuer, append(inheritedEnv(),
 		"APP_HOST=127.0.0.1",
 		"APP_PORT="+strconv.Itoa(s.issuerPort),
@@ -152,7 +153,9 @@ func (s *system) authEnv() []string {
 // names (/riders/{riderId}/...), the one the order names (POST /trips),
 // or the one who ordered the trip (GET /trips/{id}, learnt from the
 // answers to POST /trips); anyRider when none of them tells.
-var riders = &riderTransport{next: http.DefaultTransport, tripRiders: map[string]string{}}
+// Every answer is checked against contracts/openapi.yaml on its way
+// (contractTransport), with the token the request went with.
+var riders = &riderTransport{next: checked(http.DefaultTransport), tripRiders: map[string]string{}}
 
 type riderTransport struct {
 	next http.RoundTripper

@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,19 +18,9 @@ func TestStyleSuitesNameTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob("*_test.go")
+	defined, err := definedTests()
 	if err != nil {
 		t.Fatal(err)
-	}
-	defined := map[string]bool{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range regexp.MustCompile(`(?m)^func (Test\w+)\(t \*testing\.T\)`).FindAllStringSubmatch(string(b), -1) {
-			defined[m[1]] = true
-		}
 	}
 	lines := regexp.MustCompile(`(?m)^STYLE_SUITE\w* := (.*)$`).FindAllStringSubmatch(string(makefile), -1)
 	if len(lines) < 3 {
@@ -49,4 +41,60 @@ func TestStyleSuitesNameTests(t *testing.T) {
 	if named == 0 {
 		t.Error("the STYLE_SUITE lines name no test")
 	}
+}
+
+// definedTests returns the name of every test of this package, read from
+// its files (build tags included).
+func definedTests() (map[string]bool, error) {
+	files, err := filepath.Glob("*_test.go")
+	if err != nil {
+		return nil, err
+	}
+	defined := map[string]bool{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range regexp.MustCompile(`(?m)^func (Test\w+)\(t \*testing\.T\)`).FindAllStringSubmatch(string(b), -1) {
+			defined[m[1]] = true
+		}
+	}
+	return defined, nil
+}
+
+// staticTests start no system: they read files only. A run of nothing
+// else (go test -run TestOpenAPI) needs no daprd and builds no service.
+var staticTests = []string{
+	"TestOpenAPIDocumentsEveryPublicRoute",
+	"TestOpenAPICheckCatchesWrongAnswers",
+	"TestStyleSuitesNameTests",
+}
+
+// staticOnly reports whether -run selects static tests only.
+func staticOnly() bool {
+	run := flag.Lookup("test.run")
+	if run == nil || run.Value.String() == "" {
+		return false
+	}
+	top, _, _ := strings.Cut(run.Value.String(), "/")
+	re, err := regexp.Compile(top)
+	if err != nil {
+		return false
+	}
+	defined, err := definedTests()
+	if err != nil {
+		return false
+	}
+	selected := 0
+	for name := range defined {
+		if !re.MatchString(name) {
+			continue
+		}
+		if !slices.Contains(staticTests, name) {
+			return false
+		}
+		selected++
+	}
+	return selected > 0
 }

@@ -132,6 +132,9 @@ func runTests(m *testing.M) int {
 	stopOnSignal()
 
 	code := m.Run()
+	if !contractSummary(os.Stdout) && code == 0 {
+		code = 1
+	}
 	if code == 0 {
 		if err := writeStyleTable(); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
@@ -152,8 +155,12 @@ func runTests(m *testing.M) int {
 	return code
 }
 
-// prepare checks for daprd and redis-server and builds the services.
+// prepare checks for daprd and redis-server and builds the services;
+// a run of static tests only (staticOnly) needs none of them.
 func prepare() error {
+	if staticOnly() {
+		return nil
+	}
 	daprd = os.Getenv("DAPRD")
 	if daprd == "" {
 		return errors.New("DAPRD is not set. The end-to-end tests run real Dapr sidecars: " +
@@ -695,6 +702,7 @@ func (s *system) startService(a *app) error {
 		}
 		env = append(env, "PPROF_ADDR=127.0.0.1:"+strconv.Itoa(a.pprofPort))
 	}
+	servePublic(hostPort(a.url()), cmp.Or(a.binary, a.name))
 	p, err := s.spawn(a.instance, env, filepath.Join(binDir, cmp.Or(a.binary, a.name)))
 	if err != nil {
 		return err
@@ -867,6 +875,11 @@ func (s *system) poll(ctx context.Context, what string, check func(context.Conte
 	}
 }
 
+// probeClient asks whether the system's processes are ready; what a
+// service answers is checked against contracts/openapi.yaml like every
+// other answer.
+var probeClient = &http.Client{Transport: checked(http.DefaultTransport)}
+
 // httpOK GETs url and reports an error unless the answer is 2xx.
 func httpOK(ctx context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -875,7 +888,7 @@ func httpOK(ctx context.Context, url string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := probeClient.Do(req)
 	if err != nil {
 		return err
 	}
@@ -1226,6 +1239,14 @@ func (s *system) stop() {
 		s.mu.Unlock()
 		for _, f := range atStop {
 			f()
+		}
+		for _, replicas := range s.apps {
+			for _, a := range replicas {
+				unservePublic(hostPort(a.url()))
+			}
+		}
+		if s.issuerPort != 0 {
+			unservePublic(hostPort(s.issuerURL()))
 		}
 		if s.redis != nil {
 			s.redis.Close()

@@ -16,7 +16,7 @@ func addRoutes(r *mux.Router, logger zerolog.Logger, d Deps) {
 	r.Handle("/signin", handleSignInForm()).Methods(http.MethodGet)
 	r.Handle("/signin", handleSignIn(logger, d.Auth, d.SecureCookie)).Methods(http.MethodPost)
 	r.Handle("/signout", handleSignOut(d.SecureCookie)).Methods(http.MethodPost)
-	r.PathPrefix("/static/").Handler(handleStatic(logger)).Methods(http.MethodGet)
+	r.Handle("/static/{file}", handleStatic(logger)).Methods(http.MethodGet)
 
 	// The board, for dispatchers (a session cookie or a bearer token)
 	r.Handle("/board", fromDispatcher(logger, d.Auth, handleBoard(logger, d.Board))).Methods(http.MethodGet)
