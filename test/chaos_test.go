@@ -881,12 +881,15 @@ func (c *chaos) progress() (stop func()) {
 }
 
 // brokerBacklog is how many messages the consumer groups have not been
-// handed yet, and how many they hold unacknowledged.
+// handed yet, and how many they hold unacknowledged. It counts the entries
+// after each group's last delivered one (at most chaosBacklogCount): the
+// lag XINFO GROUPS estimates is wrong after Redis restarts from its
+// append-only file.
 func (c *chaos) brokerBacklog() string {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	var lag, pending int64
-	for _, topic := range []string{"trip-created", "driver-assigned", "driver-not-found"} {
+	var behind, pending int64
+	for _, topic := range chaosTopics {
 		groups, err := c.sys.redis.XInfoGroups(ctx, topic).Result()
 		if err != nil {
 			if strings.Contains(err.Error(), "no such key") {
@@ -895,57 +898,16 @@ func (c *chaos) brokerBacklog() string {
 			return "unreadable (" + err.Error() + ")"
 		}
 		for _, g := range groups {
-			lag += max(g.Lag, 0)
 			pending += g.Pending
+			n, err := c.sys.redis.XRangeN(ctx, topic, "("+g.LastDeliveredID, "+", chaosBacklogCount).Result()
+			if err != nil {
+				return "unreadable (" + err.Error() + ")"
+			}
+			behind += int64(len(n))
 		}
 	}
-	return fmt.Sprintf("%d not handed out, %d unacknowledged", lag, pending)
+	return fmt.Sprintf("%d not handed out, %d unacknowledged", behind, pending)
 }
 
-// The schedule is the seed's alone: the same seed, time and kinds plan the
-// same faults, another seed others; every fault ends within the time, and
-// a pause outlasts the delivery timeout.
-func TestChaosScheduleIsSeeded(t *testing.T) {
-	roles := append(slices.Clone(services), dispatchService)
-	cfg := chaosConfigFrom(t, func(name string) string {
-		return map[string]string{"CHAOS_TIME": "10m", "CHAOS_SEED": "42"}[name]
-	})
-	describe := func(plan []*fault) []string {
-		var out []string
-		for _, f := range plan {
-			out = append(out, fmt.Sprintf("%s at %s", f.describe(), f.at))
-		}
-		return out
-	}
-	first, again := describe(planFaults(cfg, roles)), describe(planFaults(cfg, roles))
-	if !slices.Equal(first, again) {
-		t.Errorf("seed 42 planned\n%s\nthen\n%s", strings.Join(first, "\n"), strings.Join(again, "\n"))
-	}
-	other := cfg
-	other.seed = 43
-	if slices.Equal(first, describe(planFaults(other, roles))) {
-		t.Errorf("seeds 42 and 43 planned the same faults")
-	}
-	if len(first) < 10 {
-		t.Errorf("10 minutes planned %d faults, want at least 10:\n%s", len(first), strings.Join(first, "\n"))
-	}
-	kinds := map[string]bool{}
-	for _, f := range planFaults(cfg, roles) {
-		kinds[f.kind] = true
-		if f.at+f.hold > cfg.duration {
-			t.Errorf("fault %s at %s ends after the run's %s", f.describe(), f.at, cfg.duration)
-		}
-		if f.kind == faultPause && f.hold <= 10*time.Second {
-			t.Errorf("%s: a pause must outlast the 10 s delivery timeout", f.describe())
-		}
-	}
-	if len(kinds) < 5 {
-		t.Errorf("10 minutes planned only the kinds %v", kinds)
-	}
-	covered := chaosConfigFrom(t, func(name string) string { return map[string]string{"CHAOS_FAULTS": "covered", "CHAOS_SEED": "1"}[name] })
-	for _, f := range planFaults(covered, roles) {
-		if f.kind == faultTermSidecar || f.kind == faultPause || f.kind == faultCPU {
-			t.Errorf("CHAOS_FAULTS=covered planned %s, which README \"Guarantees\" does not claim", f.describe())
-		}
-	}
-}
+// chaosBacklogCount bounds what brokerBacklog counts per consumer group.
+const chaosBacklogCount = 5000
