@@ -82,6 +82,10 @@ CHAOS_TIME  ?= 10m
 CHAOS_SEED  ?=
 CHAOS_RATE  ?= 10
 CHAOS_FAULTS ?= all
+# the services whose processes the faults hit (empty: all four), e.g.
+# notification, and the drivers in the pool (fewer keep trips waiting)
+CHAOS_TARGETS ?=
+CHAOS_POOL  ?= 500
 # The trip whose trace make trace prints, and the Jaeger query API it reads
 TRIP        ?=
 JAEGER_QUERY ?= http://127.0.0.1:16686
@@ -148,7 +152,7 @@ chaos: ## Chaos soak (docs/chaos.md): trips ordered for CHAOS_TIME (10m) at CHAO
 	@scripts/redis.sh --installed
 	@echo "== chaos soak ($(CHAOS_TIME) at $(CHAOS_RATE) trips/s, faults: $(CHAOS_FAULTS))"
 	@daprd=$$(scripts/daprd.sh); \
-		cd test && DAPRD="$$daprd" CHAOS_TIME="$(CHAOS_TIME)" CHAOS_SEED="$(CHAOS_SEED)" CHAOS_RATE="$(CHAOS_RATE)" CHAOS_FAULTS="$(CHAOS_FAULTS)" \
+		cd test && DAPRD="$$daprd" CHAOS_TIME="$(CHAOS_TIME)" CHAOS_SEED="$(CHAOS_SEED)" CHAOS_RATE="$(CHAOS_RATE)" CHAOS_FAULTS="$(CHAOS_FAULTS)" CHAOS_TARGETS="$(CHAOS_TARGETS)" CHAOS_POOL="$(CHAOS_POOL)" \
 		go test -tags chaos -count=1 -timeout $(CHAOS_TIME)30m -run '^TestChaos(ScheduleIsSeeded)?$$' $(E2E_FLAGS)
 
 validate-deploy: ## Check the deployment files offline: Dockerfiles (BuildKit's linter), docker-compose.yml (Compose CLI 5.6.0), deploy/terraform (OpenTofu 1.12.6 with the azurerm schema, and its Go test)

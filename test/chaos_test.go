@@ -37,24 +37,29 @@ import (
 //	CHAOS_FAULTS  the fault kinds to draw from: all (the default), covered
 //	              (those README "Guarantees" claims), or a comma-separated
 //	              list of kinds (chaosKinds)
+//	CHAOS_TARGETS the services whose processes faults hit, comma-separated
+//	              (all four), for a hunt: CHAOS_TARGETS=notification
+//	CHAOS_POOL    drivers in the pool (500); fewer than CHAOS_RATE times the
+//	              2 s ride keeps trips waiting for a driver, their events
+//	              answered RETRY meanwhile
 //
 // The same seed, time and kinds give the same schedule of faults: the same
 // kinds, targets, signals, lengths and planned start times.
 func TestChaos(t *testing.T) {
 	cfg := chaosConfigFrom(t, os.Getenv)
-	plan := planFaults(cfg, append(slices.Clone(services), dispatchService))
+	plan := planFaults(cfg, cfg.targets)
 	c := &chaos{cfg: cfg, out: os.Stdout, plan: plan}
-	c.say("seed %d; %s of %.4g trips/s; faults: %s; %d planned (replay: make chaos CHAOS_SEED=%d CHAOS_TIME=%s CHAOS_FAULTS=%s CHAOS_RATE=%g)",
-		cfg.seed, cfg.duration, cfg.rate, strings.Join(cfg.kinds, ","), len(plan),
-		cfg.seed, cfg.duration, strings.Join(cfg.kinds, ","), cfg.rate)
+	c.say("seed %d; %s of %.4g trips/s; faults: %s, on %s; %d planned (replay: make chaos CHAOS_SEED=%d CHAOS_TIME=%s CHAOS_FAULTS=%s CHAOS_TARGETS=%s CHAOS_RATE=%g CHAOS_POOL=%d)",
+		cfg.seed, cfg.duration, cfg.rate, strings.Join(cfg.kinds, ","), strings.Join(cfg.targets, ","), len(plan),
+		cfg.seed, cfg.duration, strings.Join(cfg.kinds, ","), strings.Join(cfg.targets, ","), cfg.rate, cfg.pool)
 
 	c.sys = startSystem(t, withPersistentRedis(), withDispatch(), withEnv("driver",
-		"DRIVER_POOL_SIZE="+strconv.Itoa(chaosPool),
+		"DRIVER_POOL_SIZE="+strconv.Itoa(cfg.pool),
 		fmt.Sprintf("DRIVER_POOL_AREA=%v,%v,%v,%v", area.minLat, area.minLon, area.maxLat, area.maxLon),
 		"RIDE_DURATION="+chaosRide.String(),
 		"ASSIGN_DEADLINE="+chaosAssignDeadline.String(),
 	))
-	c.say("system ready (logs in %s); %d drivers, rides of %s, assign deadline %s", c.sys.logDir(), chaosPool, chaosRide, chaosAssignDeadline)
+	c.say("system ready (logs in %s); %d drivers, rides of %s, assign deadline %s", c.sys.logDir(), cfg.pool, chaosRide, chaosAssignDeadline)
 	// Whatever ends the test early, the faults injected so far are printed.
 	defer func() {
 		if !c.reported {
@@ -79,10 +84,10 @@ func TestChaos(t *testing.T) {
 	c.settle(t)
 }
 
-// The system the soak runs: a pool big enough, and rides short enough, that
-// every trip finds a driver even after an outage of the driver service,
-// and a deadline no fault outlasts, so that every trip should end
-// driver_assigned.
+// The system the soak runs: a pool big enough (by default), and rides
+// short enough, that every trip finds a driver even after an outage of the
+// driver service, and a deadline no fault outlasts, so that every trip
+// should end driver_assigned.
 const (
 	chaosPool           = 500
 	chaosRide           = 2 * time.Second
@@ -106,6 +111,8 @@ type chaosConfig struct {
 	seed     uint64
 	rate     float64
 	kinds    []string
+	targets  []string // the services faults hit (Redis and the CPU hog aside)
+	pool     int
 }
 
 // The kinds of fault. Each takes one target and gives it back: a process
@@ -116,6 +123,11 @@ const (
 	faultKillSidecar = "kill-sidecar" // SIGKILL a service's daprd, start it again
 	faultTermService = "term-service" // SIGTERM a service (graceful stop), start it again
 	faultTermSidecar = "term-sidecar" // SIGTERM a daprd (graceful stop), start it again
+	// faultTermReplica stops a replica as Kubernetes and Container Apps do
+	// (a rolling update, a scale-in): SIGTERM to the service and its daprd
+	// at once, then both start again. While the daprd shuts down, its
+	// deliveries fail, the app being gone: README "Known limits".
+	faultTermReplica = "term-replica"
 	faultRedis       = "restart-redis"
 	faultPause       = "pause"   // SIGSTOP a service, daprd or Redis past the delivery timeout, then SIGCONT
 	faultCPU         = "cpu-hog" // a competing process keeps every core busy
@@ -138,6 +150,7 @@ var chaosKinds = []struct {
 	{faultKillSidecar, 2, true},  // TestTripSidecarRestartKeepsEveryAcceptedOrder (SIGKILL)
 	{faultTermService, 2, true},  // TestConsumerDownLosesNothing, TestGracefulShutdownWithin5s
 	{faultTermSidecar, 2, false}, // README "Known limits": it can acknowledge buffered messages undelivered
+	{faultTermReplica, 2, false}, // the same, its app gone while it stops
 	{faultRedis, 2, true},        // TestBrokerRestartLosesNothing
 	{faultPause, 2, false},       // no claim in the README
 	{faultCPU, 1, false},         // no claim in the README
@@ -146,7 +159,14 @@ var chaosKinds = []struct {
 // chaosConfigFrom reads the settings from the environment.
 func chaosConfigFrom(t *testing.T, getenv func(string) string) chaosConfig {
 	t.Helper()
-	cfg := chaosConfig{duration: 10 * time.Minute, rate: 10}
+	cfg := chaosConfig{duration: 10 * time.Minute, rate: 10, pool: chaosPool}
+	if v := getenv("CHAOS_POOL"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5 {
+			t.Fatalf("CHAOS_POOL=%s: want a number of drivers, at least the 5 named ones", v)
+		}
+		cfg.pool = n
+	}
 	if v := getenv("CHAOS_TIME"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute {
@@ -171,6 +191,20 @@ func chaosConfigFrom(t *testing.T, getenv func(string) string) chaosConfig {
 		var b [8]byte
 		crand.Read(b[:])
 		cfg.seed = binary.BigEndian.Uint64(b[:]) % 1_000_000_000 // short enough to type
+	}
+	all := append(slices.Clone(services), dispatchService)
+	cfg.targets = all
+	if v := getenv("CHAOS_TARGETS"); v != "" {
+		cfg.targets = nil
+		for name := range strings.SplitSeq(v, ",") {
+			name = strings.TrimSpace(name)
+			if !slices.Contains(all, name) {
+				t.Fatalf("CHAOS_TARGETS: unknown service %q; the services are %s", name, strings.Join(all, ", "))
+			}
+			if !slices.Contains(cfg.targets, name) {
+				cfg.targets = append(cfg.targets, name)
+			}
+		}
 	}
 	switch v := getenv("CHAOS_FAULTS"); v {
 	case "", "all":
@@ -237,6 +271,8 @@ func (f *fault) target() string {
 		return f.role
 	case "sidecar":
 		return f.role + " sidecar"
+	case "replica":
+		return f.role + " and its sidecar"
 	case "cpu":
 		return fmt.Sprintf("%d busy loops", runtime.NumCPU())
 	}
@@ -295,6 +331,8 @@ func planFaults(cfg chaosConfig, roles []string) []*fault {
 			f.role, f.part, f.hold = roles[rng.IntN(len(roles))], "service", between(time.Second, 10*time.Second)
 		case faultKillSidecar, faultTermSidecar:
 			f.role, f.part, f.hold = roles[rng.IntN(len(roles))], "sidecar", between(time.Second, 10*time.Second)
+		case faultTermReplica:
+			f.role, f.part, f.hold = roles[rng.IntN(len(roles))], "replica", between(time.Second, 10*time.Second)
 		case faultRedis:
 			f.part, f.hold = "redis", between(time.Second, 8*time.Second)
 			f.sig = []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM}[rng.IntN(2)]
@@ -313,7 +351,7 @@ func planFaults(cfg chaosConfig, roles []string) []*fault {
 		switch f.kind {
 		case faultKillService, faultKillSidecar:
 			f.sig = syscall.SIGKILL
-		case faultTermService, faultTermSidecar:
+		case faultTermService, faultTermSidecar, faultTermReplica:
 			f.sig = syscall.SIGTERM
 		}
 		busyFor := f.hold + restoreAllowance
@@ -416,6 +454,20 @@ func (c *chaos) run(t *testing.T, f *fault) {
 		f.ended = time.Now()
 		f.restore = f.ended.Sub(back)
 		f.note = fmt.Sprintf("ended %s after the signal (%s)", f.exit.after.Round(time.Millisecond), f.exit.state)
+	case faultTermReplica:
+		a := s.app(f.role)
+		var wg sync.WaitGroup
+		var svc exit
+		wg.Go(func() { svc = s.stopService(t, a, f.sig) })
+		f.exit = s.stopSidecar(t, a, f.sig)
+		wg.Wait()
+		c.sleepUntil(t, f.started.Add(f.hold))
+		back := time.Now()
+		s.startApp(t, a)
+		f.ended = time.Now()
+		f.restore = f.ended.Sub(back)
+		f.note = fmt.Sprintf("the service ended %s after the signal (%s), the sidecar %s after it (%s)",
+			svc.after.Round(time.Millisecond), svc.state, f.exit.after.Round(time.Millisecond), f.exit.state)
 	case faultRedis:
 		f.exit = s.stopRedis(t, f.sig)
 		c.sleepUntil(t, f.started.Add(f.hold))
@@ -911,3 +963,59 @@ func (c *chaos) brokerBacklog() string {
 
 // chaosBacklogCount bounds what brokerBacklog counts per consumer group.
 const chaosBacklogCount = 5000
+
+// The schedule is the seed's alone: the same seed, time and kinds plan the
+// same faults, another seed others; every fault ends within the time, and
+// a pause outlasts the delivery timeout.
+func TestChaosScheduleIsSeeded(t *testing.T) {
+	cfg := chaosConfigFrom(t, func(name string) string {
+		return map[string]string{"CHAOS_TIME": "10m", "CHAOS_SEED": "42"}[name]
+	})
+	roles := cfg.targets
+	describe := func(plan []*fault) []string {
+		var out []string
+		for _, f := range plan {
+			out = append(out, fmt.Sprintf("%s at %s", f.describe(), f.at))
+		}
+		return out
+	}
+	first, again := describe(planFaults(cfg, roles)), describe(planFaults(cfg, roles))
+	if !slices.Equal(first, again) {
+		t.Errorf("seed 42 planned\n%s\nthen\n%s", strings.Join(first, "\n"), strings.Join(again, "\n"))
+	}
+	other := cfg
+	other.seed = 43
+	if slices.Equal(first, describe(planFaults(other, roles))) {
+		t.Errorf("seeds 42 and 43 planned the same faults")
+	}
+	if len(first) < 10 {
+		t.Errorf("10 minutes planned %d faults, want at least 10:\n%s", len(first), strings.Join(first, "\n"))
+	}
+	kinds := map[string]bool{}
+	for _, f := range planFaults(cfg, roles) {
+		kinds[f.kind] = true
+		if f.at+f.hold > cfg.duration {
+			t.Errorf("fault %s at %s ends after the run's %s", f.describe(), f.at, cfg.duration)
+		}
+		if f.kind == faultPause && f.hold <= 10*time.Second {
+			t.Errorf("%s: a pause must outlast the 10 s delivery timeout", f.describe())
+		}
+	}
+	if len(kinds) < 5 {
+		t.Errorf("10 minutes planned only the kinds %v", kinds)
+	}
+	notification := chaosConfigFrom(t, func(name string) string {
+		return map[string]string{"CHAOS_TARGETS": "notification", "CHAOS_SEED": "1"}[name]
+	})
+	for _, f := range planFaults(notification, notification.targets) {
+		if f.role != "" && f.role != "notification" {
+			t.Errorf("CHAOS_TARGETS=notification planned %s", f.describe())
+		}
+	}
+	covered := chaosConfigFrom(t, func(name string) string { return map[string]string{"CHAOS_FAULTS": "covered", "CHAOS_SEED": "1"}[name] })
+	for _, f := range planFaults(covered, roles) {
+		if f.kind == faultTermSidecar || f.kind == faultTermReplica || f.kind == faultPause || f.kind == faultCPU {
+			t.Errorf("CHAOS_FAULTS=covered planned %s, which README \"Guarantees\" does not claim", f.describe())
+		}
+	}
+}

@@ -362,8 +362,12 @@ type evidenceLine struct {
 }
 
 var (
-	daprdTime     = regexp.MustCompile(`time="([^"]+)"`)
-	daprdGaveUp   = regexp.MustCompile(`msg="Error processing Redis message (\S+): ((?:[^"\\]|\\.)*)"`)
+	daprdTime   = regexp.MustCompile(`time="([^"]+)"`)
+	daprdGaveUp = regexp.MustCompile(`msg="Error processing Redis message (\S+): ((?:[^"\\]|\\.)*)"`)
+	// daprdNoStatus is daprd at debug level (DAPRD_LOG_LEVEL=debug) taking
+	// an app's 2xx without a status it can read for SUCCESS: acknowledged
+	// whatever the app did.
+	daprdNoStatus = regexp.MustCompile(`msg="(skipping status check due to [^"]*)"`)
 	chaosTopics   = []string{"trip-created", "driver-assigned", "driver-not-found"}
 	tripIDPattern = regexp.MustCompile(`"tripId":\s*"([0-9a-f-]{36})"`)
 )
@@ -393,11 +397,14 @@ func (c *chaos) evidence(t *testing.T, faults []fault) []evidenceLine {
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
-			m := daprdGaveUp.FindStringSubmatch(line)
-			if m == nil {
+			var e evidenceLine
+			if m := daprdGaveUp.FindStringSubmatch(line); m != nil {
+				e = evidenceLine{log: filepath.Base(log), entryID: m[1], err: m[2]}
+			} else if m := daprdNoStatus.FindStringSubmatch(line); m != nil {
+				e = evidenceLine{log: filepath.Base(log), err: m[1]}
+			} else {
 				continue
 			}
-			e := evidenceLine{log: filepath.Base(log), entryID: m[1], err: m[2]}
 			if tm := daprdTime.FindStringSubmatch(line); tm != nil {
 				e.at, _ = time.Parse(time.RFC3339Nano, tm[1])
 			}
@@ -420,7 +427,7 @@ func (c *chaos) evidence(t *testing.T, faults []fault) []evidenceLine {
 }
 
 func (c *chaos) printEvidence(lines []evidenceLine) {
-	fmt.Fprintf(c.out, "chaos: messages a sidecar gave up on, which Redis then forgets (\"Error processing Redis message\" in a daprd log): %d\n", len(lines))
+	fmt.Fprintf(c.out, "chaos: messages a sidecar gave up on, which Redis then forgets (\"Error processing Redis message\" in a daprd log; at debug level also \"skipping status check\"): %d\n", len(lines))
 	for _, e := range lines {
 		fmt.Fprintf(c.out, "chaos:   %s (+%s) %s: %s entry %s, trip %s, after fault #%d: %s\n", e.at.UTC().Format("15:04:05.000"),
 			offset(e.at.Sub(c.start)), e.log, e.topic, e.entryID, e.tripID, e.after, e.err)
