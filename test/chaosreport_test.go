@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"net/http"
 	"os"
@@ -428,7 +429,32 @@ func (c *chaos) evidence(t *testing.T, faults []fault) []evidenceLine {
 
 func (c *chaos) printEvidence(lines []evidenceLine) {
 	fmt.Fprintf(c.out, "chaos: messages a sidecar gave up on, which Redis then forgets (\"Error processing Redis message\" in a daprd log; at debug level also \"skipping status check\"): %d\n", len(lines))
+	// By sidecar, topic, fault before and reason, with the time they span.
+	type group struct {
+		log, topic, err string
+		after           int
+	}
+	var order []group
+	spans := map[group][2]time.Time{}
+	counts := map[group]int{}
 	for _, e := range lines {
+		g := group{e.log, e.topic, e.err, e.after}
+		if counts[g] == 0 {
+			order = append(order, g)
+			spans[g] = [2]time.Time{e.at, e.at}
+		}
+		counts[g]++
+		spans[g] = [2]time.Time{spans[g][0], e.at}
+	}
+	for _, g := range order {
+		fmt.Fprintf(c.out, "chaos:   %d from %s on %s, +%s to +%s, after fault #%d: %s\n", counts[g], strings.TrimSuffix(g.log, ".log"),
+			cmp.Or(g.topic, "an entry of no topic read"), offset(spans[g][0].Sub(c.start)), offset(spans[g][1].Sub(c.start)), g.after, g.err)
+	}
+	for i, e := range lines {
+		if i == chaosDetailed {
+			fmt.Fprintf(c.out, "chaos:   ... and %d more\n", len(lines)-i)
+			break
+		}
 		fmt.Fprintf(c.out, "chaos:   %s (+%s) %s: %s entry %s, trip %s, after fault #%d: %s\n", e.at.UTC().Format("15:04:05.000"),
 			offset(e.at.Sub(c.start)), e.log, e.topic, e.entryID, e.tripID, e.after, e.err)
 	}
