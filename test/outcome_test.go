@@ -183,6 +183,15 @@ type figures struct {
 	assigned, noDriver                   int
 	refused, leftBehind                  int
 	unknown, unknownAccepted             int
+	// judged holds each accepted order whose verdict came with reasons
+	// (every lost and duplicated one), so that a report can name them.
+	judged []judgedTrip
+}
+
+// judgedTrip is an accepted order that did not simply complete, and why.
+type judgedTrip struct {
+	tripID, riderID, verdict string
+	why                      []string
 }
 
 // String is the figures as one line, for the README.
@@ -348,6 +357,7 @@ func (s *system) tally(t *testing.T, orders []order, quietWithin time.Duration) 
 			verdict, why := judge(o, trip, history, &outcomeEvents{drivers[o.tripID], notFound[o.tripID]})
 			f.count(verdict, trip)
 			if len(why) > 0 {
+				f.judged = append(f.judged, judgedTrip{o.tripID, o.riderID, verdict, why})
 				problems = append(problems, fmt.Sprintf("trip %s of %s %s: %s; trip %+v; notifications %q; driver-assigned %v; driver-not-found %d; trip-created %v",
 					o.tripID, o.riderID, verdict, strings.Join(why, ", "), trip, kinds(history), drivers[o.tripID], notFound[o.tripID], announced[o.riderID]))
 			}

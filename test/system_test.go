@@ -783,7 +783,10 @@ func (s *system) startSidecar(a *app) error {
 		"--metrics-listen-address", "127.0.0.1",
 		"--resources-path", components,
 		"--config", config,
-		"--log-level", "info",
+		// DAPRD_LOG_LEVEL=debug for a hunt: daprd logs some outcomes of a
+		// delivery only at debug (an app's 2xx without a status it can
+		// read, which it takes for SUCCESS).
+		"--log-level", cmp.Or(os.Getenv("DAPRD_LOG_LEVEL"), "info"),
 	)...)
 	if err != nil {
 		return err
