@@ -13,12 +13,13 @@ import (
 )
 
 // The harness gives every app a port the kernel chose free (freePorts
-// listens on port 0), so from the range it hands out to any program that
-// listens on port 0 too. While an app is down, its sidecar goes on calling
-// that port; if another program listens there at that moment, the sidecar
-// delivers to it, and daprd takes a 2xx without a status it can read for
-// SUCCESS and acknowledges the message. watchPort looks for such a
-// listener while a service is down.
+// listens on port 0), from the range it hands to any program that listens
+// on port 0. While an app is down its sidecar goes on calling that port;
+// had another program listened there, the sidecar would deliver to it and
+// take its answer. watchPort looks for such a listener while a service is
+// down, so that a message taken for delivered while its app was down
+// (docs/chaos.md, "The lost notification") is not blamed on Dapr when a
+// stranger answered: in the hunts it found none.
 
 // squatter is a listener found on a down service's port.
 type squatter struct {

@@ -375,7 +375,7 @@ var (
 	// daprdNoStatus is daprd at debug level (DAPRD_LOG_LEVEL=debug) taking
 	// an app's 2xx without a status it can read for SUCCESS: acknowledged
 	// whatever the app did.
-	daprdNoStatus = regexp.MustCompile(`msg="(skipping status check due to [^"]*)"`)
+	daprdNoStatus = regexp.MustCompile(`msg="(skipping status check due to [^"]*from pub/sub event (\S+?))(?:: [^"]*)?"`)
 	chaosTopics   = []string{"trip-created", "driver-assigned", "driver-not-found"}
 	tripIDPattern = regexp.MustCompile(`"tripId":\s*"([0-9a-f-]{36})"`)
 )
@@ -385,6 +385,7 @@ var (
 func (c *chaos) evidence(t *testing.T, faults []fault) []evidenceLine {
 	t.Helper()
 	entries := map[string][]evidenceLine{} // entry id -> topic and trip
+	events := map[string][]evidenceLine{}  // CloudEvent id -> topic and trip
 	for _, topic := range chaosTopics {
 		for _, e := range c.sys.topicEvents(t, topic) {
 			trip := ""
@@ -392,6 +393,7 @@ func (c *chaos) evidence(t *testing.T, faults []fault) []evidenceLine {
 				trip = string(m[1])
 			}
 			entries[e.entryID] = append(entries[e.entryID], evidenceLine{topic: topic, tripID: trip})
+			events[e.ID] = append(events[e.ID], evidenceLine{topic: topic, tripID: trip})
 		}
 	}
 	logs, _ := filepath.Glob(filepath.Join(c.sys.logDir(), "*-dapr.log"))
@@ -406,10 +408,14 @@ func (c *chaos) evidence(t *testing.T, faults []fault) []evidenceLine {
 		for sc.Scan() {
 			line := sc.Text()
 			var e evidenceLine
+			known := entries
 			if m := daprdGaveUp.FindStringSubmatch(line); m != nil {
 				e = evidenceLine{log: filepath.Base(log), entryID: m[1], err: m[2]}
 			} else if m := daprdNoStatus.FindStringSubmatch(line); m != nil {
-				e = evidenceLine{log: filepath.Base(log), err: m[1]}
+				// Dapr 1.17.5's HTTP app channel race (docs/chaos.md): the
+				// line names the CloudEvent, not the stream entry.
+				e = evidenceLine{log: filepath.Base(log), entryID: m[2], err: "taken for SUCCESS: " + m[1]}
+				known = events
 			} else {
 				continue
 			}
@@ -417,8 +423,8 @@ func (c *chaos) evidence(t *testing.T, faults []fault) []evidenceLine {
 				e.at, _ = time.Parse(time.RFC3339Nano, tm[1])
 			}
 			var topics, trips []string
-			for _, known := range entries[e.entryID] {
-				topics, trips = append(topics, known.topic), append(trips, known.tripID)
+			for _, k := range known[e.entryID] {
+				topics, trips = append(topics, k.topic), append(trips, k.tripID)
 			}
 			e.topic, e.tripID = strings.Join(topics, "|"), strings.Join(trips, "|")
 			for _, fl := range faults {
