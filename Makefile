@@ -153,7 +153,7 @@ chaos: ## Chaos soak (test/chaos_test.go, issue 15): trips ordered for CHAOS_TIM
 	@echo "== chaos soak ($(CHAOS_TIME) at $(CHAOS_RATE) trips/s, faults: $(CHAOS_FAULTS))"
 	@daprd=$$(scripts/daprd.sh); \
 		cd test && DAPRD="$$daprd" CHAOS_TIME="$(CHAOS_TIME)" CHAOS_SEED="$(CHAOS_SEED)" CHAOS_RATE="$(CHAOS_RATE)" CHAOS_FAULTS="$(CHAOS_FAULTS)" CHAOS_TARGETS="$(CHAOS_TARGETS)" CHAOS_POOL="$(CHAOS_POOL)" \
-		go test -tags chaos -count=1 -timeout $(CHAOS_TIME)30m -run '^TestChaos(ScheduleIsSeeded)?$$' $(E2E_FLAGS)
+		go test -tags chaos -count=1 -timeout $(CHAOS_TIME)30m -run '^TestChaos(ScheduleIsSeeded|GracefulSidecarStopAcknowledgesUndelivered)?$$' $(E2E_FLAGS)
 
 validate-deploy: ## Check the deployment files offline: Dockerfiles (BuildKit's linter), docker-compose.yml (Compose CLI 5.6.0), deploy/terraform (OpenTofu 1.12.6 with the azurerm schema, and its Go test)
 	@echo "== Dockerfiles"

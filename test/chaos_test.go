@@ -262,6 +262,9 @@ type fault struct {
 	exit    exit      // how a stopped process ended
 	restore time.Duration
 	note    string
+	// squatters are the listeners found on a stopped service's port
+	// while it was down (watchPort).
+	squatters []squatter
 }
 
 // target names what the fault hits.
@@ -445,10 +448,15 @@ func (c *chaos) run(t *testing.T, f *fault) {
 		a := s.app(f.role)
 		if f.part == "service" {
 			f.exit = s.stopService(t, a, f.sig)
+			stop := make(chan struct{})
+			squatters := watchPort(a.port, stop)
+			c.sleepUntil(t, f.started.Add(f.hold))
+			close(stop)
+			c.noteSquatters(f, <-squatters)
 		} else {
 			f.exit = s.stopSidecar(t, a, f.sig)
+			c.sleepUntil(t, f.started.Add(f.hold))
 		}
-		c.sleepUntil(t, f.started.Add(f.hold))
 		back := time.Now()
 		s.startApp(t, a)
 		f.ended = time.Now()
@@ -461,7 +469,11 @@ func (c *chaos) run(t *testing.T, f *fault) {
 		wg.Go(func() { svc = s.stopService(t, a, f.sig) })
 		f.exit = s.stopSidecar(t, a, f.sig)
 		wg.Wait()
+		stop := make(chan struct{})
+		squatters := watchPort(a.port, stop)
 		c.sleepUntil(t, f.started.Add(f.hold))
+		close(stop)
+		c.noteSquatters(f, <-squatters)
 		back := time.Now()
 		s.startApp(t, a)
 		f.ended = time.Now()
@@ -507,6 +519,17 @@ func (c *chaos) run(t *testing.T, f *fault) {
 		return
 	}
 	c.say("fault #%d over: %s back after %s%s", f.n, f.target(), f.ended.Sub(f.started).Round(100*time.Millisecond), restoreNote(f))
+}
+
+// noteSquatters records and prints every listener found on a service's
+// port while it was down: its sidecar may have delivered to it.
+func (c *chaos) noteSquatters(f *fault, found []squatter) {
+	for _, sq := range found {
+		c.say("fault #%d: while %s was down, %s, %s after the fault started", f.n, f.role, sq, sq.at.Sub(f.started).Round(time.Millisecond))
+		c.mu.Lock()
+		f.squatters = append(f.squatters, sq)
+		c.mu.Unlock()
+	}
 }
 
 func restoreNote(f *fault) string {

@@ -164,6 +164,9 @@ type cost struct {
 	// drained: from the fault's end until the last trip it delayed was told
 	// its outcome.
 	drained time.Duration
+	// lost: trips never told their outcome, ordered while it went on (or
+	// after it, before the next).
+	lost int
 }
 
 // costs charges every delayed trip and every failed POST to the faults
@@ -206,10 +209,13 @@ func (c *chaos) costs(faults []fault, orders []*chaosOrder, attempts []attempt) 
 		if o.tripID == "" {
 			continue
 		}
-		done := o.outcomeAt
-		if done.IsZero() {
-			done = end
+		if o.outcomeAt.IsZero() {
+			for _, i := range charge(o.firstSent, o.firstSent) {
+				costs[i].lost++
+			}
+			continue
 		}
+		done := o.outcomeAt
 		delay := done.Sub(o.firstSent)
 		if delay <= chaosDelayed {
 			continue
@@ -235,18 +241,18 @@ func (c *chaos) costs(faults []fault, orders []*chaosOrder, attempts []attempt) 
 
 // printCosts prints each fault's cost, then the costs by kind.
 func (c *chaos) printCosts(faults []fault, costs []cost) {
-	fmt.Fprintf(c.out, "chaos: what each fault cost (delayed: told the outcome more than %s after the first POST; drained: from the target's return until the last trip it delayed was told)\n", chaosDelayed)
-	fmt.Fprintf(c.out, "chaos:   %-4s %-58s %9s %8s %8s %9s %9s %9s\n", "#", "fault", "back in", "blocked", "failed", "delayed", "max delay", "drained")
+	fmt.Fprintf(c.out, "chaos: what each fault cost (delayed: told the outcome more than %s after the first POST; drained: from the target's return until the last trip it delayed was told; lost: never told, ordered while it went on)\n", chaosDelayed)
+	fmt.Fprintf(c.out, "chaos:   %-4s %-58s %9s %8s %8s %9s %9s %9s %6s\n", "#", "fault", "back in", "blocked", "failed", "delayed", "max delay", "drained", "lost")
 	for i, f := range faults {
 		co := costs[i]
-		fmt.Fprintf(c.out, "chaos:   %-4d %-58s %9s %8s %8d %9d %9s %9s\n", f.n, f.describe(), dur(f.ended.Sub(f.started)),
-			dur(co.blocked), co.failed, co.delayed, dur(co.maxDelay), dur(co.drained))
+		fmt.Fprintf(c.out, "chaos:   %-4d %-58s %9s %8s %8d %9d %9s %9s %6d\n", f.n, f.describe(), dur(f.ended.Sub(f.started)),
+			dur(co.blocked), co.failed, co.delayed, dur(co.maxDelay), dur(co.drained), co.lost)
 	}
 	fmt.Fprintf(c.out, "chaos: by kind (median / max of each fault's figure; delayed and failed added up)\n")
-	fmt.Fprintf(c.out, "chaos:   %-15s %5s %17s %17s %17s %8s %8s %9s\n", "kind", "count", "back in", "blocked", "drained", "failed", "delayed", "max delay")
+	fmt.Fprintf(c.out, "chaos:   %-15s %5s %17s %17s %17s %8s %8s %9s %6s\n", "kind", "count", "back in", "blocked", "drained", "failed", "delayed", "max delay", "lost")
 	for _, kind := range append(chaosKindNames(), faultCrash) {
 		var back, blocked, drained []time.Duration
-		var failed, delayed int
+		var failed, delayed, lost int
 		var maxDelay time.Duration
 		for i, f := range faults {
 			if f.kind != kind {
@@ -257,12 +263,13 @@ func (c *chaos) printCosts(faults []fault, costs []cost) {
 			drained = append(drained, costs[i].drained)
 			failed += costs[i].failed
 			delayed += costs[i].delayed
+			lost += costs[i].lost
 			maxDelay = max(maxDelay, costs[i].maxDelay)
 		}
 		if len(back) == 0 {
 			continue
 		}
-		fmt.Fprintf(c.out, "chaos:   %-15s %5d %17s %17s %17s %8d %8d %9s\n", kind, len(back), medMax(back), medMax(blocked), medMax(drained), failed, delayed, dur(maxDelay))
+		fmt.Fprintf(c.out, "chaos:   %-15s %5d %17s %17s %17s %8d %8d %9s %6d\n", kind, len(back), medMax(back), medMax(blocked), medMax(drained), failed, delayed, dur(maxDelay), lost)
 	}
 }
 
@@ -368,7 +375,7 @@ var (
 	// daprdNoStatus is daprd at debug level (DAPRD_LOG_LEVEL=debug) taking
 	// an app's 2xx without a status it can read for SUCCESS: acknowledged
 	// whatever the app did.
-	daprdNoStatus = regexp.MustCompile(`msg="(skipping status check due to [^"]*)"`)
+	daprdNoStatus = regexp.MustCompile(`msg="(skipping status check due to [^"]*from pub/sub event (\S+?))(?:: [^"]*)?"`)
 	chaosTopics   = []string{"trip-created", "driver-assigned", "driver-not-found"}
 	tripIDPattern = regexp.MustCompile(`"tripId":\s*"([0-9a-f-]{36})"`)
 )
@@ -378,6 +385,7 @@ var (
 func (c *chaos) evidence(t *testing.T, faults []fault) []evidenceLine {
 	t.Helper()
 	entries := map[string][]evidenceLine{} // entry id -> topic and trip
+	events := map[string][]evidenceLine{}  // CloudEvent id -> topic and trip
 	for _, topic := range chaosTopics {
 		for _, e := range c.sys.topicEvents(t, topic) {
 			trip := ""
@@ -385,6 +393,7 @@ func (c *chaos) evidence(t *testing.T, faults []fault) []evidenceLine {
 				trip = string(m[1])
 			}
 			entries[e.entryID] = append(entries[e.entryID], evidenceLine{topic: topic, tripID: trip})
+			events[e.ID] = append(events[e.ID], evidenceLine{topic: topic, tripID: trip})
 		}
 	}
 	logs, _ := filepath.Glob(filepath.Join(c.sys.logDir(), "*-dapr.log"))
@@ -399,10 +408,14 @@ func (c *chaos) evidence(t *testing.T, faults []fault) []evidenceLine {
 		for sc.Scan() {
 			line := sc.Text()
 			var e evidenceLine
+			known := entries
 			if m := daprdGaveUp.FindStringSubmatch(line); m != nil {
 				e = evidenceLine{log: filepath.Base(log), entryID: m[1], err: m[2]}
 			} else if m := daprdNoStatus.FindStringSubmatch(line); m != nil {
-				e = evidenceLine{log: filepath.Base(log), err: m[1]}
+				// Dapr 1.17.5's HTTP app channel race (docs/chaos.md): the
+				// line names the CloudEvent, not the stream entry.
+				e = evidenceLine{log: filepath.Base(log), entryID: m[2], err: "taken for SUCCESS: " + m[1]}
+				known = events
 			} else {
 				continue
 			}
@@ -410,8 +423,8 @@ func (c *chaos) evidence(t *testing.T, faults []fault) []evidenceLine {
 				e.at, _ = time.Parse(time.RFC3339Nano, tm[1])
 			}
 			var topics, trips []string
-			for _, known := range entries[e.entryID] {
-				topics, trips = append(topics, known.topic), append(trips, known.tripID)
+			for _, k := range known[e.entryID] {
+				topics, trips = append(topics, k.topic), append(trips, k.tripID)
 			}
 			e.topic, e.tripID = strings.Join(topics, "|"), strings.Join(trips, "|")
 			for _, fl := range faults {
@@ -477,14 +490,36 @@ func (c *chaos) printJudged(t *testing.T, f figures, faults []fault, orders []*c
 		}
 	}
 	c.load.mu.Unlock()
-	fmt.Fprintf(c.out, "chaos: trips that did not simply complete: %d (the first %d with the faults around them and their log lines)\n", len(f.judged), chaosDetailed)
-	for i, j := range f.judged {
-		if i == chaosListed {
-			fmt.Fprintf(c.out, "chaos:   ... and %d more\n", len(f.judged)-i)
-			break
+	gaveUp := map[string][]evidenceLine{}
+	for _, e := range evidence {
+		for trip := range strings.SplitSeq(e.tripID, "|") {
+			gaveUp[trip] = append(gaveUp[trip], e)
 		}
+	}
+	var unexplained []judgedTrip
+	for _, j := range f.judged {
+		if len(gaveUp[j.tripID]) == 0 {
+			unexplained = append(unexplained, j)
+		}
+	}
+	fmt.Fprintf(c.out, "chaos: trips that did not simply complete: %d, of which %d with no message a sidecar said it gave up on (unexplained, listed first); "+
+		"each with the fault around its order and the message given up on, the first %d in full\n", len(f.judged), len(unexplained), chaosDetailed)
+	ordered := append(unexplained, slices.DeleteFunc(slices.Clone(f.judged), func(j judgedTrip) bool { return len(gaveUp[j.tripID]) == 0 })...)
+	for i, j := range ordered {
 		o := byTrip[j.tripID]
-		fmt.Fprintf(c.out, "chaos:   trip %s of %s: %s: %s\n", j.tripID, j.riderID, j.verdict, strings.Join(j.why, "; "))
+		around := ""
+		if o != nil {
+			for _, fl := range faults {
+				if !fl.started.After(o.firstSent) {
+					around = fmt.Sprintf("; ordered at +%s, %s after fault #%d started (%s)", offset(o.firstSent.Sub(c.start)), dur(o.firstSent.Sub(fl.started)), fl.n, fl.describe())
+				}
+			}
+		}
+		why := "no sidecar said it gave up on any of its messages: UNEXPLAINED"
+		if es := gaveUp[j.tripID]; len(es) > 0 {
+			why = fmt.Sprintf("%s gave up on its %s after fault #%d (%s)", strings.TrimSuffix(es[0].log, ".log"), es[0].topic, es[0].after, es[0].err)
+		}
+		fmt.Fprintf(c.out, "chaos:   trip %s of %s: %s: %s%s; %s\n", j.tripID, j.riderID, j.verdict, strings.Join(j.why, "; "), around, why)
 		if o == nil || i >= chaosDetailed {
 			continue
 		}
@@ -505,12 +540,10 @@ func (c *chaos) printJudged(t *testing.T, f figures, faults []fault, orders []*c
 	}
 }
 
-// How many of the trips that did not simply complete the report lists,
-// and how many of those with the faults around them and their log lines.
-const (
-	chaosListed   = 100
-	chaosDetailed = 10
-)
+// chaosDetailed is how many of the trips that did not simply complete
+// (the unexplained first) the report shows with every fault around them
+// and their log lines; it lists every one on a line of its own.
+const chaosDetailed = 10
 
 // signedDelta is "3.2s after" or "1.0s before".
 func signedDelta(d time.Duration) string {
