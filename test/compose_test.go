@@ -153,6 +153,7 @@ func TestComposeGivesEveryServiceASidecar(t *testing.T) {
 			args := flags(sidecar.Command)
 			want := map[string]string{
 				"--app-id": a.id, "--app-port": appPort, "--app-protocol": readRunTemplate(t).Common.AppProtocol,
+				"--app-max-concurrency": strconv.Itoa(readRunTemplate(t).Common.AppMaxConcurrency),
 				"--dapr-http-port": envOr(svc, "DAPR_HTTP_PORT", "3500"), "--dapr-grpc-port": envOr(svc, "DAPR_GRPC_PORT", "50001"),
 			}
 			got := map[string]string{}
@@ -301,6 +302,7 @@ type runTemplate struct {
 		ResourcesPath      string `yaml:"resourcesPath"`
 		ConfigFilePath     string `yaml:"configFilePath"`
 		AppProtocol        string `yaml:"appProtocol"`
+		AppMaxConcurrency  int    `yaml:"appMaxConcurrency"`
 		LogLevel           string `yaml:"logLevel"`
 	} `yaml:"common"`
 	Apps []runApp `yaml:"apps"`
@@ -337,6 +339,9 @@ func TestDaprRunTemplateMatchesConventions(t *testing.T) {
 	tmpl := readRunTemplate(t)
 	if tmpl.Common.AppProtocol != "http" {
 		t.Errorf("common: appProtocol = %q, want http: the services serve Dapr's subscriptions over HTTP", tmpl.Common.AppProtocol)
+	}
+	if tmpl.Common.AppMaxConcurrency != 1 {
+		t.Errorf("common: appMaxConcurrency = %d, want 1: Dapr 1.17.5's HTTP app channel can take a failed delivery for a success when two run at once (daprrace_test.go)", tmpl.Common.AppMaxConcurrency)
 	}
 	if tmpl.Version != 1 {
 		t.Errorf("version = %d, want 1", tmpl.Version)
