@@ -151,10 +151,14 @@ func TestComposeGivesEveryServiceASidecar(t *testing.T) {
 			// unless set (conventions.md); the sidecar speaks to the app as
 			// dapr.yaml and the end-to-end harness do.
 			args := flags(sidecar.Command)
+			tmpl := readRunTemplate(t)
 			want := map[string]string{
-				"--app-id": a.id, "--app-port": appPort, "--app-protocol": readRunTemplate(t).Common.AppProtocol,
-				"--app-max-concurrency": strconv.Itoa(readRunTemplate(t).Common.AppMaxConcurrency),
-				"--dapr-http-port": envOr(svc, "DAPR_HTTP_PORT", "3500"), "--dapr-grpc-port": envOr(svc, "DAPR_GRPC_PORT", "50001"),
+				"--app-id":              a.id,
+				"--app-port":            appPort,
+				"--app-protocol":        tmpl.Common.AppProtocol,
+				"--app-max-concurrency": strconv.Itoa(tmpl.Common.AppMaxConcurrency),
+				"--dapr-http-port":      envOr(svc, "DAPR_HTTP_PORT", "3500"),
+				"--dapr-grpc-port":      envOr(svc, "DAPR_GRPC_PORT", "50001"),
 			}
 			got := map[string]string{}
 			for flag := range want {
