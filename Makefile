@@ -148,7 +148,7 @@ bench: ## Load the real system rate after rate and print trips/s, latency and CP
 
 # go test's -timeout is CHAOS_TIME with 30 minutes more for the start, the
 # settling and the judging (Go reads "10m30m" as 40m).
-chaos: ## Chaos soak (test/chaos_test.go, issue 15): trips ordered for CHAOS_TIME (10m) at CHAOS_RATE (10) trips/s while seeded faults (CHAOS_SEED= replays a run; CHAOS_FAULTS=all|covered|kind,...) kill, stop, pause and starve services, sidecars and Redis; then every trip judged: lost and duplicated must be 0
+chaos: ## Chaos soak (docs/chaos.md): trips ordered for CHAOS_TIME (10m) at CHAOS_RATE (10) trips/s while seeded faults (CHAOS_SEED= replays a run; CHAOS_FAULTS=all|covered|kind,...) kill, stop, pause and starve services, sidecars and Redis; then every trip judged: lost and duplicated must be 0
 	@scripts/redis.sh --installed
 	@echo "== chaos soak ($(CHAOS_TIME) at $(CHAOS_RATE) trips/s, faults: $(CHAOS_FAULTS))"
 	@daprd=$$(scripts/daprd.sh); \
