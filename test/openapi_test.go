@@ -453,40 +453,46 @@ type route struct{ method, path string }
 
 func (r route) String() string { return r.method + " " + r.path }
 
+// selectorCalls parses the Go file and calls visit with every call of a
+// method or package function (x.f(...)) in it, outermost first.
+func selectorCalls(file string, visit func(fset *token.FileSet, call *ast.CallExpr, sel *ast.SelectorExpr)) error {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, file, nil, 0)
+	if err != nil {
+		return err
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+				visit(fset, call, sel)
+			}
+		}
+		return true
+	})
+	return nil
+}
+
 // servedRoutes reads the routes a service's routes.go adds (addRoutes):
 // each r.Handle(path, handler).Methods(...), and whether its handler is
 // for the sidecar only (fromSidecar).
 func servedRoutes(file string) (public, internal []route, err error) {
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, file, nil, 0)
-	if err != nil {
-		return nil, nil, err
-	}
 	read := map[*ast.CallExpr]bool{}
 	var errs []error
-	ast.Inspect(f, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok {
-			return true
-		}
-		sel, ok := call.Fun.(*ast.SelectorExpr)
-		if !ok {
-			return true
-		}
+	err = selectorCalls(file, func(fset *token.FileSet, call *ast.CallExpr, sel *ast.SelectorExpr) {
 		if sel.Sel.Name == "Methods" {
 			handle, ok := sel.X.(*ast.CallExpr)
 			if !ok {
-				return true
+				return
 			}
 			hsel, ok := handle.Fun.(*ast.SelectorExpr)
 			if !ok || (hsel.Sel.Name != "Handle" && hsel.Sel.Name != "HandleFunc") || len(handle.Args) != 2 {
-				return true
+				return
 			}
 			read[handle] = true
 			path, err := stringLit(handle.Args[0])
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", fset.Position(handle.Pos()), err))
-				return true
+				return
 			}
 			path = withoutPatterns(path)
 			sidecar := false
@@ -508,7 +514,7 @@ func servedRoutes(file string) (public, internal []route, err error) {
 					public = append(public, r)
 				}
 			}
-			return true
+			return
 		}
 		switch sel.Sel.Name {
 		case "Handle", "HandleFunc", "Path", "PathPrefix", "NewRoute", "Host", "Subrouter":
@@ -516,8 +522,10 @@ func servedRoutes(file string) (public, internal []route, err error) {
 				errs = append(errs, fmt.Errorf("%s: a route the test cannot read (not r.Handle(path, handler).Methods(...)); teach servedRoutes", fset.Position(call.Pos())))
 			}
 		}
-		return true
 	})
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(public)+len(internal) == 0 {
 		errs = append(errs, fmt.Errorf("%s: no route found", file))
 	}
@@ -527,31 +535,23 @@ func servedRoutes(file string) (public, internal []route, err error) {
 // issuerRoutes reads the routes of the development issuer's ServeMux:
 // each mux.HandleFunc("METHOD /path", ...).
 func issuerRoutes(file string) ([]route, error) {
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, file, nil, 0)
-	if err != nil {
-		return nil, err
-	}
 	var routes []route
 	var errs []error
-	ast.Inspect(f, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok {
-			return true
-		}
-		sel, ok := call.Fun.(*ast.SelectorExpr)
-		if !ok || (sel.Sel.Name != "Handle" && sel.Sel.Name != "HandleFunc") || len(call.Args) != 2 {
-			return true
+	err := selectorCalls(file, func(fset *token.FileSet, call *ast.CallExpr, sel *ast.SelectorExpr) {
+		if (sel.Sel.Name != "Handle" && sel.Sel.Name != "HandleFunc") || len(call.Args) != 2 {
+			return
 		}
 		pattern, err := stringLit(call.Args[0])
 		method, path, ok := strings.Cut(pattern, " ")
 		if err != nil || !ok || !strings.HasPrefix(path, "/") {
 			errs = append(errs, fmt.Errorf("%s: a pattern the test cannot read (want \"METHOD /path\")", fset.Position(call.Pos())))
-			return true
+			return
 		}
 		routes = append(routes, route{method, path})
-		return true
 	})
+	if err != nil {
+		return nil, err
+	}
 	if len(routes) == 0 {
 		errs = append(errs, fmt.Errorf("%s: no route found", file))
 	}
