@@ -3,12 +3,14 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
@@ -326,18 +328,28 @@ type runApp struct {
 // have.
 func readRunTemplate(t *testing.T) runTemplate {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "dapr.yaml"))
+	tmpl, err := runTemplateFile()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	var tmpl runTemplate
-	if err := dec.Decode(&tmpl); err != nil {
-		t.Fatalf("dapr.yaml: %v", err)
-	}
 	return tmpl
 }
+
+// runTemplateFile reads and decodes dapr.yaml once: the harness starts its
+// sidecars with the template's settings (startSidecar).
+var runTemplateFile = sync.OnceValues(func() (runTemplate, error) {
+	var tmpl runTemplate
+	b, err := os.ReadFile(filepath.Join("..", "dapr.yaml"))
+	if err != nil {
+		return tmpl, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&tmpl); err != nil {
+		return tmpl, fmt.Errorf("dapr.yaml: %w", err)
+	}
+	return tmpl, nil
+})
 
 func TestDaprRunTemplateMatchesConventions(t *testing.T) {
 	tmpl := readRunTemplate(t)

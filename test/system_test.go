@@ -757,13 +757,17 @@ func (s *system) startSidecar(a *app) error {
 	env = append(env, s.otlpEnv...)
 	var appFlags []string
 	if a.port != 0 {
-		appFlags = []string{"--app-port", strconv.Itoa(a.port), "--app-protocol", "http",
-			// One delivery to the app at a time: Dapr 1.17.5's HTTP app
-			// channel can take a failed call for a success when two run at
-			// once (README "Known limits", daprrace_test.go).
-			// DAPRD_APP_MAX_CONCURRENCY=-1 (daprd's default, no limit)
-			// measures what the workaround costs.
-			"--app-max-concurrency", cmp.Or(os.Getenv("DAPRD_APP_MAX_CONCURRENCY"), "1")}
+		// The app's protocol and how many deliveries at once, as dapr.yaml
+		// says: one, since Dapr 1.17.5's HTTP app channel can take a failed
+		// call for a success when two run at once (README "Known limits",
+		// daprrace_test.go). DAPRD_APP_MAX_CONCURRENCY=-1 (daprd's default,
+		// no limit) measures what that costs.
+		tmpl, err := runTemplateFile()
+		if err != nil {
+			return err
+		}
+		appFlags = []string{"--app-port", strconv.Itoa(a.port), "--app-protocol", tmpl.Common.AppProtocol,
+			"--app-max-concurrency", cmp.Or(os.Getenv("DAPRD_APP_MAX_CONCURRENCY"), strconv.Itoa(tmpl.Common.AppMaxConcurrency))}
 	}
 	if s.settings.profiling {
 		if a.profilePort == 0 {
